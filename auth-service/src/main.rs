@@ -1,0 +1,13 @@
+use auth_service::{config::Settings, startup::Application};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    web_kit::telemetry::init("auth-service");
+    let settings = Settings::from_env()?;
+    let application = Application::build(settings).await?;
+    tracing::info!(port = application.port(), "auth-service listening");
+    application
+        .run_until(web_kit::shutdown::token_on_signal())
+        .await?;
+    Ok(())
+}

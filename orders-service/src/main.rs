@@ -1,0 +1,13 @@
+use orders_service::{config::Settings, startup::Application};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    web_kit::telemetry::init("orders-service");
+    let settings = Settings::from_env()?;
+    let application = Application::build(settings).await?;
+    tracing::info!(port = application.port(), "orders-service listening");
+    application
+        .run_until(web_kit::shutdown::token_on_signal())
+        .await?;
+    Ok(())
+}

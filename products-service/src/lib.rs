@@ -1,0 +1,4 @@
+//! products-service (skeleton): serves `GET /health` and stops on SIGTERM.
+
+pub mod config;
+pub mod startup;

@@ -1,0 +1,13 @@
+use products_service::{config::Settings, startup::Application};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    web_kit::telemetry::init("products-service");
+    let settings = Settings::from_env()?;
+    let application = Application::build(settings).await?;
+    tracing::info!(port = application.port(), "products-service listening");
+    application
+        .run_until(web_kit::shutdown::token_on_signal())
+        .await?;
+    Ok(())
+}

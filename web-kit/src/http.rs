@@ -1,0 +1,137 @@
+//! The standard HTTP stack of every service: request ids set at the edge and returned to the
+//! caller, a tracing span per request, credentials redacted from logs, a body-size limit, a
+//! timeout, panics turned into JSON 500s, and JSON bodies for axum's bare 404 and 405.
+
+use std::{any::Any, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{DefaultBodyLimit, MatchedPath, Request},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::error::ErrorBody;
+
+/// The header that carries the request id in and out of every service.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Limits of the standard stack.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest accepted request body; larger ones get a 413 JSON body.
+    pub body_bytes: usize,
+    /// Longest time a handler may take to produce its response head (event streams are not cut:
+    /// their body streams after the head).
+    pub timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 64 * 1024,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct MakeRequestUuidV7;
+
+impl MakeRequestId for MakeRequestUuidV7 {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Wraps a service's router in the standard stack. Call it last, on the complete router.
+pub fn layers(router: Router, limits: HttpLimits) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn(json_for_bare_errors))
+        .layer(middleware::from_fn(crate::observability::track_http))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID_HEADER)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("");
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or(request.uri().path(), MatchedPath::as_str);
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        route = %route,
+                        request_id = %request_id,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuidV7))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+}
+
+async fn not_found() -> Response {
+    ErrorBody::new("not_found", "no such route").into_response_with(StatusCode::NOT_FOUND)
+}
+
+/// axum answers an unknown method (405) with an empty body; give it the JSON body too.
+async fn json_for_bare_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let (mut parts, _) = response.into_parts();
+        let body = ErrorBody::new("method_not_allowed", "this route does not take that method")
+            .into_response_with(StatusCode::METHOD_NOT_ALLOWED);
+        let (body_parts, body) = body.into_parts();
+        parts.headers.extend(body_parts.headers);
+        return Response::from_parts(parts, body);
+    }
+    response
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "handler panicked");
+    ErrorBody::internal()
+        .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response()
+}
+
+/// `GET /health`: the process is up and serving. Readiness (dependencies reachable) is each
+/// service's own `/ready`.
+pub async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}

@@ -1,0 +1,16 @@
+//! Building blocks that must behave identically in every service of the marketplace: logging
+//! set-up, graceful shutdown, the standard HTTP layers, the one JSON error body (and extractors
+//! that speak it), database start-up with refinery migrations, and the Prometheus endpoint.
+//!
+//! Everything that is domain-specific (settings, the error enum, SQL) stays in the services.
+
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod observability;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use error::ErrorBody;
+pub use extract::{Json, Path, Query, RequestId, ValidJson};
