@@ -1,1 +1,23 @@
-//! placeholder
+//! stream-lib: how the marketplace's services exchange events over Redis Streams.
+//!
+//! - [`Event`] is the envelope every entry carries (flat fields: `event_id`, `type`, `source`,
+//!   `occurred_at`, `correlation_id`, `payload`).
+//! - [`outbox`]: a producer writes its state change and the event in one PostgreSQL transaction
+//!   ([`outbox::enqueue`]); [`outbox::OutboxRelay`] publishes pending rows in batches.
+//! - [`inbox`]: a consumer records the event id in the same transaction as its effect, so a
+//!   redelivered event changes nothing.
+//! - [`consumer`]: a consumer group reader that acks only after the handler committed, retries
+//!   with durable exponential backoff, dead-letters, reclaims entries of crashed consumers, and
+//!   shuts down gracefully.
+//! - [`admin`]: stream health, dead-letter listing and replay, for operators and the admin API.
+
+pub mod admin;
+pub mod consumer;
+pub mod envelope;
+pub mod inbox;
+pub mod keys;
+pub mod outbox;
+
+pub use consumer::{Consumer, ConsumerConfig, Handler, HandlerError, RetryPolicy};
+pub use envelope::Event;
+pub use keys::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys};

@@ -212,6 +212,9 @@ mod tests {
             replace_database("postgres://u@h:5432/postgres?sslmode=disable", "t1"),
             "postgres://u@h:5432/t1?sslmode=disable"
         );
-        assert_eq!(replace_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+        assert_eq!(
+            replace_database("postgres://u@h", "t1"),
+            "postgres://u@h/t1"
+        );
     }
 }

@@ -65,7 +65,10 @@ impl ErrorBody {
 
     /// The generic body of every 5xx: the cause is logged, never sent.
     pub fn internal() -> Self {
-        Self::new("internal_error", "something went wrong on our side; please try again")
+        Self::new(
+            "internal_error",
+            "something went wrong on our side; please try again",
+        )
     }
 }
 
