@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# One image per Rust service, from the workspace at the repository root:
+#   docker build --build-arg SERVICE=orders-service --build-arg SERVICE_PORT=3040 .
+# cargo-chef compiles the dependencies in a layer of their own, keyed only on the lock file and
+# manifests (not on SERVICE), so a source change rebuilds just our crates and the three images
+# share that layer.
+
+ARG RUST_VERSION=1.95
+ARG DEBIAN_RELEASE=bookworm
+
+FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS chef
+RUN cargo install cargo-chef --locked --version 0.1.78
+WORKDIR /app
+
+FROM chef AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS builder
+# sqlx's query macros read the committed .sqlx/ data instead of a live database.
+ENV SQLX_OFFLINE=true
+COPY --from=planner /app/recipe.json recipe.json
+RUN cargo chef cook --release --locked --recipe-path recipe.json
+COPY . .
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<service>" >&2; exit 1; } \
+    && cargo build --release --locked --bin "${SERVICE}" \
+    && cp "target/release/${SERVICE}" /app/service
+
+FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+# curl only for the HEALTHCHECK; ca-certificates for TLS to managed databases.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
+ARG SERVICE
+ARG SERVICE_PORT=3030
+ENV PORT=${SERVICE_PORT} \
+    LOG_FORMAT=json \
+    APP_ENV=production
+LABEL org.opencontainers.image.source="https://github.com/marketplace/marketplace" \
+      org.opencontainers.image.title="${SERVICE}"
+COPY --from=builder /app/service /usr/local/bin/service
+USER 10001:10001
+EXPOSE ${SERVICE_PORT}
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
+    CMD ["/bin/sh", "-c", "curl -fsS \"http://127.0.0.1:${PORT}/health\" >/dev/null || exit 1"]
+ENTRYPOINT ["/usr/local/bin/service"]
