@@ -1,20 +1,33 @@
 //! Verification of the marketplace's access tokens, identical in every service: an EdDSA-signed
-//! JWT read from the `access_token` HttpOnly cookie or an `Authorization: Bearer` header, checked
+//! JWT read from an `Authorization: Bearer` header or the `access_token` HttpOnly cookie, checked
 //! against auth-service's public key and the Redis deny-list that logout writes to.
 //!
-//! Only auth-service holds the private key; every other service can verify, never mint.
-//! `AuthUser` and `AdminUser` are axum extractors: a handler that takes one is protected.
+//! Only auth-service holds the private key (feature `signing`); every other service can verify,
+//! never mint. `AuthUser` and `AdminUser` are axum extractors: a handler that takes one is
+//! protected.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{FromRef, FromRequestParts},
-    http::{StatusCode, request::Parts},
+    http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ed25519_dalek::{VerifyingKey, pkcs8::DecodePublicKey};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, Validation,
+    errors::ErrorKind,
+    jwk::{AlgorithmParameters, EllipticCurve, JwkSet},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use web_kit::ErrorBody;
+
+#[cfg(feature = "signing")]
+pub mod signing;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Cookie that carries the access token (HttpOnly, SameSite=Strict).
 pub const ACCESS_COOKIE: &str = "access_token";
@@ -23,10 +36,15 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 /// The `iss` of every token.
 pub const ISSUER: &str = "marketplace-auth";
 
+/// Tolerated clock difference between the minting and the verifying host.
+const LEEWAY_SECONDS: u64 = 30;
+/// Longest wait for the deny-list before failing closed.
+const DENY_LIST_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The Redis key that marks access token `jti` as revoked (set by logout, with a TTL until the
-/// token's expiry).
-pub fn deny_list_key(jti: &str) -> String {
-    format!("auth:denied:{jti}")
+/// token's expiry). `prefix` is the service's `REDIS_KEY_PREFIX` (empty in production).
+pub fn deny_list_key(prefix: &str, jti: &str) -> String {
+    format!("{prefix}auth:denied:{jti}")
 }
 
 /// What a user may do.
@@ -35,6 +53,28 @@ pub fn deny_list_key(jti: &str) -> String {
 pub enum Role {
     User,
     Admin,
+}
+
+impl Role {
+    /// The lowercase name, as stored and serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "user" => Ok(Self::User),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!("unknown role {other:?}")),
+        }
+    }
 }
 
 /// The claims of an access token.
@@ -49,6 +89,23 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+}
+
+impl Claims {
+    /// Fresh claims for a token that lives `ttl` from now, with a new random `jti`.
+    pub fn new(user_id: Uuid, username: &str, role: Role, ttl: Duration) -> Self {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        Self {
+            sub: user_id,
+            username: username.to_owned(),
+            role,
+            jti: Uuid::new_v4().simple().to_string(),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            iss: ISSUER.to_owned(),
+        }
+    }
 }
 
 /// The signed-in caller.
@@ -90,17 +147,35 @@ pub enum AuthError {
     Unavailable,
 }
 
+impl AuthError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Missing | Self::Invalid | Self::Expired | Self::Revoked => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The machine-readable code of the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Missing => "unauthorized",
+            Self::Invalid => "invalid_token",
+            Self::Expired => "token_expired",
+            Self::Revoked => "token_revoked",
+            Self::Forbidden => "forbidden",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let (status, code) = match self {
-            Self::Missing => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::Invalid => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            Self::Expired => (StatusCode::UNAUTHORIZED, "token_expired"),
-            Self::Revoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
-            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        };
-        ErrorBody::new(code, self.to_string()).into_response_with(status)
+        let status = self.status();
+        ErrorBody::new(self.code(), self.to_string()).into_response_with(status)
     }
 }
 
@@ -120,18 +195,67 @@ pub struct Verifier {
     inner: Arc<VerifierInner>,
 }
 
+#[derive(Clone)]
 struct VerifierInner {
+    key: DecodingKey,
+    validation: Validation,
     redis: deadpool_redis::Pool,
+    key_prefix: String,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("key_prefix", &self.inner.key_prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Verifier {
-    /// From an Ed25519 public key in PEM (`JWT_PUBLIC_KEY`).
+    /// From an Ed25519 public key in PEM (`JWT_PUBLIC_KEY`). Escaped newlines (`\n` written as two
+    /// characters, as some environment files carry them) are accepted.
     pub fn from_public_pem(pem: &[u8], redis: deadpool_redis::Pool) -> Result<Self, KeyError> {
-        let _ = pem;
-        let _ = Self {
-            inner: Arc::new(VerifierInner { redis }),
-        };
-        todo!("auth-kit: from_public_pem")
+        let pem = std::str::from_utf8(pem)
+            .map_err(|_| KeyError::InvalidKey("the PEM is not UTF-8 text".into()))?
+            .replace("\\n", "\n");
+        let key = VerifyingKey::from_public_key_pem(pem.trim())
+            .map_err(|error| KeyError::InvalidKey(format!("not an Ed25519 public key: {error}")))?;
+        Ok(Self::from_verifying_key(&key, redis))
+    }
+
+    /// From a parsed Ed25519 public key.
+    pub fn from_verifying_key(key: &VerifyingKey, redis: deadpool_redis::Pool) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.leeway = LEEWAY_SECONDS;
+        Self {
+            inner: Arc::new(VerifierInner {
+                key: DecodingKey::from_ed_der(key.as_bytes()),
+                validation,
+                redis,
+                key_prefix: String::new(),
+            }),
+        }
+    }
+
+    /// From a JWKS document (`{"keys": [...]}`): its first Ed25519 key.
+    pub fn from_jwks(jwks: &[u8], redis: deadpool_redis::Pool) -> Result<Self, KeyError> {
+        let set: JwkSet = serde_json::from_slice(jwks)
+            .map_err(|error| KeyError::InvalidKey(format!("not a JWK set: {error}")))?;
+        let key = set
+            .keys
+            .iter()
+            .find_map(|jwk| match &jwk.algorithm {
+                AlgorithmParameters::OctetKeyPair(pair) if pair.curve == EllipticCurve::Ed25519 => {
+                    let bytes = URL_SAFE_NO_PAD.decode(pair.x.trim_end_matches('=')).ok()?;
+                    let bytes: [u8; 32] = bytes.try_into().ok()?;
+                    VerifyingKey::from_bytes(&bytes).ok()
+                }
+                _ => None,
+            })
+            .ok_or_else(|| KeyError::InvalidKey("the key set holds no Ed25519 key".into()))?;
+        Ok(Self::from_verifying_key(&key, redis))
     }
 
     /// From auth-service's `GET /api/auth/jwks`, retried with backoff for up to `patience` (the
@@ -139,17 +263,131 @@ impl Verifier {
     pub async fn fetch_jwks(
         auth_url: &str,
         redis: deadpool_redis::Pool,
-        patience: std::time::Duration,
+        patience: Duration,
     ) -> Result<Self, KeyError> {
-        let _ = (auth_url, redis, patience);
-        todo!("auth-kit: fetch_jwks")
+        let url = format!("{}/api/auth/jwks", auth_url.trim_end_matches('/'));
+        let fetch_error = |reason: String| KeyError::Fetch {
+            url: url.clone(),
+            reason,
+        };
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|error| fetch_error(error.to_string()))?;
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let reason = match client.get(&url).send().await {
+                Ok(response) if response.status().is_success() => {
+                    let body = response
+                        .bytes()
+                        .await
+                        .map_err(|error| fetch_error(error.to_string()));
+                    match body {
+                        Ok(body) => return Self::from_jwks(&body, redis),
+                        Err(error) => error.to_string(),
+                    }
+                }
+                Ok(response) => format!("status {}", response.status()),
+                Err(error) => error.to_string(),
+            };
+            if tokio::time::Instant::now() + delay > deadline {
+                return Err(fetch_error(reason));
+            }
+            tracing::warn!(%url, %reason, retry_in_ms = delay.as_millis() as u64, "key set not available yet");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// The same verifier, reading deny-list keys under `prefix` (the service's
+    /// `REDIS_KEY_PREFIX`).
+    pub fn with_key_prefix(self, prefix: impl Into<String>) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.key_prefix = prefix.into();
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The Redis key prefix of the deny-list.
+    pub fn key_prefix(&self) -> &str {
+        &self.inner.key_prefix
+    }
+
+    /// Checks signature, algorithm, issuer and expiry, without the deny-list.
+    pub fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+        jsonwebtoken::decode::<Claims>(token, &self.inner.key, &self.inner.validation)
+            .map(|data| data.claims)
+            .map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid,
+            })
     }
 
     /// Verifies a token and its deny-list entry.
     pub async fn verify(&self, token: &str) -> Result<AuthUser, AuthError> {
-        let _ = (token, &self.inner.redis);
-        todo!("auth-kit: verify")
+        let claims = self.decode(token)?;
+        if self.is_denied(&claims.jti).await? {
+            return Err(AuthError::Revoked);
+        }
+        Ok(AuthUser {
+            id: claims.sub,
+            username: claims.username,
+            role: claims.role,
+            token_id: claims.jti,
+            expires_at: claims.exp,
+        })
     }
+
+    /// Whether token `jti` was revoked; an unreadable deny-list is `Unavailable` (fail closed).
+    async fn is_denied(&self, jti: &str) -> Result<bool, AuthError> {
+        use redis::AsyncCommands;
+        let key = deny_list_key(&self.inner.key_prefix, jti);
+        let lookup = async {
+            let mut connection = self
+                .inner
+                .redis
+                .get()
+                .await
+                .map_err(|error| error.to_string())?;
+            connection
+                .exists::<_, bool>(&key)
+                .await
+                .map_err(|error| error.to_string())
+        };
+        match tokio::time::timeout(DENY_LIST_TIMEOUT, lookup).await {
+            Ok(Ok(denied)) => Ok(denied),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "cannot read the token deny-list");
+                Err(AuthError::Unavailable)
+            }
+            Err(_) => {
+                tracing::error!("timed out reading the token deny-list");
+                Err(AuthError::Unavailable)
+            }
+        }
+    }
+}
+
+/// The token of a request: `Authorization: Bearer <token>` first, else the `access_token`
+/// cookie.
+pub fn token_from_parts(parts: &Parts) -> Option<String> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty());
+    if let Some(token) = bearer {
+        return Some(token.to_owned());
+    }
+    axum_extra::extract::CookieJar::from_headers(&parts.headers)
+        .get(ACCESS_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|token| !token.is_empty())
 }
 
 impl<S> FromRequestParts<S> for AuthUser
@@ -160,8 +398,35 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let _ = (parts, Verifier::from_ref(state));
-        todo!("auth-kit: extractor (Bearer header first, then the access_token cookie)")
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(user.clone());
+        }
+        let token = token_from_parts(parts).ok_or(AuthError::Missing)?;
+        let user = Verifier::from_ref(state).verify(&token).await?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// `Option<AuthUser>`: `None` when the request carries no token at all; a token that is present
+/// but invalid, expired or revoked is still refused.
+impl<S> axum::extract::OptionalFromRequestParts<S> for AuthUser
+where
+    Verifier: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if token_from_parts(parts).is_none() {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }
 
@@ -178,39 +443,6 @@ where
             Ok(Self(user))
         } else {
             Err(AuthError::Forbidden)
-        }
-    }
-}
-
-/// Keys and tokens for other crates' tests (feature `testing`): a fresh Ed25519 key pair, a
-/// verifier over it, and tokens minted with it.
-#[cfg(feature = "testing")]
-pub mod testing {
-    use super::{Role, Verifier};
-    use uuid::Uuid;
-
-    /// A throw-away signing key.
-    pub struct TestKeys {}
-
-    impl TestKeys {
-        pub fn generate() -> Self {
-            todo!("auth-kit: TestKeys::generate")
-        }
-
-        /// The public key in PEM, as `JWT_PUBLIC_KEY` would carry it.
-        pub fn public_pem(&self) -> String {
-            todo!()
-        }
-
-        pub fn verifier(&self, redis: deadpool_redis::Pool) -> Verifier {
-            let _ = redis;
-            todo!()
-        }
-
-        /// A valid access token for that user, expiring in 15 minutes.
-        pub fn token(&self, user_id: Uuid, username: &str, role: Role) -> String {
-            let _ = (user_id, username, role);
-            todo!()
         }
     }
 }

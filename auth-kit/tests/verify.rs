@@ -1,0 +1,452 @@
+//! The verifier and the extractors against a real Redis: every forged, stale or revoked token is
+//! refused, and a token is read from the Bearer header before the cookie.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use auth_kit::{
+    AdminUser, AuthError, AuthUser, Role, Verifier, deny_list_key,
+    testing::{TestKeys, hs256_token, redis_pool, unique_prefix, unsigned_token},
+};
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+    routing::get,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use redis::AsyncCommands;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+fn alice() -> (Uuid, &'static str) {
+    (Uuid::now_v7(), "alice")
+}
+
+#[tokio::test]
+async fn a_valid_token_yields_the_user_it_was_minted_for() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+
+    let user = verifier
+        .verify(&keys.token(id, name, Role::Admin))
+        .await
+        .unwrap();
+
+    assert_eq!(user.id, id);
+    assert_eq!(user.username, name);
+    assert_eq!(user.role, Role::Admin);
+    assert!(user.is_admin());
+    assert!(!user.token_id.is_empty());
+    assert!(user.expires_at > time::OffsetDateTime::now_utc().unix_timestamp());
+}
+
+#[tokio::test]
+async fn a_token_whose_payload_was_tampered_with_is_invalid() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+    let token = keys.token(id, name, Role::User);
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+    claims["role"] = "admin".into();
+    parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+
+    let result = verifier.verify(&parts.join(".")).await;
+
+    assert!(matches!(result, Err(AuthError::Invalid)), "{result:?}");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_as_expired() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+
+    let result = verifier
+        .verify(&keys.expired_token(id, name, Role::User))
+        .await;
+
+    assert!(matches!(result, Err(AuthError::Expired)), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_is_invalid() {
+    let keys = TestKeys::generate();
+    let other = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+
+    let result = verifier.verify(&other.token(id, name, Role::User)).await;
+
+    assert!(matches!(result, Err(AuthError::Invalid)), "{result:?}");
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_token_is_invalid() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+
+    let result = verifier
+        .verify(&unsigned_token(&keys.claims(id, name, Role::Admin)))
+        .await;
+
+    assert!(matches!(result, Err(AuthError::Invalid)), "{result:?}");
+}
+
+#[tokio::test]
+async fn an_hs256_token_keyed_with_the_public_key_is_invalid() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+    let claims = keys.claims(id, name, Role::Admin);
+
+    let result = verifier
+        .verify(&hs256_token(&claims, keys.public_pem().as_bytes()))
+        .await;
+
+    assert!(matches!(result, Err(AuthError::Invalid)), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_token_from_another_issuer_is_invalid() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+    let mut claims = keys.claims(id, name, Role::User);
+    claims.iss = "someone-else".into();
+
+    let result = verifier.verify(&keys.sign(&claims)).await;
+
+    assert!(matches!(result, Err(AuthError::Invalid)), "{result:?}");
+}
+
+#[tokio::test]
+async fn garbage_is_invalid() {
+    let verifier = TestKeys::generate().verifier(redis_pool());
+
+    for token in ["", "abc", "a.b.c", "a.b", "....."] {
+        let result = verifier.verify(token).await;
+        assert!(
+            matches!(result, Err(AuthError::Invalid)),
+            "{token}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deny_listed_token_is_revoked_under_its_prefix_only() {
+    let keys = TestKeys::generate();
+    let pool = redis_pool();
+    let prefix = unique_prefix();
+    let verifier = keys.verifier(pool.clone()).with_key_prefix(prefix.clone());
+    let other_prefix = keys.verifier(pool.clone()).with_key_prefix(unique_prefix());
+    let (id, name) = alice();
+    let token = keys.token(id, name, Role::User);
+    let jti = verifier.verify(&token).await.unwrap().token_id;
+    let key = deny_list_key(&prefix, &jti);
+    let mut redis = pool.get().await.unwrap();
+    let () = redis.set_ex(&key, "1", 60).await.unwrap();
+
+    let revoked = verifier.verify(&token).await;
+    let elsewhere = other_prefix.verify(&token).await;
+
+    let _: () = redis.del(&key).await.unwrap();
+    assert!(matches!(revoked, Err(AuthError::Revoked)), "{revoked:?}");
+    assert!(elsewhere.is_ok(), "{elsewhere:?}");
+    assert_eq!(verifier.key_prefix(), prefix);
+}
+
+#[tokio::test]
+async fn an_unreachable_deny_list_fails_closed() {
+    let keys = TestKeys::generate();
+    let dead = deadpool_redis::Config::from_url("redis://127.0.0.1:1")
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let verifier = keys.verifier(dead);
+    let (id, name) = alice();
+
+    let result = verifier.verify(&keys.token(id, name, Role::User)).await;
+
+    assert!(matches!(result, Err(AuthError::Unavailable)), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_verifier_built_from_the_public_pem_accepts_the_keys_tokens() {
+    let keys = TestKeys::generate();
+    let escaped = keys.public_pem().replace('\n', "\\n");
+    let (id, name) = alice();
+    let token = keys.token(id, name, Role::User);
+
+    for pem in [keys.public_pem(), escaped] {
+        let verifier = Verifier::from_public_pem(pem.as_bytes(), redis_pool()).unwrap();
+        assert_eq!(verifier.verify(&token).await.unwrap().id, id);
+    }
+    assert!(Verifier::from_public_pem(b"not a key", redis_pool()).is_err());
+    assert!(Verifier::from_public_pem(keys.private_pem().as_bytes(), redis_pool()).is_err());
+}
+
+/// A key-set server that answers 503 to its first two requests, as a starting auth-service
+/// would.
+async fn slow_jwks_server(keys: &TestKeys) -> (String, Arc<AtomicUsize>) {
+    let jwks = keys.signing_keys().jwks();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let app = Router::new().route(
+        "/api/auth/jwks",
+        get(move || {
+            let jwks = jwks.clone();
+            let calls = counter.clone();
+            async move {
+                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(StatusCode::SERVICE_UNAVAILABLE)
+                } else {
+                    Ok(axum::Json(jwks))
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+#[tokio::test]
+async fn fetching_the_key_set_retries_until_the_auth_service_answers() {
+    let keys = TestKeys::generate();
+    let (url, calls) = slow_jwks_server(&keys).await;
+    let (id, name) = alice();
+
+    let verifier = Verifier::fetch_jwks(&url, redis_pool(), Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let user = verifier
+        .verify(&keys.token(id, name, Role::User))
+        .await
+        .unwrap();
+    assert_eq!(user.id, id);
+    let other = TestKeys::generate().token(id, name, Role::User);
+    assert!(verifier.verify(&other).await.is_err());
+}
+
+#[tokio::test]
+async fn fetching_the_key_set_gives_up_after_its_patience() {
+    let result = Verifier::fetch_jwks(
+        "http://127.0.0.1:1",
+        redis_pool(),
+        Duration::from_millis(300),
+    )
+    .await;
+
+    match result {
+        Err(auth_kit::KeyError::Fetch { url, .. }) => {
+            assert_eq!(url, "http://127.0.0.1:1/api/auth/jwks");
+        }
+        other => panic!("expected a fetch error, got {:?}", other.map(|_| ())),
+    }
+}
+
+async fn whoami(user: AuthUser) -> String {
+    user.username
+}
+
+async fn maybe(user: Option<AuthUser>) -> String {
+    user.map_or_else(|| "anonymous".to_owned(), |user| user.username)
+}
+
+async fn admin_only(AdminUser(user): AdminUser) -> String {
+    user.username
+}
+
+fn router(verifier: Verifier) -> Router {
+    Router::new()
+        .route("/me", get(whoami))
+        .route("/admin", get(admin_only))
+        .route("/maybe", get(maybe))
+        .with_state(verifier)
+}
+
+async fn call(
+    app: &Router,
+    path: &str,
+    headers: &[(header::HeaderName, String)],
+) -> (StatusCode, String) {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn the_extractor_reads_the_bearer_header_or_the_cookie() {
+    let keys = TestKeys::generate();
+    let app = router(keys.verifier(redis_pool()));
+    let (id, name) = alice();
+    let token = keys.token(id, name, Role::User);
+
+    let bearer = call(
+        &app,
+        "/me",
+        &[(header::AUTHORIZATION, format!("Bearer {token}"))],
+    )
+    .await;
+    let cookie = call(
+        &app,
+        "/me",
+        &[(header::COOKIE, format!("theme=dark; access_token={token}"))],
+    )
+    .await;
+
+    assert_eq!(bearer, (StatusCode::OK, name.to_owned()));
+    assert_eq!(cookie, (StatusCode::OK, name.to_owned()));
+}
+
+#[tokio::test]
+async fn the_bearer_header_wins_over_the_cookie() {
+    let keys = TestKeys::generate();
+    let app = router(keys.verifier(redis_pool()));
+    let (id, name) = alice();
+    let good = keys.token(id, name, Role::User);
+    let forged = TestKeys::generate().token(id, "mallory", Role::User);
+
+    let (good_header, _) = call(
+        &app,
+        "/me",
+        &[
+            (header::AUTHORIZATION, format!("bearer {good}")),
+            (header::COOKIE, format!("access_token={forged}")),
+        ],
+    )
+    .await;
+    let (forged_header, body) = call(
+        &app,
+        "/me",
+        &[
+            (header::AUTHORIZATION, format!("Bearer {forged}")),
+            (header::COOKIE, format!("access_token={good}")),
+        ],
+    )
+    .await;
+
+    assert_eq!(good_header, StatusCode::OK);
+    assert_eq!(forged_header, StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "invalid_token");
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_a_401_json_body() {
+    let app = router(TestKeys::generate().verifier(redis_pool()));
+
+    let (status, body) = call(&app, "/me", &[]).await;
+    let (basic_status, _) = call(
+        &app,
+        "/me",
+        &[(header::AUTHORIZATION, "Basic dXNlcjpwYXNz".to_owned())],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(basic_status, StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert!(body["error"]["message"].is_string());
+}
+
+#[tokio::test]
+async fn only_an_admin_passes_the_admin_extractor() {
+    let keys = TestKeys::generate();
+    let app = router(keys.verifier(redis_pool()));
+    let user = keys.token(Uuid::now_v7(), "bob", Role::User);
+    let admin = keys.token(Uuid::now_v7(), "root", Role::Admin);
+
+    let (user_status, body) = call(
+        &app,
+        "/admin",
+        &[(header::AUTHORIZATION, format!("Bearer {user}"))],
+    )
+    .await;
+    let admin_response = call(
+        &app,
+        "/admin",
+        &[(header::AUTHORIZATION, format!("Bearer {admin}"))],
+    )
+    .await;
+    let (anonymous, _) = call(&app, "/admin", &[]).await;
+
+    assert_eq!(user_status, StatusCode::FORBIDDEN);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert_eq!(admin_response, (StatusCode::OK, "root".to_owned()));
+    assert_eq!(anonymous, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_unreachable_deny_list_answers_503_through_the_extractor() {
+    let keys = TestKeys::generate();
+    let dead = deadpool_redis::Config::from_url("redis://127.0.0.1:1")
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let app = router(keys.verifier(dead));
+    let token = keys.token(Uuid::now_v7(), "bob", Role::User);
+
+    let (status, body) = call(
+        &app,
+        "/me",
+        &[(header::AUTHORIZATION, format!("Bearer {token}"))],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+}
+
+#[tokio::test]
+async fn an_optional_user_is_none_without_a_token_but_a_bad_token_is_still_refused() {
+    let keys = TestKeys::generate();
+    let app = router(keys.verifier(redis_pool()));
+    let token = keys.token(Uuid::now_v7(), "bob", Role::User);
+    let expired = keys.expired_token(Uuid::now_v7(), "bob", Role::User);
+
+    let anonymous = call(&app, "/maybe", &[]).await;
+    let signed_in = call(
+        &app,
+        "/maybe",
+        &[(header::AUTHORIZATION, format!("Bearer {token}"))],
+    )
+    .await;
+    let (stale, body) = call(
+        &app,
+        "/maybe",
+        &[(header::COOKIE, format!("access_token={expired}"))],
+    )
+    .await;
+
+    assert_eq!(anonymous, (StatusCode::OK, "anonymous".to_owned()));
+    assert_eq!(signed_in, (StatusCode::OK, "bob".to_owned()));
+    assert_eq!(stale, StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "token_expired");
+}
