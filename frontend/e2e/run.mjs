@@ -1,0 +1,386 @@
+// End-to-end scenarios in a real browser (Debian's Chromium through playwright-core) against nginx
+// and the three real services. Started by scripts/test-frontend, which provides:
+//   E2E_BASE_URL        the nginx address, e.g. http://127.0.0.1:18080
+//   E2E_ARTIFACTS       where screenshots go (default ./e2e-artifacts)
+//   E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD   an admin account auth-service was started with
+//   CHROMIUM            the browser binary (default /usr/bin/chromium)
+// Prints one line per scenario and closes with "N passed, N failed"; exits non-zero on a failure.
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const BASE = (process.env.E2E_BASE_URL ?? '').replace(/\/$/, '')
+if (!BASE) {
+  console.error('E2E_BASE_URL is not set')
+  process.exit(2)
+}
+const ARTIFACTS = resolve(process.env.E2E_ARTIFACTS ?? 'e2e-artifacts')
+mkdirSync(ARTIFACTS, { recursive: true })
+const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD
+const RUN = Date.now().toString(36) + Math.random().toString(36).slice(2, 6)
+const STEP = 15_000 // how long one UI step may take
+const ASYNC = 45_000 // how long an event-driven outcome (reservation, release) may take
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+})
+
+/** Console problems seen on any page: CSP violations and uncaught errors. */
+const consoleProblems = []
+
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, baseURL: BASE, locale: 'en-US', timezoneId: 'UTC' })
+  const page = await context.newPage()
+  page.setDefaultTimeout(STEP)
+  page.on('console', (msg) => {
+    const text = msg.text()
+    if (/Content[ -]Security[ -]Policy|Refused to (load|apply|execute|connect|frame)/i.test(text)) {
+      consoleProblems.push(`CSP on ${page.url()}: ${text}`)
+    }
+  })
+  page.on('pageerror', (err) => consoleProblems.push(`uncaught error on ${page.url()}: ${err.message}`))
+  // The CSP violation event catches what the console might word differently.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI}`)
+    })
+  })
+  return page
+}
+
+async function shot(page, name) {
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {})
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message)
+}
+
+/** Polls `probe` until it returns a truthy value or the deadline passes. */
+async function eventually(what, probe, timeout = ASYNC, interval = 500) {
+  const deadline = Date.now() + timeout
+  let last
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value) return value
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${last.message})` : ''}`)
+    await new Promise((r) => setTimeout(r, interval))
+  }
+}
+
+async function statusText(page) {
+  return (await page.getByTestId('order-status').textContent())?.trim()
+}
+
+async function waitForStatus(page, label, timeout = ASYNC) {
+  await page.getByTestId('order-status').filter({ hasText: new RegExp(`^${label}$`) }).waitFor({ timeout })
+}
+
+async function signUp(page, username) {
+  await page.goto('/signup')
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Email').fill(`${username}@example.com`)
+  await page.getByLabel('Password').fill(`correct-horse-${RUN}`)
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click()
+  await page.getByTestId('whoami').filter({ hasText: username }).waitFor()
+}
+
+async function addToCartAndCheckout(page, productId, quantity) {
+  await page.goto(`/products/${productId}`)
+  await page.getByRole('heading', { level: 1 }).waitFor()
+  for (let i = 1; i < quantity; i++) await page.getByRole('button', { name: 'One more' }).click()
+  await page.getByRole('button', { name: 'Add to cart' }).click()
+  await page.getByText(/Added \d+ to your cart/).waitFor()
+  await page.goto('/cart')
+  const place = page.getByRole('button', { name: 'Place order' })
+  await place.waitFor()
+  // A double click must still place exactly one order (one Idempotency-Key per attempt).
+  await place.dblclick()
+  await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/)
+  return page.url().split('/').pop()
+}
+
+// Shared between scenarios, in order.
+const state = {}
+const scenarios = []
+const scenario = (name, fn, needs = []) => scenarios.push({ name, fn, needs })
+
+scenario('a logged-out visitor asking for their orders is sent to login', async () => {
+  const page = await newPage()
+  await page.goto('/orders')
+  await page.waitForURL(/\/login\?next=%2Forders$/)
+  await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  await shot(page, '01-login')
+  await page.goto('/sell/new')
+  await page.waitForURL(/\/login\?next=%2Fsell%2Fnew$/)
+  await page.context().close()
+})
+
+scenario('"try the demo" signs in as demo and the seeded catalog is browsable', async () => {
+  const page = await newPage()
+  await page.goto('/login')
+  await page.getByRole('button', { name: 'Try the demo' }).click()
+  await page.getByTestId('whoami').filter({ hasText: 'demo' }).waitFor()
+  await page.goto('/')
+  await page.getByTestId('product-card').first().waitFor()
+  const cards = await page.getByTestId('product-card').count()
+  check(cards > 1, `expected a seeded catalog, saw ${cards} cards`)
+  await shot(page, '02-catalog')
+  // Category filter and sort go through the URL and the API.
+  const category = page.getByLabel('Category')
+  const options = await category.locator('option').allTextContents()
+  check(options.length > 1, 'no categories offered')
+  await category.selectOption({ index: 1 })
+  await page.waitForURL(/category=/)
+  await page.getByLabel('Sort by').selectOption('price_asc')
+  await page.waitForURL(/sort=price_asc/)
+  await page.getByTestId('product-card').first().waitFor()
+  const prices = (await page.locator('.product-card .price').allTextContents()).map((p) => Number(p.replace(/[^0-9.]/g, '')))
+  check(prices.every((p, i) => i === 0 || prices[i - 1] <= p), `prices not ascending: ${prices.join(', ')}`)
+  await page.context().close()
+})
+
+scenario('a new user signs up and lists a product, with field errors shown next to the fields', async () => {
+  const page = await newPage()
+  state.sellerName = `seller_${RUN}`
+  await signUp(page, state.sellerName)
+  await page.goto('/sell/new')
+  state.productName = `Walnut turntable ${RUN}`
+  await page.getByLabel('Name').fill(state.productName)
+  await page.getByLabel('Description').fill('A belt-driven turntable in a solid walnut plinth. Serviced last spring; new belt and stylus.')
+  await page.getByLabel('Category').fill('Gear')
+  await page.getByLabel('Price (USD)').fill('0')
+  await page.getByLabel('Stock').fill('5')
+  await page.getByRole('button', { name: 'Publish listing' }).click()
+  // The service's 422 names the price; the message appears under the price field.
+  await page.locator('[data-field="price"] .field__error').waitFor()
+  check((await page.getByLabel('Price (USD)').getAttribute('aria-invalid')) === 'true', 'price not marked invalid')
+  await shot(page, '03-listing-form-errors')
+  await page.getByLabel('Price (USD)').fill('149.00')
+  await page.getByRole('button', { name: 'Publish listing' }).click()
+  await page.waitForURL(/\/products\/[0-9a-f-]{36}$/)
+  state.productId = page.url().split('/').pop()
+  await page.getByRole('heading', { name: state.productName }).waitFor()
+  check((await page.getByTestId('product-stock').textContent()).includes('5 in stock'), 'new listing does not show 5 in stock')
+  await shot(page, '04-product-own')
+  state.seller = page
+})
+
+scenario('a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID', async () => {
+  const page = await newPage()
+  state.buyerName = `buyer_${RUN}`
+  await signUp(page, state.buyerName)
+  await page.goto('/')
+  await page.getByLabel('Search products').fill(`turntable ${RUN}`)
+  await page.getByLabel('Search products').press('Enter')
+  await page.waitForURL(/q=turntable/)
+  const card = page.getByTestId('product-card').filter({ hasText: state.productName })
+  await card.waitFor()
+  await shot(page, '05-search')
+  await card.click()
+  await page.waitForURL(new RegExp(`/products/${state.productId}$`))
+  await shot(page, '06-product')
+  await page.goto('/')
+  const orderId = await addToCartAndCheckout(page, state.productId, 2)
+  state.paidOrderId = orderId
+  // Mark the document: if the page were reloaded, the mark would be gone.
+  await page.evaluate(() => {
+    window.__e2eNoReload = true
+  })
+  await waitForStatus(page, 'Confirmed')
+  check(await page.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded to show CONFIRMED')
+  await page.getByTestId('countdown').waitFor()
+  await shot(page, '07-order-confirmed')
+  await page.getByRole('button', { name: /Use this card \(approved\)/ }).click()
+  await page.getByRole('button', { name: /^Pay / }).click()
+  await waitForStatus(page, 'Paid')
+  await page.getByText('Your payment of').waitFor()
+  await shot(page, '08-order-paid')
+  await page.goto('/orders')
+  await page.getByTestId('order-row').first().waitFor()
+  const rows = await page.getByTestId('order-row').count()
+  check(rows === 1, `a double click on "Place order" made ${rows} orders`)
+  await shot(page, '09-my-orders')
+  state.buyer = page
+}, ['a new user signs up and lists a product, with field errors shown next to the fields'])
+
+scenario('the seller sees the stock go down', async () => {
+  const page = state.seller
+  await page.goto('/sell')
+  const row = page.getByTestId('listing-row').filter({ hasText: state.productName })
+  await row.waitFor()
+  await eventually('stock 3 on the seller page', async () => {
+    const text = await row.getByTestId('listing-stock').textContent()
+    if (text.includes('3 in stock')) return true
+    await page.reload()
+    await row.waitFor()
+    return false
+  })
+  await shot(page, '10-my-listings')
+}, ['a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID'])
+
+scenario('a declined card shows its state and the order stays payable', async () => {
+  const page = state.buyer
+  state.declinedOrderId = await addToCartAndCheckout(page, state.productId, 1)
+  await waitForStatus(page, 'Confirmed')
+  await page.getByRole('button', { name: /Use this card \(declined\)/ }).click()
+  await page.getByRole('button', { name: /^Pay / }).click()
+  await page.getByText('Card declined.').waitFor()
+  check((await statusText(page)) === 'Confirmed', 'a declined payment changed the status')
+  await shot(page, '11-order-declined')
+}, ['a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID'])
+
+scenario('cancelling an order shows CANCELLED and gives the stock back', async () => {
+  const page = state.buyer
+  await page.getByRole('button', { name: 'Cancel order' }).click()
+  await page.getByRole('button', { name: 'Yes, cancel order' }).click()
+  await waitForStatus(page, 'Cancelled')
+  await shot(page, '12-order-cancelled')
+  const seller = state.seller
+  await seller.goto('/sell')
+  const row = seller.getByTestId('listing-row').filter({ hasText: state.productName })
+  await eventually('stock back to 3 after the cancel', async () => {
+    await seller.reload()
+    await row.waitFor()
+    return (await row.getByTestId('listing-stock').textContent()).includes('3 in stock')
+  })
+}, ['a declined card shows its state and the order stays payable'])
+
+scenario('an order the stock cannot cover is REJECTED with the reason in plain words', async () => {
+  const buyer = state.buyer
+  await buyer.goto(`/products/${state.productId}`)
+  await buyer.getByRole('button', { name: 'One more' }).click()
+  await buyer.getByRole('button', { name: 'Add to cart' }).click() // 2 of the 3 left
+  await buyer.getByText(/Added 2 to your cart/).waitFor()
+  // Meanwhile the seller sells the rest elsewhere and sets the stock to 1.
+  const seller = state.seller
+  await seller.goto(`/sell/${state.productId}/edit`)
+  await seller.getByLabel('Stock').fill('1')
+  await seller.getByRole('button', { name: 'Save changes' }).click()
+  await seller.waitForURL(/\/sell$/)
+  await buyer.goto('/cart')
+  await buyer.getByRole('button', { name: 'Place order' }).click()
+  await buyer.waitForURL(/\/orders\/[0-9a-f-]{36}$/)
+  await waitForStatus(buyer, 'Rejected')
+  const reason = await buyer.getByTestId('order-reason').textContent()
+  check(/sold out/.test(reason), `unexpected reason text: ${reason}`)
+  await shot(buyer, '13-order-rejected')
+}, ['cancelling an order shows CANCELLED and gives the stock back'])
+
+scenario('a stale edit tells the seller someone else changed the listing', async () => {
+  const first = state.seller
+  const second = await first.context().newPage()
+  second.setDefaultTimeout(STEP)
+  await first.goto(`/sell/${state.productId}/edit`)
+  await second.goto(`/sell/${state.productId}/edit`)
+  await first.getByLabel('Price (USD)').waitFor()
+  await second.getByLabel('Price (USD)').waitFor()
+  await first.getByLabel('Price (USD)').fill('139.00')
+  await first.getByRole('button', { name: 'Save changes' }).click()
+  await first.waitForURL(/\/sell$/)
+  await second.getByLabel('Description').fill('Edited in a second tab.')
+  await second.getByRole('button', { name: 'Save changes' }).click()
+  await second.getByTestId('stale-edit').waitFor()
+  check((await second.getByTestId('stale-edit').textContent()).includes('Someone else changed this listing'), 'stale edit message missing')
+  await shot(second, '14-stale-edit')
+  await second.close()
+}, ['a new user signs up and lists a product, with field errors shown next to the fields'])
+
+scenario('after logging out, the orders page sends the user to login', async () => {
+  const page = state.buyer
+  await page.getByRole('button', { name: 'Log out' }).click()
+  await page.getByRole('link', { name: 'Log in' }).first().waitFor()
+  await page.goto('/orders')
+  await page.waitForURL(/\/login\?next=%2Forders$/)
+}, ['a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID'])
+
+scenario('an admin sees stream health and the dead letters', async () => {
+  check(ADMIN_EMAIL && ADMIN_PASSWORD, 'E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD not set')
+  const page = await newPage()
+  await page.goto('/login?next=%2Fadmin')
+  await page.getByLabel('Email').fill(ADMIN_EMAIL)
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD)
+  await page.getByRole('button', { name: 'Log in', exact: true }).click()
+  await page.waitForURL(/\/admin$/)
+  await page.getByTestId('stream-card').first().waitFor()
+  const text = await page.locator('.stream-grid').textContent()
+  check(/orders_stream/.test(text) && /inventory_stream/.test(text), `streams missing from the admin page: ${text.slice(0, 200)}`)
+  await page.getByRole('heading', { name: /Dead letters/ }).waitFor()
+  await shot(page, '15-admin')
+  await page.context().close()
+})
+
+scenario('the shop reads well at phone width', async () => {
+  const page = await newPage({ width: 390, height: 844 })
+  await page.goto('/')
+  await page.getByTestId('product-card').first().waitFor()
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  check(overflow <= 1, `the catalog scrolls sideways by ${overflow}px at phone width`)
+  await shot(page, '16-catalog-phone')
+  if (state.productId) {
+    await page.goto(`/products/${state.productId}`)
+    await page.getByRole('heading', { level: 1 }).waitFor()
+    await shot(page, '17-product-phone')
+  }
+  await page.context().close()
+})
+
+scenario('no Content-Security-Policy violations or uncaught errors in the console', async () => {
+  check(consoleProblems.length === 0, consoleProblems.join('\n'))
+})
+
+let passed = 0
+let failed = 0
+const outcome = new Map()
+for (const s of scenarios) {
+  const missing = s.needs.filter((n) => outcome.get(n) !== true)
+  if (missing.length) {
+    failed++
+    outcome.set(s.name, false)
+    console.log(`FAIL  ${s.name}\n      not run: needs "${missing[0]}", which failed`)
+    continue
+  }
+  const started = Date.now()
+  try {
+    await Promise.race([
+      s.fn(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('scenario timed out after 180 s')), 180_000)),
+    ])
+    passed++
+    outcome.set(s.name, true)
+    console.log(`ok    ${s.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  } catch (err) {
+    failed++
+    outcome.set(s.name, false)
+    console.log(`FAIL  ${s.name}\n      ${String(err?.message ?? err).split('\n').join('\n      ')}`)
+    for (const page of [state.buyer, state.seller]) {
+      if (page && !page.isClosed()) {
+        await page
+          .screenshot({ path: join(ARTIFACTS, `failure-${scenarios.indexOf(s) + 1}-${page === state.buyer ? 'buyer' : 'seller'}.png`), fullPage: true })
+          .catch(() => {})
+      }
+    }
+  }
+}
+await browser.close()
+console.log(`screenshots: ${ARTIFACTS}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)
