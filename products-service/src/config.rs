@@ -1,21 +1,101 @@
-//! Settings from environment variables, checked once at start-up.
+//! Settings from environment variables, checked once at start-up. Every field is public so a
+//! test (this crate's or another service's) can build a `Settings` in code.
+//!
+//! Variables read: `PORT` (3020), `DATABASE_URL` (required), `DATABASE_MAX_CONNECTIONS` (20),
+//! `REDIS_URL` (redis://127.0.0.1:6379), `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
+//! unset the key set is fetched from `AUTH_URL`, default http://127.0.0.1:3030), `SEED_CATALOG`
+//! (false), `DEMO_SELLER_ID` / `DEMO2_SELLER_ID` (owners of the seeded listings; default
+//! [`crate::seed::DEMO_SELLER_ID`] / [`crate::seed::DEMO2_SELLER_ID`]). `APP_ENV`, `LOG_FORMAT`
+//! and `RUST_LOG` are read by the telemetry set-up.
+
+use std::str::FromStr;
+
+use anyhow::{Context, anyhow};
+use uuid::Uuid;
+
+use crate::seed;
+
+/// Where the public key that verifies access tokens comes from.
+#[derive(Debug, Clone)]
+pub enum AuthKeySource {
+    /// auth-service's base URL; its `GET /api/auth/jwks` is fetched at start-up (`AUTH_URL`).
+    Url(String),
+    /// An Ed25519 public key in PEM (`JWT_PUBLIC_KEY`).
+    PublicKeyPem(String),
+}
 
 /// What the service needs to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// TCP port to listen on (`PORT`, default 3020; 0 picks a free one).
     pub port: u16,
+    /// PostgreSQL database of this service (`DATABASE_URL`).
+    pub database_url: String,
+    /// Pool size (`DATABASE_MAX_CONNECTIONS`, default 20); the consumer runs up to 16 handlers.
+    pub database_max_connections: u32,
+    /// Redis for the streams and the token deny-list (`REDIS_URL`).
+    pub redis_url: String,
+    /// Prefix of every Redis key this service touches (`REDIS_KEY_PREFIX`, default empty).
+    pub redis_key_prefix: String,
+    /// Token verification key (`JWT_PUBLIC_KEY` or `AUTH_URL`).
+    pub auth: AuthKeySource,
+    /// Seed the demo catalog once (`SEED_CATALOG=true`).
+    pub seed_catalog: bool,
+    /// Owner of the first half of the seeded listings (`DEMO_SELLER_ID`), seller name `demo`.
+    pub demo_seller_id: Uuid,
+    /// Owner of the second half (`DEMO2_SELLER_ID`), seller name `demo2`.
+    pub demo2_seller_id: Uuid,
 }
 
 impl Settings {
-    /// Reads the environment; a malformed value is an error naming the variable.
+    /// Reads the environment; a missing or malformed value is an error naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
-        let port = match std::env::var("PORT") {
-            Ok(value) => value
-                .parse()
-                .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {value:?}"))?,
-            Err(_) => 3020,
+        let auth = match non_empty("JWT_PUBLIC_KEY") {
+            Some(pem) => AuthKeySource::PublicKeyPem(pem.replace("\\n", "\n")),
+            None => AuthKeySource::Url(
+                non_empty("AUTH_URL").unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
+            ),
         };
-        Ok(Self { port })
+        Ok(Self {
+            port: parsed("PORT", 3020)?,
+            database_url: non_empty("DATABASE_URL").context(
+                "DATABASE_URL must be set (e.g. postgres://postgres@127.0.0.1:5432/products)",
+            )?,
+            database_max_connections: parsed("DATABASE_MAX_CONNECTIONS", 20)?,
+            redis_url: non_empty("REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
+            redis_key_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_default(),
+            auth,
+            seed_catalog: flag("SEED_CATALOG")?,
+            demo_seller_id: parsed("DEMO_SELLER_ID", seed::DEMO_SELLER_ID)?,
+            demo2_seller_id: parsed("DEMO2_SELLER_ID", seed::DEMO2_SELLER_ID)?,
+        })
+    }
+}
+
+fn non_empty(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+fn parsed<T: FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match non_empty(name) {
+        Some(value) => value
+            .parse()
+            .map_err(|_| anyhow!("{name} is malformed: got {value:?}")),
+        None => Ok(default),
+    }
+}
+
+fn flag(name: &str) -> anyhow::Result<bool> {
+    match non_empty(name)
+        .map(|value| value.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(anyhow!("{name} must be true or false, got {other:?}")),
     }
 }

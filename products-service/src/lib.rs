@@ -1,4 +1,19 @@
-//! products-service (skeleton): serves `GET /health` and stops on SIGTERM.
+//! products-service: the catalog, the stock, and the inventory side of every order.
+//!
+//! Listings live in this service's own PostgreSQL database (refinery migrations at start-up).
+//! Every create, update and delete writes its `product.*` event through the transactional outbox
+//! in the same transaction; a relay publishes them on `inventory_stream`. The consumer group
+//! `products-service` reads `orders_stream`: `order.placed` reserves every line or none with
+//! conditional updates, `order.cancelled` / `order.expired` release exactly once, `order.paid`
+//! turns the reservation into a sale; each handler records the event id in the inbox and writes
+//! its reply through the outbox in the same transaction, so redeliveries change nothing.
 
 pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod routes;
+pub mod seed;
 pub mod startup;
+pub mod state;

@@ -1,28 +1,114 @@
-//! Builds the application: binds the listener and assembles the router.
+//! Builds the application: migrates the database, seeds the demo catalog if asked, binds the
+//! listener, spawns the `orders_stream` consumer and the outbox relay, and assembles the router.
 
-use axum::{Router, routing::get};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use std::time::Duration;
 
-use crate::config::Settings;
+use anyhow::Context;
+use auth_kit::Verifier;
+use sqlx::PgPool;
+use stream_lib::{
+    Consumer, ConsumerConfig, ORDERS_STREAM, StreamKeys,
+    outbox::{OutboxRelay, RelayConfig},
+};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
-/// A built, not yet running, service.
+use crate::{
+    config::{AuthKeySource, Settings},
+    events::{InventoryHandler, SERVICE_NAME},
+    routes, seed,
+    state::AppState,
+};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// How long shutdown waits for the consumer and the relay to finish their in-flight work.
+const BACKGROUND_GRACE: Duration = Duration::from_secs(15);
+
+/// A built service: listening, with its consumer and relay already running.
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    router: axum::Router,
+    pool: PgPool,
+    background: Vec<JoinHandle<()>>,
+    /// Stops the background tasks if the application is dropped without running.
+    stop: DropGuard,
 }
 
 impl Application {
-    /// Binds the port (0 picks a free one) and builds the router.
+    /// Connects, migrates, seeds (if `seed_catalog`), binds the port (0 picks a free one) and
+    /// spawns the consumer and the outbox relay.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
+        let pool = web_kit::db::connect(&settings.database_url, settings.database_max_connections)
+            .await
+            .context("DATABASE_URL: cannot connect")?;
+        web_kit::db::migrate(&pool, embedded::migrations::runner())
+            .await
+            .context("migrations failed")?;
+        if settings.seed_catalog {
+            seed::seed_catalog(&pool, settings.demo_seller_id, settings.demo2_seller_id)
+                .await
+                .context("seeding the demo catalog failed")?;
+        }
+
+        let redis = deadpool_redis::Config::from_url(settings.redis_url.clone())
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .context("REDIS_URL is not a valid Redis URL")?;
+        let verifier = match &settings.auth {
+            AuthKeySource::PublicKeyPem(pem) => {
+                Verifier::from_public_pem(pem.as_bytes(), redis.clone())
+                    .context("JWT_PUBLIC_KEY is not a valid Ed25519 public key")?
+            }
+            AuthKeySource::Url(url) => {
+                Verifier::fetch_jwks(url, redis.clone(), Duration::from_secs(60))
+                    .await
+                    .with_context(|| format!("AUTH_URL: cannot fetch the key set from {url}"))?
+            }
+        }
+        .with_key_prefix(&settings.redis_key_prefix);
+
+        let keys = StreamKeys::new(settings.redis_key_prefix.clone());
+        let stop = CancellationToken::new();
+        let consumer = Consumer::new(
+            &settings.redis_url,
+            keys.clone(),
+            ConsumerConfig::new(ORDERS_STREAM, SERVICE_NAME),
+            InventoryHandler::new(pool.clone()),
+        )
+        .context("REDIS_URL: cannot create the consumer")?;
+        let relay = OutboxRelay::new(pool.clone(), redis.clone(), keys, RelayConfig::default());
+        let background = vec![
+            tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    if let Err(error) = consumer.run(stop).await {
+                        tracing::error!(%error, "orders_stream consumer stopped");
+                    }
+                }
+            }),
+            tokio::spawn(relay.run(stop.clone())),
+        ];
+
+        let listener = TcpListener::bind(("0.0.0.0", settings.port))
+            .await
+            .with_context(|| format!("PORT: cannot listen on {}", settings.port))?;
         let router = web_kit::http::layers(
-            Router::new()
-                .route("/health", get(web_kit::http::health))
-                .route("/metrics", get(web_kit::observability::metrics_handler)),
+            routes::router(AppState {
+                pool: pool.clone(),
+                redis,
+                verifier,
+            }),
             web_kit::http::HttpLimits::default(),
         );
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            pool,
+            background,
+            stop: stop.drop_guard(),
+        })
     }
 
     /// The port actually bound.
@@ -32,10 +118,41 @@ impl Application {
             .map_or(0, |address| address.port())
     }
 
-    /// Serves until `shutdown` is cancelled, then drains in-flight requests.
+    /// The database pool (tests inspect state through it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains in-flight requests and stops the
+    /// consumer and the relay (each finishes or hands back its in-flight work).
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let Self {
+            listener,
+            router,
+            pool: _,
+            background,
+            stop,
+        } = self;
+        let stop = stop.disarm();
+        let stopper = tokio::spawn({
+            let stop = stop.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                tokio::select! {
+                    () = shutdown.cancelled() => stop.cancel(),
+                    () = stop.cancelled() => {}
+                }
+            }
+        });
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
+            .await;
+        stop.cancel();
+        let _ = stopper.await;
+        let joined = tokio::time::timeout(BACKGROUND_GRACE, futures::future::join_all(background));
+        if joined.await.is_err() {
+            tracing::warn!("background tasks did not stop within the grace period");
+        }
+        served
     }
 }

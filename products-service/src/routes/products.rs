@@ -1,0 +1,326 @@
+//! `/api/products`: thin handlers that parse the request into domain types, call one function of
+//! `db::products`, and map the row to the response DTO.
+
+use auth_kit::AuthUser;
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use web_kit::{Json, Path, Query, RequestId, error::FieldErrors};
+
+use crate::{
+    db::{
+        NewProduct, ProductChanges, ProductRow,
+        products::{self, Actor, CategoryCount},
+    },
+    domain::{
+        CatalogFilter, Category, Description, ImageUrl, Price, ProductName, Stock,
+        catalog::CatalogQuery,
+    },
+    error::ApiError,
+};
+
+/// A listing as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ProductResponse {
+    pub id: Uuid,
+    pub seller_id: Uuid,
+    pub seller_name: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price: Decimal,
+    pub stock: i32,
+    pub image_url: Option<String>,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<ProductRow> for ProductResponse {
+    fn from(row: ProductRow) -> Self {
+        Self {
+            id: row.id,
+            seller_id: row.seller_id,
+            seller_name: row.seller_name,
+            name: row.name,
+            description: row.description,
+            category: row.category,
+            price: row.price,
+            stock: row.stock,
+            image_url: row.image_url,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A page of listings.
+#[derive(Debug, Serialize)]
+pub struct PageResponse {
+    pub items: Vec<ProductResponse>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+/// `POST /api/products`. Every field is optional here so that a missing one is reported per
+/// field like any other invalid value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProductRequest {
+    name: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    /// A decimal string ("24.99") or a number.
+    price: Option<serde_json::Value>,
+    stock: Option<serde_json::Value>,
+    image_url: Option<String>,
+}
+
+/// `PATCH /api/products/{id}`: any subset of the fields; `"image_url": null` removes the image.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProductRequest {
+    name: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    price: Option<serde_json::Value>,
+    stock: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    image_url: Option<Option<String>>,
+}
+
+/// Distinguishes an explicit `null` (`Some(None)`) from an absent field (`None`, the default).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Collects per-field messages while parsing.
+#[derive(Default)]
+struct Fields(FieldErrors);
+
+impl Fields {
+    fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed
+            .map_err(|message| self.0.entry(field.to_owned()).or_default().push(message))
+            .ok()
+    }
+
+    fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.0
+                .entry(field.to_owned())
+                .or_default()
+                .push("is required".to_owned());
+        }
+        value
+    }
+
+    fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        if self.0.is_empty() {
+            value()
+                .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("field parsing lost a value")))
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+fn with_etag(status: StatusCode, row: ProductRow) -> Response {
+    let tag = etag(row.version);
+    (
+        status,
+        [(header::ETAG, tag)],
+        Json(ProductResponse::from(row)),
+    )
+        .into_response()
+}
+
+/// The version an `If-Match` header asks for: `"3"`, `W/"3"` or `3`; `*` or no header is no
+/// condition.
+fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::BadRequest {
+        code: "invalid_if_match",
+        message: "If-Match must be the listing's version in quotes, such as \"3\"".into(),
+    };
+    let text = value.to_str().map_err(|_| bad())?.trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    let text = text
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(text);
+    text.parse::<i64>().map(Some).map_err(|_| bad())
+}
+
+fn actor(user: &AuthUser) -> Actor {
+    Actor {
+        user_id: user.id,
+        is_admin: user.is_admin(),
+    }
+}
+
+async fn page(pool: &PgPool, filter: CatalogFilter) -> Result<Json<PageResponse>, ApiError> {
+    let (rows, total) = products::list(pool, &filter).await?;
+    Ok(Json(PageResponse {
+        items: rows.into_iter().map(ProductResponse::from).collect(),
+        page: filter.page.page,
+        per_page: filter.page.per_page,
+        total,
+    }))
+}
+
+/// `GET /api/products`: the public catalog.
+pub async fn list(
+    State(pool): State<PgPool>,
+    Query(query): Query<CatalogQuery>,
+) -> Result<Json<PageResponse>, ApiError> {
+    let filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
+    page(&pool, filter).await
+}
+
+/// `GET /api/products/mine`: the caller's own listings.
+pub async fn mine(
+    State(pool): State<PgPool>,
+    user: AuthUser,
+    Query(query): Query<CatalogQuery>,
+) -> Result<Json<PageResponse>, ApiError> {
+    let mut filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
+    filter.seller_id = Some(user.id);
+    page(&pool, filter).await
+}
+
+/// `GET /api/products/categories`.
+pub async fn categories(State(pool): State<PgPool>) -> Result<Json<Vec<CategoryCount>>, ApiError> {
+    Ok(Json(products::categories(&pool).await?))
+}
+
+/// `GET /api/products/{id}`, with the version as `ETag`.
+pub async fn get(State(pool): State<PgPool>, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
+    let row = products::get(&pool, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(with_etag(StatusCode::OK, row))
+}
+
+/// `POST /api/products`: the caller becomes the seller.
+pub async fn create(
+    State(pool): State<PgPool>,
+    user: AuthUser,
+    RequestId(request_id): RequestId,
+    Json(body): Json<CreateProductRequest>,
+) -> Result<Response, ApiError> {
+    let mut fields = Fields::default();
+    let name = fields
+        .required("name", body.name)
+        .and_then(|raw| fields.check("name", ProductName::parse(&raw)));
+    let description = match body.description {
+        Some(raw) => fields.check("description", Description::parse(&raw)),
+        None => Some(Description::default()),
+    };
+    let category = fields
+        .required("category", body.category)
+        .and_then(|raw| fields.check("category", Category::parse(&raw)));
+    let price = fields
+        .required("price", body.price)
+        .and_then(|raw| fields.check("price", Price::parse_json(&raw)));
+    let stock = fields
+        .required("stock", body.stock)
+        .and_then(|raw| fields.check("stock", Stock::parse_json(&raw)));
+    let image_url = match body.image_url {
+        Some(raw) => fields.check("image_url", ImageUrl::parse(&raw)).map(Some),
+        None => Some(None),
+    };
+    let product = fields.finish(|| {
+        Some(NewProduct {
+            id: Uuid::now_v7(),
+            seller_id: user.id,
+            seller_name: user.username.clone(),
+            name: name?,
+            description: description?,
+            category: category?,
+            price: price?,
+            stock: stock?,
+            image_url: image_url?,
+        })
+    })?;
+    let row = products::create(&pool, &product, &request_id).await?;
+    Ok(with_etag(StatusCode::CREATED, row))
+}
+
+/// `PATCH /api/products/{id}` (owner or admin), honouring `If-Match`.
+pub async fn update(
+    State(pool): State<PgPool>,
+    user: AuthUser,
+    RequestId(request_id): RequestId,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<UpdateProductRequest>,
+) -> Result<Response, ApiError> {
+    let expected = expected_version(&headers)?;
+    let mut fields = Fields::default();
+    let changes = ProductChanges {
+        name: body
+            .name
+            .and_then(|raw| fields.check("name", ProductName::parse(&raw))),
+        description: body
+            .description
+            .and_then(|raw| fields.check("description", Description::parse(&raw))),
+        category: body
+            .category
+            .and_then(|raw| fields.check("category", Category::parse(&raw))),
+        price: body
+            .price
+            .and_then(|raw| fields.check("price", Price::parse_json(&raw))),
+        stock: body
+            .stock
+            .and_then(|raw| fields.check("stock", Stock::parse_json(&raw))),
+        image_url: match body.image_url {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(raw)) => fields.check("image_url", ImageUrl::parse(&raw)).map(Some),
+        },
+    };
+    let changes = fields.finish(|| Some(changes))?;
+    if changes.is_empty() {
+        return Err(ApiError::BadRequest {
+            code: "nothing_to_update",
+            message: "send at least one of name, description, category, price, stock, image_url"
+                .into(),
+        });
+    }
+    let row = products::update(&pool, id, actor(&user), expected, &changes, &request_id).await?;
+    Ok(with_etag(StatusCode::OK, row))
+}
+
+/// `DELETE /api/products/{id}` (owner or admin), honouring `If-Match`.
+pub async fn delete(
+    State(pool): State<PgPool>,
+    user: AuthUser,
+    RequestId(request_id): RequestId,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let expected = expected_version(&headers)?;
+    products::delete(&pool, id, actor(&user), expected, &request_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

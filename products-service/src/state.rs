@@ -1,0 +1,12 @@
+//! What the handlers share; each takes only the part it uses (`State<PgPool>`, ...) via `FromRef`.
+
+use auth_kit::Verifier;
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub redis: deadpool_redis::Pool,
+    pub verifier: Verifier,
+}
