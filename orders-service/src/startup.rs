@@ -1,28 +1,99 @@
-//! Builds the application: binds the listener and assembles the router.
+//! Builds the application: database (migrated), Redis, token verifier, the router; and runs the
+//! server with its background tasks (outbox relay, inventory consumer, sweeper, live-status
+//! subscriber), all stopped by one shutdown token.
 
-use axum::{Router, routing::get};
+use std::time::Duration;
+
+use anyhow::Context;
+use auth_kit::Verifier;
+use sqlx::PgPool;
+use stream_lib::{
+    Consumer, ConsumerConfig, INVENTORY_STREAM, StreamKeys,
+    outbox::{OutboxRelay, RelayConfig},
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
+use crate::{
+    config::{AuthKeySource, Settings},
+    events::{CONSUMER_GROUP, consumer::InventoryHandler},
+    live::{Live, Subscriber},
+    routes,
+    state::{AppState, Timing},
+    sweeper::Sweeper,
+};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// How long start-up waits for auth-service's key set.
+const JWKS_PATIENCE: Duration = Duration::from_secs(60);
 
 /// A built, not yet running, service.
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    router: axum::Router,
+    pool: PgPool,
+    redis: deadpool_redis::Pool,
+    keys: StreamKeys,
+    settings: Settings,
+    live: Live,
+    subscriber: Subscriber,
+    shutdown: CancellationToken,
 }
 
 impl Application {
-    /// Binds the port (0 picks a free one) and builds the router.
+    /// Connects and migrates the database, connects Redis, gets the verification key, binds the
+    /// port (0 picks a free one) and builds the router.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = web_kit::db::connect(&settings.database_url, settings.database_max_connections)
+            .await
+            .context("DATABASE_URL")?;
+        web_kit::db::migrate(&pool, embedded::migrations::runner()).await?;
+        let redis = deadpool_redis::Config::from_url(&settings.redis_url)
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .context("REDIS_URL")?;
+        let verifier = match &settings.auth {
+            AuthKeySource::PublicKey(pem) => {
+                Verifier::from_public_pem(pem.as_bytes(), redis.clone())
+                    .context("JWT_PUBLIC_KEY")?
+            }
+            AuthKeySource::Url(url) => Verifier::fetch_jwks(url, redis.clone(), JWKS_PATIENCE)
+                .await
+                .context("AUTH_URL")?,
+        }
+        .with_key_prefix(settings.redis_key_prefix.clone());
+        let keys = StreamKeys::new(settings.redis_key_prefix.clone());
+        let live = Live::new(redis.clone(), &settings.redis_key_prefix);
+        let subscriber = live
+            .subscriber(&settings.redis_url)
+            .await
+            .context("REDIS_URL (subscribing to status changes)")?;
+        let shutdown = CancellationToken::new();
+        let state = AppState {
+            pool: pool.clone(),
+            redis: redis.clone(),
+            verifier,
+            keys: keys.clone(),
+            live: live.clone(),
+            shutdown: shutdown.clone(),
+            timing: Timing::default(),
+        };
+        let router =
+            web_kit::http::layers(routes::router(state), web_kit::http::HttpLimits::default());
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
-        let router = web_kit::http::layers(
-            Router::new()
-                .route("/health", get(web_kit::http::health))
-                .route("/metrics", get(web_kit::observability::metrics_handler)),
-            web_kit::http::HttpLimits::default(),
-        );
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            pool,
+            redis,
+            keys,
+            settings,
+            live,
+            subscriber,
+            shutdown,
+        })
     }
 
     /// The port actually bound.
@@ -32,10 +103,68 @@ impl Application {
             .map_or(0, |address| address.port())
     }
 
-    /// Serves until `shutdown` is cancelled, then drains in-flight requests.
-    pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
+    /// The database pool (tests inspect it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves and runs the background tasks until `shutdown` is cancelled; then stops accepting,
+    /// ends open event streams, drains requests and waits for the tasks to finish.
+    pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let internal = self.shutdown.clone();
+        let bridge = tokio::spawn({
+            let internal = internal.clone();
+            async move {
+                shutdown.cancelled().await;
+                internal.cancel();
+            }
+        });
+        let consumer = Consumer::new(
+            &self.settings.redis_url,
+            self.keys.clone(),
+            ConsumerConfig::new(INVENTORY_STREAM, CONSUMER_GROUP),
+            InventoryHandler {
+                pool: self.pool.clone(),
+                live: self.live.clone(),
+                reservation_ttl: self.settings.reservation_ttl,
+            },
+        )?;
+        let relay = OutboxRelay::new(
+            self.pool.clone(),
+            self.redis.clone(),
+            self.keys.clone(),
+            RelayConfig::default(),
+        );
+        let sweeper = Sweeper {
+            pool: self.pool.clone(),
+            live: self.live.clone(),
+            pending_timeout: self.settings.pending_timeout,
+            interval: self.settings.sweep_interval,
+        };
+        let tasks = [
+            tokio::spawn(relay.run(internal.clone())),
+            tokio::spawn(sweeper.run(internal.clone())),
+            tokio::spawn(self.subscriber.run(internal.clone())),
+            tokio::spawn({
+                let token = internal.clone();
+                async move {
+                    if let Err(error) = consumer.run(token).await {
+                        tracing::error!(%error, "inventory consumer stopped");
+                    }
+                }
+            }),
+        ];
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(internal.clone().cancelled_owned())
+            .await;
+        internal.cancel();
+        bridge.abort();
+        for task in tasks {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "background task failed");
+            }
+        }
+        self.pool.close().await;
+        served.context("serving HTTP")
     }
 }

@@ -1,0 +1,5 @@
+//! SQL: orders and their transitions, the catalog copy, idempotency keys.
+
+pub mod catalog;
+pub mod idempotency;
+pub mod orders;

@@ -1,0 +1,339 @@
+//! Orders, their lines and history; every transition is a compare-and-set recorded in the
+//! history, with the event it causes written to the outbox in the same transaction.
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    domain::OrderStatus,
+    events::{self, OrderPlaced, OrderRef},
+    live::StatusChange,
+};
+
+/// An `orders` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub status: String,
+    pub total: Decimal,
+    pub reason: Option<String>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub version: i32,
+    pub correlation_id: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl OrderRow {
+    /// The status; an unknown string in the database is a bug, reported as a decode error.
+    pub fn status(&self) -> Result<OrderStatus, sqlx::Error> {
+        self.status
+            .parse()
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))
+    }
+
+    pub fn to_change(&self) -> Result<StatusChange, sqlx::Error> {
+        Ok(StatusChange {
+            order_id: self.id,
+            user_id: self.user_id,
+            status: self.status()?,
+            reason: self.reason.clone(),
+            expires_at: self.expires_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            total: self.total,
+        })
+    }
+}
+
+const ORDER_COLUMNS: &str = "id, user_id, status, total, reason, expires_at, version, \
+                             correlation_id, created_at, updated_at";
+
+/// An `order_items` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRow {
+    pub order_id: Uuid,
+    pub product_id: Uuid,
+    pub name: String,
+    pub unit_price: Decimal,
+    pub quantity: i32,
+}
+
+/// An `order_status_history` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub changed_at: OffsetDateTime,
+}
+
+/// A line of a new order, priced from the catalog copy.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub product_id: Uuid,
+    pub name: String,
+    pub unit_price: Decimal,
+    pub quantity: i32,
+}
+
+/// Inserts a PENDING order, its lines, its first history row and `order.placed`.
+pub async fn insert(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    items: &[NewItem],
+    correlation_id: &str,
+) -> Result<OrderRow, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let total: Decimal = items
+        .iter()
+        .map(|item| item.unit_price * Decimal::from(item.quantity))
+        .sum();
+    let order: OrderRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO orders (id, user_id, status, total, correlation_id)
+         VALUES ($1, $2, 'PENDING', $3, $4) RETURNING {ORDER_COLUMNS}"
+    )))
+    .bind(id)
+    .bind(user_id)
+    .bind(total)
+    .bind(correlation_id)
+    .fetch_one(&mut *connection)
+    .await?;
+    let positions: Vec<i32> = (0..).take(items.len()).collect();
+    let product_ids: Vec<Uuid> = items.iter().map(|item| item.product_id).collect();
+    let names: Vec<String> = items.iter().map(|item| item.name.clone()).collect();
+    let prices: Vec<Decimal> = items.iter().map(|item| item.unit_price).collect();
+    let quantities: Vec<i32> = items.iter().map(|item| item.quantity).collect();
+    sqlx::query(
+        "INSERT INTO order_items (order_id, position, product_id, name, unit_price, quantity)
+         SELECT $1, * FROM UNNEST($2::int[], $3::uuid[], $4::text[], $5::numeric[], $6::int[])",
+    )
+    .bind(id)
+    .bind(&positions)
+    .bind(&product_ids)
+    .bind(&names)
+    .bind(&prices)
+    .bind(&quantities)
+    .execute(&mut *connection)
+    .await?;
+    record_history(connection, id, None, OrderStatus::Pending, None).await?;
+    let payload = OrderPlaced {
+        order_id: id,
+        user_id,
+        lines: items
+            .iter()
+            .map(|item| events::OrderLine {
+                product_id: item.product_id,
+                quantity: item.quantity,
+                unit_price: item.unit_price,
+            })
+            .collect(),
+    };
+    publish(connection, events::ORDER_PLACED, correlation_id, &payload).await?;
+    Ok(order)
+}
+
+/// Writes an event for `orders_stream` to the outbox, inside the caller's transaction.
+pub async fn publish(
+    connection: &mut PgConnection,
+    event_type: &str,
+    correlation_id: &str,
+    payload: &impl serde::Serialize,
+) -> Result<(), sqlx::Error> {
+    let event = stream_lib::Event::new(event_type, events::SOURCE, correlation_id, payload)
+        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    stream_lib::outbox::enqueue(connection, stream_lib::ORDERS_STREAM, &event).await
+}
+
+async fn record_history(
+    connection: &mut PgConnection,
+    order_id: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_status_history (order_id, from_status, to_status, reason)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(order_id)
+    .bind(from.map(OrderStatus::as_str))
+    .bind(to.as_str())
+    .bind(reason)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// One status change to attempt.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub reason: Option<String>,
+    /// Sets `expires_at` to now plus this.
+    pub expires_in: Option<Duration>,
+    /// Only while `expires_at` is still in the future (payment).
+    pub require_unexpired: bool,
+}
+
+impl Transition {
+    pub fn new(from: OrderStatus, to: OrderStatus) -> Self {
+        Self {
+            from,
+            to,
+            reason: None,
+            expires_in: None,
+            require_unexpired: false,
+        }
+    }
+}
+
+/// The event a transition publishes, if any: leaving CONFIRMED for CANCELLED or EXPIRED releases
+/// the stock, PAID sells it; a PENDING order that is cancelled or times out also publishes
+/// `order.cancelled`, so a reservation made meanwhile is released whichever message arrives
+/// first. A rejection by the inventory publishes nothing (the inventory made it).
+pub fn event_for(transition: &Transition) -> Option<&'static str> {
+    use OrderStatus::*;
+    match (transition.from, transition.to) {
+        (Confirmed, Paid) => Some(events::ORDER_PAID),
+        (Confirmed, Expired) => Some(events::ORDER_EXPIRED),
+        (Confirmed | Pending, Cancelled) => Some(events::ORDER_CANCELLED),
+        (Pending, Rejected) if transition.reason.as_deref() == Some(TIMEOUT_REASON) => {
+            Some(events::ORDER_CANCELLED)
+        }
+        _ => None,
+    }
+}
+
+/// The reason of a PENDING order rejected because the inventory never answered.
+pub const TIMEOUT_REASON: &str = "timeout";
+
+/// Compare-and-set: moves `order_id` from `transition.from` to `transition.to` if it is still in
+/// `from`, records the history row and writes the implied event, all in the caller's
+/// transaction. `None` when the order was not in `from` (another transition won): a no-op.
+pub async fn transition(
+    connection: &mut PgConnection,
+    order_id: Uuid,
+    transition: &Transition,
+    correlation_id: &str,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    debug_assert!(transition.from.can_become(transition.to));
+    let updated: Option<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE orders SET
+             status = $3,
+             reason = COALESCE($4, reason),
+             expires_at = CASE WHEN $5::float8 IS NULL THEN expires_at
+                               ELSE clock_timestamp() + make_interval(secs => $5::float8) END,
+             version = version + 1,
+             updated_at = clock_timestamp()
+         WHERE id = $1 AND status = $2 AND (NOT $6 OR expires_at > clock_timestamp())
+         RETURNING {ORDER_COLUMNS}"
+    )))
+    .bind(order_id)
+    .bind(transition.from.as_str())
+    .bind(transition.to.as_str())
+    .bind(transition.reason.as_deref())
+    .bind(transition.expires_in.map(|ttl| ttl.as_secs_f64()))
+    .bind(transition.require_unexpired)
+    .fetch_optional(&mut *connection)
+    .await?;
+    let Some(order) = updated else {
+        return Ok(None);
+    };
+    record_history(
+        connection,
+        order_id,
+        Some(transition.from),
+        transition.to,
+        transition.reason.as_deref(),
+    )
+    .await?;
+    if let Some(event_type) = event_for(transition) {
+        publish(
+            connection,
+            event_type,
+            correlation_id,
+            &OrderRef { order_id },
+        )
+        .await?;
+    }
+    Ok(Some(order))
+}
+
+/// One order.
+pub async fn find(
+    connection: &mut PgConnection,
+    order_id: Uuid,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+    )))
+    .bind(order_id)
+    .fetch_optional(connection)
+    .await
+}
+
+/// The lines of these orders, in order.
+pub async fn items(
+    connection: &mut PgConnection,
+    order_ids: &[Uuid],
+) -> Result<Vec<ItemRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT order_id, product_id, name, unit_price, quantity FROM order_items
+         WHERE order_id = ANY($1) ORDER BY order_id, position",
+    )
+    .bind(order_ids)
+    .fetch_all(connection)
+    .await
+}
+
+/// The history of one order, oldest first.
+pub async fn history(
+    connection: &mut PgConnection,
+    order_id: Uuid,
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT from_status, to_status, reason, changed_at FROM order_status_history
+         WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(connection)
+    .await
+}
+
+/// A page of orders, newest first: one user's (`user_id`) or everyone's (`None`).
+pub async fn list(
+    connection: &mut PgConnection,
+    user_id: Option<Uuid>,
+    status: Option<OrderStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<OrderRow>, i64), sqlx::Error> {
+    let status = status.map(OrderStatus::as_str);
+    let rows: Vec<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+         WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    )))
+    .bind(user_id)
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *connection)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM orders
+         WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)",
+    )
+    .bind(user_id)
+    .bind(status)
+    .fetch_one(connection)
+    .await?;
+    Ok((rows, total))
+}

@@ -1,0 +1,110 @@
+//! The service's one error type and its mapping to the shared JSON error body.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use web_kit::ErrorBody;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no such order")]
+    OrderNotFound,
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// 422 with per-field messages.
+    #[error("some fields are invalid")]
+    Validation(BTreeMap<String, Vec<String>>),
+    /// 422 with a specific code (and per-field messages when they help).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        fields: Option<BTreeMap<String, Vec<String>>>,
+    },
+    /// 409: the order's status does not allow this now.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the card was declined")]
+    PaymentDeclined,
+    #[error("a dependency is unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+    #[error(transparent)]
+    RedisPool(#[from] deadpool_redis::PoolError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            code,
+            message: message.into(),
+            fields: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        match self {
+            Self::OrderNotFound => {
+                ErrorBody::new("order_not_found", message).into_response_with(StatusCode::NOT_FOUND)
+            }
+            Self::NotFound(_) => {
+                ErrorBody::new("not_found", message).into_response_with(StatusCode::NOT_FOUND)
+            }
+            Self::Forbidden(_) => {
+                ErrorBody::new("forbidden", message).into_response_with(StatusCode::FORBIDDEN)
+            }
+            Self::Validation(fields) => ErrorBody::new("validation_failed", message)
+                .with_fields(fields)
+                .into_response_with(StatusCode::UNPROCESSABLE_ENTITY),
+            Self::Unprocessable { code, fields, .. } => {
+                let body = ErrorBody::new(code, message);
+                let body = match fields {
+                    Some(fields) => body.with_fields(fields),
+                    None => body,
+                };
+                body.into_response_with(StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            Self::Conflict(_) => {
+                ErrorBody::new("invalid_state", message).into_response_with(StatusCode::CONFLICT)
+            }
+            Self::PaymentDeclined => ErrorBody::new("payment_declined", message)
+                .into_response_with(StatusCode::PAYMENT_REQUIRED),
+            Self::Unavailable => ErrorBody::new("unavailable", message)
+                .into_response_with(StatusCode::SERVICE_UNAVAILABLE),
+            Self::Database(ref error) => {
+                tracing::error!(error = %error, "database error");
+                internal()
+            }
+            Self::Redis(ref error) => {
+                tracing::error!(error = %error, "redis error");
+                internal()
+            }
+            Self::RedisPool(ref error) => {
+                tracing::error!(error = %error, "redis pool error");
+                internal()
+            }
+            Self::Other(ref error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                internal()
+            }
+        }
+    }
+}
+
+fn internal() -> Response {
+    ErrorBody::internal().into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
+}

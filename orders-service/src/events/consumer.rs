@@ -1,0 +1,144 @@
+//! The `orders-service` group on `inventory_stream`: keeps the catalog copy and moves orders on
+//! the inventory's answers. Each event is recorded in the inbox in the same transaction as its
+//! effect, so a redelivery changes nothing.
+
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
+use stream_lib::{Event, Handler, HandlerError};
+
+use crate::{
+    db::{
+        catalog,
+        orders::{self, Transition},
+    },
+    domain::OrderStatus,
+    events::{self, OrderRef, ProductChanged, ProductDeleted, StockAnswer, StockRejected},
+    live::{Live, StatusChange},
+};
+
+/// Handles every event type orders-service reads.
+#[derive(Clone)]
+pub struct InventoryHandler {
+    pub pool: PgPool,
+    pub live: Live,
+    pub reservation_ttl: Duration,
+}
+
+impl Handler for InventoryHandler {
+    fn handles(&self, event_type: &str) -> bool {
+        matches!(
+            event_type,
+            events::PRODUCT_CREATED
+                | events::PRODUCT_UPDATED
+                | events::PRODUCT_DELETED
+                | events::STOCK_RESERVED
+                | events::STOCK_REJECTED
+                | events::STOCK_RELEASED
+        )
+    }
+
+    async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        if !stream_lib::inbox::record(&mut tx, events::CONSUMER_GROUP, event.event_id).await? {
+            tracing::debug!(event_id = %event.event_id, "already handled; skipped");
+            return Ok(());
+        }
+        let change = self.apply(&mut tx, event).await?;
+        tx.commit().await?;
+        if let Some(change) = change {
+            self.live.publish(&[change]).await;
+        }
+        Ok(())
+    }
+}
+
+fn payload<T: serde::de::DeserializeOwned>(event: &Event) -> Result<T, HandlerError> {
+    event
+        .payload_as()
+        .map_err(|error| HandlerError::permanent(anyhow::anyhow!("bad payload: {error}")))
+}
+
+impl InventoryHandler {
+    async fn apply(
+        &self,
+        connection: &mut PgConnection,
+        event: &Event,
+    ) -> Result<Option<StatusChange>, HandlerError> {
+        match event.event_type.as_str() {
+            events::PRODUCT_CREATED | events::PRODUCT_UPDATED => {
+                catalog::upsert(connection, &payload::<ProductChanged>(event)?).await?;
+                Ok(None)
+            }
+            events::PRODUCT_DELETED => {
+                catalog::delete(connection, &payload::<ProductDeleted>(event)?).await?;
+                Ok(None)
+            }
+            events::STOCK_RESERVED => {
+                let StockAnswer { order_id } = payload(event)?;
+                self.reserved(connection, order_id, &event.correlation_id)
+                    .await
+            }
+            events::STOCK_REJECTED => {
+                let StockRejected { order_id, reason } = payload(event)?;
+                let transition = Transition {
+                    reason: Some(reason),
+                    ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
+                };
+                let order =
+                    orders::transition(connection, order_id, &transition, &event.correlation_id)
+                        .await?;
+                if order.is_none() {
+                    tracing::info!(%order_id, "stock.rejected for an order no longer PENDING");
+                }
+                Ok(order.map(|order| order.to_change()).transpose()?)
+            }
+            // The release closes the loop of a cancellation or expiry: nothing left to do.
+            _ => {
+                let StockAnswer { order_id } = payload(event)?;
+                tracing::debug!(%order_id, event_type = %event.event_type, "recorded");
+                Ok(None)
+            }
+        }
+    }
+
+    /// PENDING -> CONFIRMED; a reservation for an order that was cancelled or rejected meanwhile
+    /// (or that this service does not know) is given back with `order.cancelled`.
+    async fn reserved(
+        &self,
+        connection: &mut PgConnection,
+        order_id: uuid::Uuid,
+        correlation_id: &str,
+    ) -> Result<Option<StatusChange>, HandlerError> {
+        let transition = Transition {
+            expires_in: Some(self.reservation_ttl),
+            ..Transition::new(OrderStatus::Pending, OrderStatus::Confirmed)
+        };
+        if let Some(order) =
+            orders::transition(connection, order_id, &transition, correlation_id).await?
+        {
+            return Ok(Some(order.to_change()?));
+        }
+        let status = match orders::find(connection, order_id).await? {
+            Some(order) => Some(order.status()?),
+            None => None,
+        };
+        match status {
+            Some(OrderStatus::Cancelled | OrderStatus::Rejected) | None => {
+                tracing::info!(%order_id, ?status, "late reservation; releasing it");
+                orders::publish(
+                    connection,
+                    events::ORDER_CANCELLED,
+                    correlation_id,
+                    &OrderRef { order_id },
+                )
+                .await?;
+            }
+            // Already CONFIRMED (a second reservation message), PAID or EXPIRED: nothing to do.
+            Some(status) => {
+                tracing::info!(%order_id, %status, "stock.reserved ignored");
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,32 @@
+//! What handlers share; each takes only the parts it uses through `FromRef`.
+
+use std::time::Duration;
+
+use auth_kit::Verifier;
+use axum::extract::FromRef;
+use sqlx::PgPool;
+use stream_lib::StreamKeys;
+use tokio_util::sync::CancellationToken;
+
+use crate::live::Live;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub redis: deadpool_redis::Pool,
+    pub verifier: Verifier,
+    pub keys: StreamKeys,
+    pub live: Live,
+    /// Cancelled at shutdown: ends open event streams so the server can drain.
+    pub shutdown: CancellationToken,
+    pub timing: Timing,
+}
+
+/// Durations the handlers need.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// How often an event stream re-reads the database, in case a notification was lost.
+    pub resync: Duration,
+    /// Keep-alive comment interval of event streams.
+    pub keep_alive: Duration,
+}

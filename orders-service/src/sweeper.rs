@@ -1,0 +1,109 @@
+//! The sweeper: expires CONFIRMED orders whose reservation window has passed and rejects PENDING
+//! orders the inventory never answered (reason `timeout`). Safe with several replicas: each
+//! batch locks its rows with `FOR UPDATE SKIP LOCKED`, and each change is a compare-and-set.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{
+    db::orders::{self, TIMEOUT_REASON, Transition},
+    domain::OrderStatus,
+    live::Live,
+};
+
+const BATCH: i64 = 100;
+
+/// The background loop.
+#[derive(Clone)]
+pub struct Sweeper {
+    pub pool: PgPool,
+    pub live: Live,
+    pub pending_timeout: Duration,
+    pub interval: Duration,
+}
+
+impl Sweeper {
+    /// Sweeps every `interval` until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            if let Err(error) = self.sweep_once().await {
+                tracing::warn!(%error, "sweep failed; retrying on the next tick");
+            }
+        }
+        tracing::info!("sweeper stopped");
+    }
+
+    /// One pass over both kinds of overdue orders; returns how many it moved.
+    pub async fn sweep_once(&self) -> Result<usize, sqlx::Error> {
+        let mut moved = 0;
+        loop {
+            let expired = self
+                .batch(
+                    "SELECT id, correlation_id FROM orders
+                     WHERE status = 'CONFIRMED' AND expires_at <= clock_timestamp()
+                     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    &Transition::new(OrderStatus::Confirmed, OrderStatus::Expired),
+                )
+                .await?;
+            moved += expired;
+            if expired < BATCH as usize {
+                break;
+            }
+        }
+        loop {
+            let timed_out = self
+                .batch(
+                    "SELECT id, correlation_id FROM orders
+                     WHERE status = 'PENDING'
+                       AND created_at <= clock_timestamp() - make_interval(secs => $2::float8)
+                     ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    &Transition {
+                        reason: Some(TIMEOUT_REASON.to_owned()),
+                        ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
+                    },
+                )
+                .await?;
+            moved += timed_out;
+            if timed_out < BATCH as usize {
+                break;
+            }
+        }
+        Ok(moved)
+    }
+
+    async fn batch(
+        &self,
+        select: &'static str,
+        transition: &Transition,
+    ) -> Result<usize, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let query = sqlx::query_as::<_, (Uuid, String)>(select).bind(BATCH);
+        let query = if select.contains("$2") {
+            query.bind(self.pending_timeout.as_secs_f64())
+        } else {
+            query
+        };
+        let due = query.fetch_all(&mut *tx).await?;
+        let mut changes = Vec::with_capacity(due.len());
+        for (order_id, correlation_id) in &due {
+            if let Some(order) =
+                orders::transition(&mut tx, *order_id, transition, correlation_id).await?
+            {
+                tracing::info!(%order_id, status = %transition.to, "swept");
+                changes.push(order.to_change()?);
+            }
+        }
+        tx.commit().await?;
+        self.live.publish(&changes).await;
+        Ok(due.len())
+    }
+}
