@@ -373,8 +373,12 @@ impl Verifier {
 /// The token of a request: `Authorization: Bearer <token>` first, else the `access_token`
 /// cookie.
 pub fn token_from_parts(parts: &Parts) -> Option<String> {
-    let bearer = parts
-        .headers
+    token_from_headers(&parts.headers)
+}
+
+/// [`token_from_parts`] over bare headers.
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().split_once(' '))
@@ -384,7 +388,7 @@ pub fn token_from_parts(parts: &Parts) -> Option<String> {
     if let Some(token) = bearer {
         return Some(token.to_owned());
     }
-    axum_extra::extract::CookieJar::from_headers(&parts.headers)
+    axum_extra::extract::CookieJar::from_headers(headers)
         .get(ACCESS_COOKIE)
         .map(|cookie| cookie.value().to_owned())
         .filter(|token| !token.is_empty())

@@ -1,21 +1,425 @@
-//! Settings from environment variables, checked once at start-up.
+//! Settings from environment variables, checked once at start-up: a bad or missing value stops
+//! the service with a message naming the variable. Every field is public so tests (ours and other
+//! crates') can build `Settings` in code, starting from [`Settings::new`].
+//!
+//! | Variable | Default | Meaning |
+//! |---|---|---|
+//! | `PORT` | 3030 | listening port (0 picks a free one) |
+//! | `DATABASE_URL` | required | PostgreSQL URL |
+//! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
+//! | `REDIS_URL` | `redis://127.0.0.1:6379` | deny-list and rate limits |
+//! | `REDIS_KEY_PREFIX` | empty | prefix of every Redis key this service uses |
+//! | `APP_ENV` | `development` | `development` or `production` |
+//! | `JWT_PRIVATE_KEY` | – | Ed25519 PKCS#8 PEM private key (text) |
+//! | `JWT_PRIVATE_KEY_FILE` | – | path of that PEM file (used when `JWT_PRIVATE_KEY` is unset) |
+//! | `ACCESS_TOKEN_TTL_SECONDS` | 900 | access token lifetime |
+//! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days) |
+//! | `COOKIE_SECURE` | true | `Secure` attribute on the session cookies |
+//! | `DEMO_USERS` | true | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
+//! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set, that account exists with role admin |
+//! | `ADMIN_USERNAME` | `admin` | username of that account when it is created |
+//! | `TRUST_PROXY_HEADERS` | true | take the client address from `X-Forwarded-For` / `X-Real-IP` |
+//! | `RATE_LIMIT_LOGIN_PER_IP` | 30 | failed logins per client address per window |
+//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | failed logins per email per window |
+//! | `RATE_LIMIT_LOGIN_WINDOW_SECONDS` | 900 | login window |
+//! | `RATE_LIMIT_SIGNUP_PER_IP` | 20 | signup attempts per client address per window |
+//! | `RATE_LIMIT_SIGNUP_PER_ACCOUNT` | 5 | signup attempts per email per window |
+//! | `RATE_LIMIT_SIGNUP_WINDOW_SECONDS` | 3600 | signup window |
+//! | `MAX_BODY_BYTES` | 16384 | largest accepted request body (413 beyond) |
+//!
+//! Logging reads `LOG_FORMAT` and `RUST_LOG` (see web-kit's telemetry).
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::{Context, anyhow, bail};
+use auth_kit::signing::SigningKeys;
+
+use crate::domain::Email;
+
+/// Where the service runs: production refuses unsafe fallbacks (an ephemeral signing key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// The administrator account ensured at start-up.
+#[derive(Clone)]
+pub struct AdminAccount {
+    pub email: String,
+    pub password: String,
+    pub username: String,
+}
+
+impl std::fmt::Debug for AdminAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAccount")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Limits of one rate-limited action (a fixed window per key).
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// Allowed per client address per window.
+    pub per_ip: u32,
+    /// Allowed per account (email) per window.
+    pub per_account: u32,
+    pub window: Duration,
+}
+
+/// Login counts failures; signup counts attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    pub login: Limit,
+    pub signup: Limit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login: Limit {
+                per_ip: 30,
+                per_account: 10,
+                window: Duration::from_secs(15 * 60),
+            },
+            signup: Limit {
+                per_ip: 20,
+                per_account: 5,
+                window: Duration::from_secs(60 * 60),
+            },
+        }
+    }
+}
 
 /// What the service needs to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// TCP port to listen on (`PORT`, default 3030; 0 picks a free one).
     pub port: u16,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: String,
+    /// Prefix of every Redis key (deny-list, rate limits).
+    pub redis_key_prefix: String,
+    pub app_env: AppEnv,
+    /// The token signing key; `None` means an ephemeral key (refused in production).
+    pub signing_key: Option<SigningKeys>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cookie_secure: bool,
+    pub demo_users: bool,
+    pub admin: Option<AdminAccount>,
+    pub trust_proxy_headers: bool,
+    pub rate_limits: RateLimits,
+    pub max_body_bytes: usize,
 }
 
 impl Settings {
-    /// Reads the environment; a malformed value is an error naming the variable.
+    /// Development defaults over `database_url`: port 3030, local Redis, no prefix, an ephemeral
+    /// key, secure cookies, demo users on, no admin.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            port: 3030,
+            database_url: database_url.into(),
+            database_max_connections: 10,
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_key_prefix: String::new(),
+            app_env: AppEnv::Development,
+            signing_key: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            cookie_secure: true,
+            demo_users: true,
+            admin: None,
+            trust_proxy_headers: true,
+            rate_limits: RateLimits::default(),
+            max_body_bytes: 16 * 1024,
+        }
+    }
+
+    /// Reads the process environment.
     pub fn from_env() -> anyhow::Result<Self> {
-        let port = match std::env::var("PORT") {
-            Ok(value) => value
-                .parse()
-                .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {value:?}"))?,
-            Err(_) => 3030,
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let database_url = var("DATABASE_URL")
+            .ok_or_else(|| anyhow!("DATABASE_URL must be set (a PostgreSQL URL)"))?;
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+            bail!("DATABASE_URL must be a postgres:// URL");
+        }
+        let mut settings = Self::new(database_url);
+        settings.port = parse(&var, "PORT", settings.port)?;
+        settings.database_max_connections = parse(
+            &var,
+            "DATABASE_MAX_CONNECTIONS",
+            settings.database_max_connections,
+        )?;
+        if settings.database_max_connections == 0 {
+            bail!("DATABASE_MAX_CONNECTIONS must be at least 1");
+        }
+        if let Some(url) = var("REDIS_URL") {
+            if !url.starts_with("redis://") && !url.starts_with("rediss://") {
+                bail!("REDIS_URL must be a redis:// URL, got {url:?}");
+            }
+            settings.redis_url = url;
+        }
+        settings.redis_key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_default();
+        settings.app_env = match var("APP_ENV").as_deref() {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                bail!("APP_ENV must be \"development\" or \"production\", got {other:?}")
+            }
         };
-        Ok(Self { port })
+        settings.signing_key = match (var("JWT_PRIVATE_KEY"), var("JWT_PRIVATE_KEY_FILE")) {
+            (Some(pem), _) => Some(
+                SigningKeys::from_pem(&pem)
+                    .map_err(|error| anyhow!("JWT_PRIVATE_KEY is not usable: {error}"))?,
+            ),
+            (None, Some(path)) => {
+                let pem = std::fs::read_to_string(&path)
+                    .with_context(|| format!("JWT_PRIVATE_KEY_FILE cannot be read ({path})"))?;
+                Some(SigningKeys::from_pem(&pem).map_err(|error| {
+                    anyhow!("JWT_PRIVATE_KEY_FILE ({path}) is not usable: {error}")
+                })?)
+            }
+            (None, None) => None,
+        };
+        if settings.signing_key.is_none() && settings.app_env == AppEnv::Production {
+            bail!(
+                "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be set when APP_ENV=production \
+                 (an ephemeral key would log everyone out at each restart and differ between \
+                 replicas)"
+            );
+        }
+        settings.access_token_ttl = Duration::from_secs(parse(
+            &var,
+            "ACCESS_TOKEN_TTL_SECONDS",
+            settings.access_token_ttl.as_secs(),
+        )?);
+        settings.refresh_token_ttl = Duration::from_secs(parse(
+            &var,
+            "REFRESH_TOKEN_TTL_SECONDS",
+            settings.refresh_token_ttl.as_secs(),
+        )?);
+        if settings.access_token_ttl.is_zero() {
+            bail!("ACCESS_TOKEN_TTL_SECONDS must be at least 1");
+        }
+        if settings.refresh_token_ttl <= settings.access_token_ttl {
+            bail!("REFRESH_TOKEN_TTL_SECONDS must be longer than ACCESS_TOKEN_TTL_SECONDS");
+        }
+        settings.cookie_secure = parse_bool(&var, "COOKIE_SECURE", settings.cookie_secure)?;
+        settings.demo_users = parse_bool(&var, "DEMO_USERS", settings.demo_users)?;
+        settings.trust_proxy_headers =
+            parse_bool(&var, "TRUST_PROXY_HEADERS", settings.trust_proxy_headers)?;
+        settings.admin = match (var("ADMIN_EMAIL"), var("ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => {
+                Email::parse(&email)
+                    .map_err(|error| anyhow!("ADMIN_EMAIL is not a valid address: {error}"))?;
+                let length = password.chars().count();
+                if !(8..=128).contains(&length) {
+                    bail!("ADMIN_PASSWORD must be 8 to 128 characters long");
+                }
+                if settings.app_env == AppEnv::Production
+                    && crate::domain::password_is_common(&password)
+                {
+                    bail!("ADMIN_PASSWORD is a common password; choose another for production");
+                }
+                let username = var("ADMIN_USERNAME").unwrap_or_else(|| "admin".to_owned());
+                crate::domain::Username::parse(&username)
+                    .map_err(|error| anyhow!("ADMIN_USERNAME is not valid: {error}"))?;
+                Some(AdminAccount {
+                    email,
+                    password,
+                    username,
+                })
+            }
+            (Some(_), None) => bail!("ADMIN_PASSWORD must be set when ADMIN_EMAIL is"),
+            (None, Some(_)) => bail!("ADMIN_EMAIL must be set when ADMIN_PASSWORD is"),
+            (None, None) => None,
+        };
+        let limits = &mut settings.rate_limits;
+        limits.login.per_ip = parse(&var, "RATE_LIMIT_LOGIN_PER_IP", limits.login.per_ip)?;
+        limits.login.per_account = parse(
+            &var,
+            "RATE_LIMIT_LOGIN_PER_ACCOUNT",
+            limits.login.per_account,
+        )?;
+        limits.login.window = Duration::from_secs(parse(
+            &var,
+            "RATE_LIMIT_LOGIN_WINDOW_SECONDS",
+            limits.login.window.as_secs(),
+        )?);
+        limits.signup.per_ip = parse(&var, "RATE_LIMIT_SIGNUP_PER_IP", limits.signup.per_ip)?;
+        limits.signup.per_account = parse(
+            &var,
+            "RATE_LIMIT_SIGNUP_PER_ACCOUNT",
+            limits.signup.per_account,
+        )?;
+        limits.signup.window = Duration::from_secs(parse(
+            &var,
+            "RATE_LIMIT_SIGNUP_WINDOW_SECONDS",
+            limits.signup.window.as_secs(),
+        )?);
+        for (name, window) in [
+            ("RATE_LIMIT_LOGIN_WINDOW_SECONDS", limits.login.window),
+            ("RATE_LIMIT_SIGNUP_WINDOW_SECONDS", limits.signup.window),
+        ] {
+            if window.is_zero() {
+                bail!("{name} must be at least 1");
+            }
+        }
+        settings.max_body_bytes = parse(&var, "MAX_BODY_BYTES", settings.max_body_bytes)?;
+        if settings.max_body_bytes < 1024 {
+            bail!("MAX_BODY_BYTES must be at least 1024");
+        }
+        Ok(settings)
+    }
+}
+
+fn parse<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> anyhow::Result<T> {
+    match var(name) {
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("{name} must be a non-negative integer, got {value:?}")),
+        None => Ok(default),
+    }
+}
+
+fn parse_bool(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> anyhow::Result<bool> {
+    match var(name)
+        .map(|value| value.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => bail!("{name} must be true or false, got {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://postgres@127.0.0.1/auth");
+
+    fn error_of(pairs: &[(&str, &str)]) -> String {
+        settings(pairs).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_defaults_need_only_a_database_url() {
+        let settings = settings(&[DB]).unwrap();
+
+        assert_eq!(settings.port, 3030);
+        assert_eq!(settings.redis_url, "redis://127.0.0.1:6379");
+        assert_eq!(settings.redis_key_prefix, "");
+        assert_eq!(settings.app_env, AppEnv::Development);
+        assert!(settings.signing_key.is_none());
+        assert!(settings.cookie_secure);
+        assert!(settings.demo_users);
+        assert!(settings.admin.is_none());
+        assert_eq!(settings.access_token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn a_missing_database_url_is_named() {
+        assert!(error_of(&[]).contains("DATABASE_URL"));
+        assert!(error_of(&[("DATABASE_URL", "mysql://x")]).contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        assert!(error_of(&[DB, ("PORT", "eighty")]).contains("PORT"));
+        assert!(error_of(&[DB, ("COOKIE_SECURE", "maybe")]).contains("COOKIE_SECURE"));
+        assert!(error_of(&[DB, ("APP_ENV", "staging")]).contains("APP_ENV"));
+        assert!(error_of(&[DB, ("REDIS_URL", "localhost")]).contains("REDIS_URL"));
+        assert!(error_of(&[DB, ("JWT_PRIVATE_KEY", "nope")]).contains("JWT_PRIVATE_KEY"));
+        assert!(
+            error_of(&[DB, ("JWT_PRIVATE_KEY_FILE", "/no/such/file")])
+                .contains("JWT_PRIVATE_KEY_FILE")
+        );
+        assert!(
+            error_of(&[DB, ("RATE_LIMIT_LOGIN_PER_IP", "-1")]).contains("RATE_LIMIT_LOGIN_PER_IP")
+        );
+    }
+
+    #[test]
+    fn production_refuses_an_ephemeral_signing_key() {
+        let error = error_of(&[DB, ("APP_ENV", "production")]);
+
+        assert!(error.contains("JWT_PRIVATE_KEY"), "{error}");
+    }
+
+    #[test]
+    fn a_private_key_is_read_from_the_variable_or_the_file() {
+        let keys = SigningKeys::generate();
+        let path = std::env::temp_dir().join(format!("auth-key-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&path, keys.private_pem()).unwrap();
+
+        let inline = settings(&[
+            DB,
+            ("APP_ENV", "production"),
+            ("JWT_PRIVATE_KEY", &keys.private_pem()),
+        ])
+        .unwrap();
+        let from_file = settings(&[DB, ("JWT_PRIVATE_KEY_FILE", path.to_str().unwrap())]).unwrap();
+        std::fs::remove_file(&path).unwrap();
+
+        assert_eq!(inline.signing_key.unwrap().kid(), keys.kid());
+        assert_eq!(from_file.signing_key.unwrap().kid(), keys.kid());
+    }
+
+    #[test]
+    fn the_admin_account_needs_both_variables() {
+        assert!(error_of(&[DB, ("ADMIN_EMAIL", "root@example.com")]).contains("ADMIN_PASSWORD"));
+        assert!(error_of(&[DB, ("ADMIN_PASSWORD", "long enough")]).contains("ADMIN_EMAIL"));
+        assert!(
+            error_of(&[
+                DB,
+                ("ADMIN_EMAIL", "nope"),
+                ("ADMIN_PASSWORD", "long enough")
+            ])
+            .contains("ADMIN_EMAIL")
+        );
+        assert!(
+            error_of(&[DB, ("ADMIN_EMAIL", "a@b.co"), ("ADMIN_PASSWORD", "short")])
+                .contains("ADMIN_PASSWORD")
+        );
+        let admin = settings(&[
+            DB,
+            ("ADMIN_EMAIL", "root@example.com"),
+            ("ADMIN_PASSWORD", "correct horse"),
+        ])
+        .unwrap()
+        .admin
+        .unwrap();
+        assert_eq!(admin.username, "admin");
     }
 }

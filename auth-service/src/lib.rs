@@ -1,4 +1,22 @@
-//! auth-service (skeleton): serves `GET /health` and stops on SIGTERM.
+//! auth-service: accounts and revocable sessions for the marketplace.
+//!
+//! Users live in this service's PostgreSQL database (refinery migrations at start-up); emails and
+//! usernames are unique case-insensitively and passwords are argon2id hashes computed on the
+//! blocking pool. A session is a 15-minute EdDSA access token (verified by every service through
+//! `auth-kit` with the public key from `GET /api/auth/jwks`) plus a single-use refresh token,
+//! stored hashed and grouped in families so that replaying a spent one revokes the family. Logout
+//! deny-lists the access token's `jti` in Redis, which every verifier checks. Login and signup are
+//! rate limited per client address and per account in Redis. Settings: see [`config`].
 
+pub mod client_ip;
 pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod passwords;
+pub mod rate_limit;
+pub mod routes;
+pub mod seed;
+pub mod sessions;
 pub mod startup;
+pub mod state;

@@ -1,10 +1,27 @@
-//! Builds the application: binds the listener and assembles the router.
+//! Builds the application: database (migrated), Redis, signing key, seeded accounts, router,
+//! listener.
 
-use axum::{Router, routing::get};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use auth_kit::signing::SigningKeys;
+use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
+use crate::{
+    client_ip::TrustProxyHeaders,
+    config::{AppEnv, Settings},
+    passwords::Passwords,
+    rate_limit::RateLimiter,
+    routes, seed,
+    sessions::Sessions,
+    state::{AppState, DemoUsers},
+};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
 
 /// A built, not yet running, service.
 pub struct Application {
@@ -13,15 +30,88 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the port (0 picks a free one) and builds the router.
+    /// Connects and migrates the database, seeds accounts, binds the port (0 picks a free one)
+    /// and builds the router.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
-        let router = web_kit::http::layers(
-            Router::new()
-                .route("/health", get(web_kit::http::health))
-                .route("/metrics", get(web_kit::observability::metrics_handler)),
-            web_kit::http::HttpLimits::default(),
+        let keys = match settings.signing_key.clone() {
+            Some(keys) => keys,
+            None if settings.app_env == AppEnv::Production => {
+                bail!("JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be set when APP_ENV=production")
+            }
+            None => {
+                tracing::warn!(
+                    "!!! NO SIGNING KEY CONFIGURED: using an EPHEMERAL Ed25519 key. Every \
+                     session ends when this process restarts and replicas cannot verify each \
+                     other's tokens. Set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE. !!!"
+                );
+                SigningKeys::generate()
+            }
+        };
+        let keys = Arc::new(keys);
+
+        let pool = web_kit::db::connect(&settings.database_url, settings.database_max_connections)
+            .await
+            .context("DATABASE_URL: cannot connect")?;
+        web_kit::db::migrate(&pool, embedded::migrations::runner())
+            .await
+            .context("running migrations")?;
+
+        let mut redis_config = deadpool_redis::Config::from_url(settings.redis_url.clone());
+        let mut pool_config = deadpool_redis::PoolConfig::new(16);
+        pool_config.timeouts.wait = Some(Duration::from_secs(2));
+        pool_config.timeouts.create = Some(Duration::from_secs(2));
+        pool_config.timeouts.recycle = Some(Duration::from_secs(2));
+        redis_config.pool = Some(pool_config);
+        let redis = redis_config
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .context("REDIS_URL: cannot build the Redis pool")?;
+
+        let passwords = Passwords::new().await?;
+        if settings.demo_users {
+            seed::demo_users(&pool, &passwords).await?;
+        }
+        if let Some(admin) = &settings.admin {
+            seed::admin(&pool, &passwords, admin).await?;
+        }
+
+        let verifier = keys
+            .verifier(redis.clone())
+            .with_key_prefix(settings.redis_key_prefix.clone());
+        let sessions = Sessions::new(
+            keys.clone(),
+            pool.clone(),
+            redis.clone(),
+            settings.redis_key_prefix.clone(),
+            settings.access_token_ttl,
+            settings.refresh_token_ttl,
+            settings.cookie_secure,
         );
+        let limiter = RateLimiter::new(
+            redis.clone(),
+            settings.redis_key_prefix.clone(),
+            settings.rate_limits,
+        );
+        let state = AppState {
+            pool,
+            redis,
+            keys,
+            verifier,
+            passwords,
+            limiter,
+            sessions,
+            trust_proxy: TrustProxyHeaders(settings.trust_proxy_headers),
+            demo_users: DemoUsers(settings.demo_users),
+        };
+        let router = web_kit::http::layers(
+            routes::router(state),
+            web_kit::http::HttpLimits {
+                body_bytes: settings.max_body_bytes,
+                ..web_kit::http::HttpLimits::default()
+            },
+        );
+        let listener = TcpListener::bind(("0.0.0.0", settings.port))
+            .await
+            .with_context(|| format!("PORT: cannot listen on {}", settings.port))?;
         Ok(Self { listener, router })
     }
 
@@ -34,8 +124,12 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then drains in-flight requests.
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
     }
 }

@@ -1,0 +1,108 @@
+//! The `refresh_tokens` table: hashed, single-use tokens grouped in families for reuse detection.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A row of `refresh_tokens`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub user_id: Uuid,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %user_id, family_id = %family_id))]
+pub async fn insert(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    family_id: Uuid,
+    token_hash: &[u8],
+    expires_at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(family_id)
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The token with that hash, locked for the rest of the transaction.
+#[tracing::instrument(skip_all)]
+pub async fn find_for_update(
+    connection: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<RefreshTokenRow>, sqlx::Error> {
+    sqlx::query_as::<_, RefreshTokenRow>(
+        "SELECT id, family_id, user_id, expires_at, used_at, revoked_at \
+         FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+    )
+    .bind(token_hash)
+    .fetch_optional(connection)
+    .await
+}
+
+/// Marks a token spent; false when it already was (a concurrent rotation won).
+#[tracing::instrument(skip_all, fields(token_id = %id))]
+pub async fn mark_used(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = now() \
+         WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Revokes every live token of a family (logout, or reuse of a spent token).
+#[tracing::instrument(skip_all, fields(family_id = %family_id))]
+pub async fn revoke_family(
+    executor: impl PgExecutor<'_>,
+    family_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() \
+         WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// The family of the token with that hash, if any.
+#[tracing::instrument(skip_all)]
+pub async fn family_of(
+    executor: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Deletes a user's tokens that expired (housekeeping at sign-in).
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
+pub async fn delete_expired(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let result =
+        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at < now()")
+            .bind(user_id)
+            .execute(executor)
+            .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,127 @@
+//! The `users` table. Email and username are unique case-insensitively (lower() indexes).
+
+use sqlx::{PgExecutor, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A row of `users`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Why an insert was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    #[error("email taken")]
+    EmailTaken,
+    #[error("username taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+const COLUMNS: &str = "id, username, email, password_hash, role, created_at";
+
+#[tracing::instrument(skip_all)]
+pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"
+    )))
+    .bind(email.trim())
+    .fetch_optional(pool)
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %id))]
+pub async fn find_by_id(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Which of `email` and `username` are already taken (case-insensitively).
+#[tracing::instrument(skip_all)]
+pub async fn taken(
+    pool: &PgPool,
+    email: &str,
+    username: &str,
+) -> Result<(bool, bool), sqlx::Error> {
+    sqlx::query_as::<_, (bool, bool)>(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1)), \
+                EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
+    )
+    .bind(email)
+    .bind(username)
+    .fetch_one(pool)
+    .await
+}
+
+/// Inserts an account; a unique violation says which field clashed.
+#[tracing::instrument(skip_all)]
+pub async fn insert(
+    pool: &PgPool,
+    username: &str,
+    email: &str,
+    password_hash: &str,
+    role: &str,
+) -> Result<UserRow, InsertError> {
+    sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, username, email, password_hash, role) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(username)
+    .bind(email)
+    .bind(password_hash)
+    .bind(role)
+    .fetch_one(pool)
+    .await
+    .map_err(|error| match unique_violation(&error).as_deref() {
+        Some("users_email_lower_key") => InsertError::EmailTaken,
+        Some("users_username_lower_key") => InsertError::UsernameTaken,
+        _ => InsertError::Sql(error),
+    })
+}
+
+/// Makes the account with `email` an admin with `password_hash`, creating it when missing.
+#[tracing::instrument(skip_all)]
+pub async fn ensure_admin(
+    pool: &PgPool,
+    username: &str,
+    email: &str,
+    password_hash: &str,
+) -> Result<UserRow, InsertError> {
+    let updated = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET role = 'admin', password_hash = $2, updated_at = now() \
+         WHERE lower(email) = lower($1) RETURNING {COLUMNS}"
+    )))
+    .bind(email)
+    .bind(password_hash)
+    .fetch_optional(pool)
+    .await?;
+    match updated {
+        Some(row) => Ok(row),
+        None => insert(pool, username, email, password_hash, "admin").await,
+    }
+}
+
+fn unique_violation(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Database(database) if database.is_unique_violation() => {
+            database.constraint().map(str::to_owned)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,226 @@
+//! `/api/auth/*`: signup, login, refresh, logout, me, demo-login, jwks. Thin handlers: parse,
+//! call one use case, shape the response.
+
+use std::sync::Arc;
+
+use auth_kit::{AuthUser, REFRESH_COOKIE, Verifier, signing::SigningKeys};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use sqlx::PgPool;
+use web_kit::{Json, error::FieldErrors};
+
+use crate::{
+    client_ip::ClientIp,
+    db::users::{self, InsertError},
+    domain::{Email, NewPassword, Username},
+    error::ApiError,
+    passwords::Passwords,
+    rate_limit::{Action, RateLimiter},
+    seed::DEMO_ACCOUNTS,
+    sessions::{SessionResponse, Sessions, UserResponse},
+    state::DemoUsers,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    username: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/auth/signup`: 201 with the user, signed in (cookies set).
+pub async fn signup(
+    State(pool): State<PgPool>,
+    State(passwords): State<Passwords>,
+    State(limiter): State<RateLimiter>,
+    State(sessions): State<Sessions>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Json(request): Json<SignupRequest>,
+) -> Result<(StatusCode, CookieJar, Json<UserResponse>), ApiError> {
+    limiter.check(Action::Signup, ip, &request.email).await?;
+    limiter.record(Action::Signup, ip, &request.email).await?;
+
+    let mut errors = FieldErrors::new();
+    let username = Username::parse(&request.username)
+        .map_err(|message| errors.insert("username".into(), vec![message]))
+        .ok();
+    let email = Email::parse(&request.email)
+        .map_err(|message| errors.insert("email".into(), vec![message]))
+        .ok();
+    let password = NewPassword::parse(&request.password)
+        .map_err(|message| errors.insert("password".into(), vec![message]))
+        .ok();
+    let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+        return Err(ApiError::Validation(errors));
+    };
+
+    let (email_taken, username_taken) =
+        users::taken(&pool, email.as_str(), username.as_str()).await?;
+    if email_taken || username_taken {
+        return Err(conflict(email_taken, username_taken));
+    }
+    let hash = passwords.hash(password.expose().to_owned()).await?;
+    let user = users::insert(&pool, username.as_str(), email.as_str(), &hash, "user")
+        .await
+        .map_err(|error| match error {
+            InsertError::EmailTaken => conflict(true, false),
+            InsertError::UsernameTaken => conflict(false, true),
+            InsertError::Sql(error) => error.into(),
+        })?;
+    tracing::info!(user_id = %user.id, "account created");
+
+    let issued = sessions.start(&user).await?;
+    let jar = sessions.set_cookies(jar, &issued);
+    Ok((
+        StatusCode::CREATED,
+        jar,
+        Json(UserResponse::try_from(&user)?),
+    ))
+}
+
+fn conflict(email_taken: bool, username_taken: bool) -> ApiError {
+    let mut fields = FieldErrors::new();
+    if email_taken {
+        fields.insert("email".into(), vec!["is already registered".into()]);
+    }
+    if username_taken {
+        fields.insert("username".into(), vec!["is already taken".into()]);
+    }
+    let (code, message) = if email_taken {
+        ("email_taken", "an account with this email already exists")
+    } else {
+        ("username_taken", "this username is already taken")
+    };
+    ApiError::Conflict {
+        code,
+        message: message.into(),
+        fields,
+    }
+}
+
+/// `POST /api/auth/login`: 200 `{user, access_token, expires_in}` and the session cookies. An
+/// unknown email and a wrong password get the same 401 after the same work.
+pub async fn login(
+    State(pool): State<PgPool>,
+    State(passwords): State<Passwords>,
+    State(limiter): State<RateLimiter>,
+    State(sessions): State<Sessions>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Json(request): Json<LoginRequest>,
+) -> Result<(CookieJar, Json<SessionResponse>), ApiError> {
+    limiter.check(Action::Login, ip, &request.email).await?;
+
+    let user = if Email::parse(&request.email).is_ok() {
+        users::find_by_email(&pool, &request.email).await?
+    } else {
+        None
+    };
+    let hash = user.as_ref().map(|user| user.password_hash.clone());
+    let matches = passwords.verify(request.password, hash).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        limiter.record(Action::Login, ip, &request.email).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    limiter
+        .clear_account(Action::Login, ip, &request.email)
+        .await?;
+
+    let issued = sessions.start(&user).await?;
+    let jar = sessions.set_cookies(jar, &issued);
+    Ok((jar, Json(sessions.response(&user, issued)?)))
+}
+
+/// `POST /api/auth/refresh`: spends the refresh cookie, sets the next pair. On failure the
+/// cookies are cleared.
+pub async fn refresh(State(sessions): State<Sessions>, jar: CookieJar) -> Response {
+    let Some(token) = jar
+        .get(REFRESH_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+    else {
+        return ApiError::InvalidRefreshToken.into_response();
+    };
+    match sessions.rotate(&token).await {
+        Ok((user, issued)) => {
+            let jar = sessions.set_cookies(jar, &issued);
+            match sessions.response(&user, issued) {
+                Ok(body) => (jar, Json(body)).into_response(),
+                Err(error) => error.into_response(),
+            }
+        }
+        Err(error @ (ApiError::InvalidRefreshToken | ApiError::RefreshTokenReused)) => {
+            (sessions.clear_cookies(jar), error).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `POST /api/auth/logout`: 204; revokes the refresh family, deny-lists the access token and
+/// clears the cookies. Idempotent: without a session it still answers 204.
+pub async fn logout(
+    State(sessions): State<Sessions>,
+    State(verifier): State<Verifier>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<(StatusCode, CookieJar), ApiError> {
+    let claims =
+        auth_kit::token_from_headers(&headers).and_then(|token| verifier.decode(&token).ok());
+    let refresh = jar
+        .get(REFRESH_COOKIE)
+        .map(|cookie| cookie.value().to_owned());
+    sessions.end(claims.as_ref(), refresh.as_deref()).await?;
+    Ok((StatusCode::NO_CONTENT, sessions.clear_cookies(jar)))
+}
+
+/// `GET /api/auth/me`: the signed-in user.
+pub async fn me(
+    State(pool): State<PgPool>,
+    user: AuthUser,
+) -> Result<Json<UserResponse>, ApiError> {
+    let row = users::find_by_id(&pool, user.id)
+        .await?
+        .ok_or(ApiError::Auth(auth_kit::AuthError::Invalid))?;
+    Ok(Json(UserResponse::try_from(&row)?))
+}
+
+/// `POST /api/auth/demo-login`: signs in as `demo` when demo users are on; 404 otherwise.
+pub async fn demo_login(
+    State(pool): State<PgPool>,
+    State(sessions): State<Sessions>,
+    State(DemoUsers(enabled)): State<DemoUsers>,
+    jar: CookieJar,
+) -> Result<(CookieJar, Json<SessionResponse>), ApiError> {
+    const NOT_FOUND: &str = "demo accounts are not enabled";
+    if !enabled {
+        return Err(ApiError::NotFound(NOT_FOUND));
+    }
+    let (email, _) = DEMO_ACCOUNTS[0];
+    let user = users::find_by_email(&pool, email)
+        .await?
+        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    let issued = sessions.start(&user).await?;
+    let jar = sessions.set_cookies(jar, &issued);
+    Ok((jar, Json(sessions.response(&user, issued)?)))
+}
+
+/// `GET /api/auth/jwks`: the public key set (cacheable for five minutes).
+pub async fn jwks(State(keys): State<Arc<SigningKeys>>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(keys.jwks()),
+    )
+}

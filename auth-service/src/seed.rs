@@ -1,0 +1,67 @@
+//! Accounts ensured at start-up: the demo users (`DEMO_USERS`) and the administrator
+//! (`ADMIN_EMAIL` + `ADMIN_PASSWORD`). Seeding bypasses the signup password policy on purpose:
+//! `demotest` is on the common-password list so nobody can sign up with it.
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use crate::{
+    config::AdminAccount,
+    db::users::{self, InsertError},
+    passwords::Passwords,
+};
+
+/// The demo accounts: (email, username).
+pub const DEMO_ACCOUNTS: [(&str, &str); 2] =
+    [("demo@demo.com", "demo"), ("demo2@demo.com", "demo2")];
+/// Their shared, published password.
+pub const DEMO_PASSWORD: &str = "demotest";
+
+/// Creates the demo accounts that do not exist yet.
+pub async fn demo_users(pool: &PgPool, passwords: &Passwords) -> anyhow::Result<()> {
+    for (email, username) in DEMO_ACCOUNTS {
+        if users::find_by_email(pool, email).await?.is_some() {
+            continue;
+        }
+        let hash = passwords.hash(DEMO_PASSWORD.to_owned()).await?;
+        match users::insert(pool, username, email, &hash, "user").await {
+            Ok(_) => tracing::info!(email, "demo user created"),
+            // Another replica seeded it first.
+            Err(InsertError::EmailTaken) => {}
+            Err(InsertError::UsernameTaken) => {
+                tracing::warn!(
+                    username,
+                    "demo username taken by another account; demo user skipped"
+                )
+            }
+            Err(InsertError::Sql(error)) => return Err(error).context("seeding a demo user"),
+        }
+    }
+    Ok(())
+}
+
+/// Makes sure the administrator account exists, has role admin and the configured password.
+pub async fn admin(
+    pool: &PgPool,
+    passwords: &Passwords,
+    account: &AdminAccount,
+) -> anyhow::Result<()> {
+    if crate::domain::password_is_common(&account.password) {
+        tracing::warn!("ADMIN_PASSWORD is a common password; change it");
+    }
+    let hash = passwords.hash(account.password.clone()).await?;
+    match users::ensure_admin(pool, &account.username, &account.email, &hash).await {
+        Ok(row) => {
+            tracing::info!(email = %row.email, "administrator account ensured");
+            Ok(())
+        }
+        Err(InsertError::UsernameTaken) => anyhow::bail!(
+            "ADMIN_USERNAME {:?} is taken by another account; set ADMIN_USERNAME to a free name",
+            account.username
+        ),
+        Err(InsertError::EmailTaken) => {
+            anyhow::bail!("ADMIN_EMAIL was created concurrently; restart to retry")
+        }
+        Err(InsertError::Sql(error)) => Err(error).context("ensuring the administrator"),
+    }
+}

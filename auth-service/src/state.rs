@@ -1,0 +1,52 @@
+//! Shared state; handlers take the parts they use through `FromRef`.
+
+use std::sync::Arc;
+
+use auth_kit::{Verifier, signing::SigningKeys};
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::{
+    client_ip::TrustProxyHeaders, passwords::Passwords, rate_limit::RateLimiter, sessions::Sessions,
+};
+
+/// Everything the handlers need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub redis: deadpool_redis::Pool,
+    pub keys: Arc<SigningKeys>,
+    pub verifier: Verifier,
+    pub passwords: Passwords,
+    pub limiter: RateLimiter,
+    pub sessions: Sessions,
+    pub trust_proxy: TrustProxyHeaders,
+    /// Whether the demo accounts exist (demo-login answers 404 otherwise).
+    pub demo_users: DemoUsers,
+}
+
+/// Whether `DEMO_USERS` is on.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoUsers(pub bool);
+
+macro_rules! from_ref {
+    ($($field:ident: $type:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $type {
+            fn from_ref(state: &AppState) -> Self {
+                state.$field.clone()
+            }
+        })*
+    };
+}
+
+from_ref!(
+    pool: PgPool,
+    redis: deadpool_redis::Pool,
+    keys: Arc<SigningKeys>,
+    verifier: Verifier,
+    passwords: Passwords,
+    limiter: RateLimiter,
+    sessions: Sessions,
+    trust_proxy: TrustProxyHeaders,
+    demo_users: DemoUsers,
+);
