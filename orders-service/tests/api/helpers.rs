@@ -1,0 +1,421 @@
+//! `spawn_app()`: the real orders-service on port 0 with its own database and Redis key prefix,
+//! and helpers that speak to it, drive the inventory's side by adding envelopes to the prefixed
+//! `inventory_stream`, and read what it published on `orders_stream`.
+
+use std::{future::Future, time::Duration};
+
+use auth_kit::{Role, testing::TestKeys};
+use orders_service::{
+    config::{AuthKeySource, Settings},
+    startup::Application,
+};
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use stream_lib::{INVENTORY_STREAM, ORDERS_STREAM, StreamKeys};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+use web_kit::db::TestDatabase;
+
+/// How long any asynchronous outcome may take before a test fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct TestUser {
+    pub id: Uuid,
+    pub token: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub prefix: String,
+    pub keys: StreamKeys,
+    pub redis: redis::Client,
+    pub client: reqwest::Client,
+    pub test_keys: std::sync::Arc<TestKeys>,
+    pub settings: Settings,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    owns_keys: bool,
+    pub db: std::sync::Arc<TestDatabase>,
+}
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// An app whose settings `configure` adjusts (short TTLs, say).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    web_kit::telemetry::init("orders-service");
+    let db = std::sync::Arc::new(TestDatabase::create("orders").await.unwrap());
+    let prefix = format!("test-orders-{}:", Uuid::new_v4().simple());
+    let test_keys = std::sync::Arc::new(TestKeys::generate());
+    let mut settings = Settings {
+        port: 0,
+        database_url: db.url().to_owned(),
+        database_max_connections: 5,
+        redis_url: redis_url(),
+        redis_key_prefix: prefix.clone(),
+        auth: AuthKeySource::PublicKey(test_keys.public_pem()),
+        reservation_ttl: Duration::from_secs(900),
+        pending_timeout: Duration::from_secs(120),
+        sweep_interval: Duration::from_millis(200),
+    };
+    configure(&mut settings);
+    start(settings, db, test_keys, true).await
+}
+
+async fn start(
+    settings: Settings,
+    db: std::sync::Arc<TestDatabase>,
+    test_keys: std::sync::Arc<TestKeys>,
+    owns_keys: bool,
+) -> TestApp {
+    let application = Application::build(settings.clone()).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let pool = application.pool().clone();
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(application.run_until(shutdown.clone()));
+    TestApp {
+        address,
+        pool,
+        prefix: settings.redis_key_prefix.clone(),
+        keys: StreamKeys::new(settings.redis_key_prefix.clone()),
+        redis: redis::Client::open(settings.redis_url.as_str()).unwrap(),
+        client: reqwest::Client::new(),
+        test_keys,
+        settings,
+        shutdown,
+        handle: Some(handle),
+        owns_keys,
+        db,
+    }
+}
+
+impl TestApp {
+    /// A second replica: same database, same Redis prefix, same signing key.
+    pub async fn replica(&self) -> TestApp {
+        start(
+            self.settings.clone(),
+            self.db.clone(),
+            self.test_keys.clone(),
+            false,
+        )
+        .await
+    }
+
+    /// Stops the app and waits for its background tasks.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            tokio::time::timeout(PATIENCE, handle)
+                .await
+                .expect("the app stops within the patience")
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    pub fn user(&self) -> TestUser {
+        self.user_with_role(Role::User)
+    }
+
+    pub fn admin(&self) -> TestUser {
+        self.user_with_role(Role::Admin)
+    }
+
+    fn user_with_role(&self, role: Role) -> TestUser {
+        let id = Uuid::now_v7();
+        let name = format!("user{}", &id.simple().to_string()[20..]);
+        TestUser {
+            id,
+            token: self.test_keys.token(id, &name, role),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, user: Option<&TestUser>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(user) = user {
+            request = request.bearer_auth(&user.token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        user: Option<&TestUser>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(user) = user {
+            request = request.bearer_auth(&user.token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn place_order(&self, user: &TestUser, body: &Value) -> reqwest::Response {
+        self.post("/api/orders", Some(user), body).await
+    }
+
+    pub async fn place_order_with_key(
+        &self,
+        user: &TestUser,
+        key: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/orders"))
+            .bearer_auth(&user.token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Places an order for `quantity` of `product_id` and returns its id (asserting 201).
+    pub async fn order(&self, user: &TestUser, product_id: Uuid, quantity: i64) -> Uuid {
+        let response = self
+            .place_order(
+                user,
+                &json!({"items": [{"product_id": product_id, "quantity": quantity}]}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    pub async fn cancel(&self, user: &TestUser, order_id: Uuid) -> reqwest::Response {
+        self.post(
+            &format!("/api/orders/{order_id}/cancel"),
+            Some(user),
+            &json!({}),
+        )
+        .await
+    }
+
+    pub async fn pay(&self, user: &TestUser, order_id: Uuid, card: &str) -> reqwest::Response {
+        self.post(
+            &format!("/api/orders/{order_id}/pay"),
+            Some(user),
+            &json!({"card_number": card, "expiry": "12/39", "cvc": "123"}),
+        )
+        .await
+    }
+
+    /// Adds an envelope to the prefixed `inventory_stream`, as products-service's relay would;
+    /// returns the entry id.
+    pub async fn add_inventory_event(
+        &self,
+        event_id: Uuid,
+        event_type: &str,
+        payload: &Value,
+    ) -> String {
+        let mut connection = self.redis.get_multiplexed_async_connection().await.unwrap();
+        let occurred_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+        let fields = [
+            ("event_id", event_id.to_string()),
+            ("type", event_type.to_owned()),
+            ("source", "products-service".to_owned()),
+            ("occurred_at", occurred_at),
+            ("correlation_id", format!("test-{event_id}")),
+            ("payload", payload.to_string()),
+        ];
+        connection
+            .xadd(self.keys.key(INVENTORY_STREAM), "*", &fields)
+            .await
+            .unwrap()
+    }
+
+    /// A new inventory event; returns its event id (for redelivery tests).
+    pub async fn inventory_event(&self, event_type: &str, payload: Value) -> Uuid {
+        let event_id = Uuid::now_v7();
+        self.add_inventory_event(event_id, event_type, &payload)
+            .await;
+        event_id
+    }
+
+    /// Announces a product through `product.created` and waits until the catalog copy has it.
+    pub async fn product(&self, seller_id: Uuid, name: &str, price: &str) -> Uuid {
+        let product_id = Uuid::now_v7();
+        self.inventory_event(
+            "product.created",
+            json!({"product_id": product_id, "seller_id": seller_id, "name": name,
+                   "price": price, "stock": 100, "version": 1}),
+        )
+        .await;
+        let pool = self.pool.clone();
+        wait_until("the product reaches the catalog copy", || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
+                    .bind(product_id)
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap()
+                    .map(|_| ())
+            }
+        })
+        .await;
+        product_id
+    }
+
+    pub async fn status(&self, order_id: Uuid) -> String {
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_for_status(&self, order_id: Uuid, status: &str) {
+        wait_until(&format!("order {order_id} becomes {status}"), || async {
+            (self.status(order_id).await == status).then_some(())
+        })
+        .await;
+    }
+
+    /// A PENDING order made CONFIRMED by `stock.reserved`.
+    pub async fn confirmed_order(&self, buyer: &TestUser, product_id: Uuid) -> Uuid {
+        let order_id = self.order(buyer, product_id, 1).await;
+        self.reserve(order_id).await;
+        self.wait_for_status(order_id, "CONFIRMED").await;
+        order_id
+    }
+
+    pub async fn reserve(&self, order_id: Uuid) -> Uuid {
+        self.inventory_event("stock.reserved", json!({"order_id": order_id, "lines": []}))
+            .await
+    }
+
+    /// Every event published on the prefixed `orders_stream`, as `(type, payload)`.
+    pub async fn published(&self) -> Vec<(String, Value)> {
+        let mut connection = self.redis.get_multiplexed_async_connection().await.unwrap();
+        let reply: redis::streams::StreamRangeReply = connection
+            .xrange_all(self.keys.key(ORDERS_STREAM))
+            .await
+            .unwrap();
+        reply
+            .ids
+            .iter()
+            .map(|entry| {
+                let event_type: String = entry.get("type").unwrap();
+                let payload: String = entry.get("payload").unwrap();
+                (event_type, serde_json::from_str(&payload).unwrap())
+            })
+            .collect()
+    }
+
+    /// The events of one type published for one order.
+    pub async fn published_for(&self, order_id: Uuid, event_type: &str) -> Vec<Value> {
+        self.published()
+            .await
+            .into_iter()
+            .filter(|(kind, payload)| kind == event_type && payload["order_id"] == json!(order_id))
+            .map(|(_, payload)| payload)
+            .collect()
+    }
+
+    /// Waits until at least `count` events of `event_type` for the order were published.
+    pub async fn wait_for_published(
+        &self,
+        order_id: Uuid,
+        event_type: &str,
+        count: usize,
+    ) -> Vec<Value> {
+        wait_until(&format!("{count} {event_type} for {order_id}"), || async {
+            let events = self.published_for(order_id, event_type).await;
+            (events.len() >= count).then_some(events)
+        })
+        .await
+    }
+
+    /// Waits until the `orders-service` group has read and acknowledged every entry of
+    /// `inventory_stream`, and the outbox has nothing left to publish.
+    pub async fn wait_until_quiet(&self) {
+        let stream = self.keys.key(INVENTORY_STREAM);
+        wait_until("the consumer and the relay are idle", || async {
+            let mut connection = self.redis.get_multiplexed_async_connection().await.ok()?;
+            let groups: redis::streams::StreamInfoGroupsReply =
+                connection.xinfo_groups(&stream).await.ok()?;
+            let group = groups
+                .groups
+                .iter()
+                .find(|group| group.name == "orders-service")?;
+            let unpublished: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await
+                    .ok()?;
+            (group.pending == 0 && group.lag == Some(0) && unpublished == 0).then_some(())
+        })
+        .await;
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if !self.owns_keys {
+            return;
+        }
+        let url = self.settings.redis_url.clone();
+        let pattern = format!("{}*", self.prefix);
+        let deleted = std::thread::spawn(move || -> redis::RedisResult<()> {
+            let client = redis::Client::open(url)?;
+            let mut connection = client.get_connection()?;
+            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(&keys).query::<()>(&mut connection)?;
+            }
+            Ok(())
+        })
+        .join();
+        if !matches!(deleted, Ok(Ok(()))) {
+            eprintln!("could not delete the Redis keys under {}", self.prefix);
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing the test after [`PATIENCE`].
+pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The body of an error response, asserting its status and code.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    body
+}

@@ -1,0 +1,117 @@
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::{PATIENCE, TestApp, TestUser, assert_error, spawn_app};
+
+/// Reads Server-Sent Events from a response, skipping keep-alive comments.
+struct EventReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventReader {
+    fn new(response: reqwest::Response) -> Self {
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `status` event's data.
+    async fn next_status(&mut self) -> Value {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let block: String = self.buffer.drain(..end + 2).collect();
+                    let mut event = None;
+                    let mut data = String::new();
+                    for line in block.lines() {
+                        if let Some(name) = line.strip_prefix("event:") {
+                            event = Some(name.trim().to_owned());
+                        } else if let Some(value) = line.strip_prefix("data:") {
+                            data.push_str(value.trim_start());
+                        }
+                    }
+                    if event.as_deref() == Some("status") {
+                        return serde_json::from_str(&data).unwrap();
+                    }
+                    continue;
+                }
+                let chunk = self
+                    .response
+                    .chunk()
+                    .await
+                    .unwrap()
+                    .expect("the stream stays open");
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        })
+        .await
+        .expect("a status event arrives in time")
+    }
+}
+
+async fn open(app: &TestApp, user: &TestUser, order_id: Uuid) -> reqwest::Response {
+    app.get(&format!("/api/orders/{order_id}/events"), Some(user))
+        .await
+}
+
+#[tokio::test]
+async fn the_event_stream_shows_pending_then_confirmed_without_polling() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let buyer = app.user();
+    let order_id = app.order(&buyer, product, 1).await;
+
+    let response = open(&app, &buyer, order_id).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    let mut events = EventReader::new(response);
+    let first = events.next_status().await;
+    assert_eq!(first["status"], "PENDING");
+    assert_eq!(first["order_id"], serde_json::json!(order_id));
+
+    app.reserve(order_id).await;
+    let second = events.next_status().await;
+    assert_eq!(second["status"], "CONFIRMED");
+    assert!(second["expires_at"].is_string());
+    assert!(second["version"].as_i64() > first["version"].as_i64());
+
+    assert_eq!(
+        app.pay(&buyer, order_id, "4242424242424242").await.status(),
+        200
+    );
+    assert_eq!(events.next_status().await["status"], "PAID");
+}
+
+#[tokio::test]
+async fn a_change_made_on_one_replica_reaches_a_stream_served_by_another() {
+    let app = spawn_app().await;
+    let other_replica = app.replica().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let buyer = app.user();
+    let order_id = app.order(&buyer, product, 1).await;
+
+    let mut events = EventReader::new(open(&other_replica, &buyer, order_id).await);
+    assert_eq!(events.next_status().await["status"], "PENDING");
+    assert_eq!(app.cancel(&buyer, order_id).await.status(), 200);
+    let change = events.next_status().await;
+    assert_eq!(change["status"], "CANCELLED");
+}
+
+#[tokio::test]
+async fn the_event_stream_of_someone_elses_order_is_not_found() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let buyer = app.user();
+    let order_id = app.order(&buyer, product, 1).await;
+    assert_error(
+        open(&app, &app.user(), order_id).await,
+        404,
+        "order_not_found",
+    )
+    .await;
+    let admin = open(&app, &app.admin(), order_id).await;
+    assert_eq!(admin.status(), 200);
+}

@@ -1,0 +1,11 @@
+//! orders-service against real PostgreSQL and Redis: one binary, one module per area.
+
+mod admin;
+mod catalog;
+mod health;
+mod helpers;
+mod lifecycle;
+mod live;
+mod payment;
+mod placing;
+mod races;
