@@ -1,0 +1,14 @@
+//! auth-service against a real PostgreSQL and Redis: every test starts its own application on
+//! port 0 with its own database and Redis key prefix.
+
+mod helpers;
+
+mod health;
+mod jwks;
+mod login;
+mod rate_limit;
+mod requests;
+mod seeding;
+mod sessions;
+mod signup;
+mod tokens;

@@ -1,0 +1,126 @@
+use auth_kit::Role;
+use auth_service::config::AdminAccount;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{PASSWORD, error_code, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn the_demo_users_are_seeded_with_the_published_password() {
+    let app = spawn_app_with(|settings| settings.demo_users = true).await;
+
+    for (email, username) in [("demo@demo.com", "demo"), ("demo2@demo.com", "demo2")] {
+        let response = app.login(email, "demotest").await;
+        assert_eq!(response.status(), StatusCode::OK, "{email}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["user"]["username"], username);
+        assert_eq!(body["user"]["role"], "user");
+    }
+}
+
+#[tokio::test]
+async fn demo_login_signs_in_as_demo() {
+    let app = spawn_app_with(|settings| settings.demo_users = true).await;
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/demo-login"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "demo");
+    assert!(body["access_token"].is_string());
+    let me: Value = app.me().await.json().await.unwrap();
+    assert_eq!(me["username"], "demo");
+}
+
+#[tokio::test]
+async fn without_demo_users_demo_login_is_a_404_and_the_accounts_do_not_exist() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/demo-login"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(response).await, "not_found");
+    assert_eq!(
+        app.login("demo@demo.com", "demotest").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn seeding_twice_keeps_one_of_each_demo_user() {
+    let app = spawn_app_with(|settings| settings.demo_users = true).await;
+
+    let _restarted = app.sibling(|_| {}).await;
+
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+}
+
+fn admin() -> AdminAccount {
+    AdminAccount {
+        email: "root@example.com".into(),
+        password: "admin passphrase".into(),
+        username: "admin".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_configured_admin_exists_with_role_admin() {
+    let app = spawn_app_with(|settings| settings.admin = Some(admin())).await;
+
+    let response = app.login("root@example.com", "admin passphrase").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    let verifier = app.shared_verifier().await;
+    let user = verifier
+        .verify(body["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(user.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn an_existing_account_named_as_admin_is_promoted_at_start() {
+    let app = spawn_app().await;
+    app.signup("boss", "root@example.com", PASSWORD).await;
+
+    let restarted = app.sibling(|settings| settings.admin = Some(admin())).await;
+
+    let response = restarted
+        .login("root@example.com", "admin passphrase")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    assert_eq!(body["user"]["username"], "boss");
+    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1);
+}
+
+#[tokio::test]
+async fn a_signed_up_user_is_never_an_admin() {
+    let app = spawn_app().await;
+
+    let response = app.signup("alice", "alice@example.com", PASSWORD).await;
+
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["role"], "user");
+}
