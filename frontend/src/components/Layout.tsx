@@ -100,16 +100,18 @@ export function Layout({ children }: { children: ReactNode }) {
                 <Link to="/login" className="btn btn--ghost btn--small">
                   Log in
                 </Link>
-                <Link to="/signup" className="btn btn--primary btn--small">
+                <Link to="/signup" className="btn btn--primary btn--small header-signup">
                   Sign up
                 </Link>
               </>
             )}
             <Link to="/cart" className="cart-link" aria-label={`Cart, ${count} ${count === 1 ? 'item' : 'items'}`}>
               <CartIcon />
-              <span className="cart-link__count" aria-hidden="true" data-testid="cart-count">
-                {count}
-              </span>
+              {count > 0 && (
+                <span className="cart-link__count" aria-hidden="true" data-testid="cart-count">
+                  {count}
+                </span>
+              )}
             </Link>
           </div>
         </div>

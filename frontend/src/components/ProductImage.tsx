@@ -19,13 +19,16 @@ function hash(text: string): number {
   return h >>> 0
 }
 
-type Motif = 'record' | 'book' | 'gear' | 'generic'
+type Motif = 'record' | 'book' | 'camera' | 'instrument' | 'audio' | 'pen' | 'generic'
 
-function motifFor(category: string): Motif {
+export function motifFor(category: string): Motif {
   const c = category.toLowerCase()
-  if (/(record|vinyl|music|album|lp)/.test(c)) return 'record'
-  if (/(book|novel|comic|magazine|print)/.test(c)) return 'book'
-  if (/(gear|audio|camera|tool|electronic|instrument|outdoor|sport)/.test(c)) return 'gear'
+  if (/(record|vinyl|album|\blp\b)/.test(c)) return 'record'
+  if (/(book|novel|comic|magazine)/.test(c)) return 'book'
+  if (/(camera|photo|film|lens)/.test(c)) return 'camera'
+  if (/(instrument|guitar|music|synth|piano)/.test(c)) return 'instrument'
+  if (/(audio|hi-?fi|headphone|speaker|sound)/.test(c)) return 'audio'
+  if (/(stationery|pen|paper|notebook|office|art)/.test(c)) return 'pen'
   return 'generic'
 }
 
@@ -47,7 +50,32 @@ function MotifShape({ motif, ink }: { motif: Motif; ink: string }) {
           <path d="M84 24H64a6 6 0 0 0-6 6v38a5 5 0 0 1 5-5h21z" />
         </g>
       )
-    case 'gear':
+    case 'instrument':
+      return (
+        <g fill="none" stroke={ink} strokeWidth="2.2" strokeLinejoin="round" strokeLinecap="round" opacity="0.85">
+          <path d="M52 62V30l28-7v32" />
+          <path d="M52 38l28-7" />
+          <ellipse cx="45.5" cy="62" rx="6.5" ry="5" fill={ink} fillOpacity="0.2" />
+          <ellipse cx="73.5" cy="55" rx="6.5" ry="5" fill={ink} fillOpacity="0.2" />
+        </g>
+      )
+    case 'audio':
+      return (
+        <g fill="none" stroke={ink} strokeWidth="2.2" strokeLinejoin="round" strokeLinecap="round" opacity="0.85">
+          <path d="M38 56v-9a22 22 0 0 1 44 0v9" />
+          <rect x="33" y="50" width="11" height="18" rx="4" fill={ink} fillOpacity="0.2" />
+          <rect x="76" y="50" width="11" height="18" rx="4" fill={ink} fillOpacity="0.2" />
+        </g>
+      )
+    case 'pen':
+      return (
+        <g fill="none" stroke={ink} strokeWidth="2.2" strokeLinejoin="round" strokeLinecap="round" opacity="0.85">
+          <path d="M42 66l3-11 30-30 8 8-30 30z" />
+          <path d="M70 30l8 8M45 55l8 8" />
+          <path d="M62 68h18" opacity="0.6" />
+        </g>
+      )
+    case 'camera':
       return (
         <g fill="none" stroke={ink} strokeWidth="2.2" strokeLinejoin="round" opacity="0.85">
           <rect x="34" y="28" width="52" height="34" rx="6" />

@@ -52,7 +52,7 @@ export function countdown(expiresAt: string | null | undefined, now: number): st
   if (!expiresAt) return null
   const end = Date.parse(expiresAt)
   if (Number.isNaN(end)) return null
-  const total = Math.max(0, Math.ceil((end - now) / 1000))
+  const total = Math.max(0, Math.floor((end - now) / 1000))
   const h = Math.floor(total / 3600)
   const m = Math.floor((total % 3600) / 60)
   const s = total % 60
@@ -92,4 +92,9 @@ export function applyStatusEvent(order: Order, update: Partial<Order>): Order {
   if (isFinal(order.status) && update.status !== order.status) return order
   if (order.status === 'CONFIRMED' && update.status === 'PENDING') return order
   return { ...order, ...update }
+}
+
+/** A short, readable order number. UUID v7 ids start with a timestamp, so the end is what differs. */
+export function shortOrderId(id: string): string {
+  return id.replace(/-/g, '').slice(-8).toUpperCase()
 }

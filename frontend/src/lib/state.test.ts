@@ -6,7 +6,7 @@ import { pageWindow, parseCatalogParams, priceRangeError, toApiQuery, toCatalogP
 import { attemptFor, cartFingerprint, newKey } from './checkout'
 import { isStaleEdit, localErrors, toCreateInput, toPatch, valuesFrom } from './listingForm'
 import { centsToDecimal, formatPrice, toCents } from './money'
-import { applyStatusEvent, countdown, parseStatusEvent, reasonText } from './orderStatus'
+import { applyStatusEvent, countdown, parseStatusEvent, reasonText, shortOrderId } from './orderStatus'
 
 const product = { id: 'p1', name: 'A', price: '10.00', stock: 5, seller_name: 's', image_url: null, category: 'c' }
 
@@ -81,9 +81,15 @@ describe('order status', () => {
     expect(reasonText(null)).toBeNull()
   })
 
+  it('short order numbers come from the random end of a UUID v7, not its timestamp', () => {
+    expect(shortOrderId('019a1ff2-9c3e-7d41-8f00-3b2c1d0e9a7f')).toBe('1D0E9A7F')
+    expect(shortOrderId('019a1ff2-9c3e-7d41-8f00-aaaaaaaaaaaa')).not.toBe(shortOrderId('019a1ff2-9c3e-7d41-8f00-bbbbbbbbbbbb'))
+  })
+
   it('counts the reservation window down and stops at zero', () => {
     const now = Date.parse('2026-01-01T00:00:00Z')
     expect(countdown('2026-01-01T00:14:05Z', now)).toBe('14:05')
+    expect(countdown('2026-01-01T00:14:05.900Z', now)).toBe('14:05')
     expect(countdown('2026-01-01T01:02:03Z', now)).toBe('1:02:03')
     expect(countdown('2025-12-31T23:59:00Z', now)).toBe('0:00')
     expect(countdown(null, now)).toBeNull()

@@ -44,7 +44,7 @@ function DeadLetterRow({ letter, onReplayed }: { letter: DeadLetter; onReplayed:
           <strong className="mono">{letter.event_type}</strong>
           <span className="small muted">
             {' '}
-            from {letter.origin_stream} · group {letter.group} · {letter.attempts} attempts · {formatDate(letter.failed_at)}
+            from {letter.origin_stream} · group {letter.group} · {letter.attempts} {letter.attempts === 1 ? 'attempt' : 'attempts'} · {formatDate(letter.failed_at)}
           </span>
         </div>
         <div className="button-row">

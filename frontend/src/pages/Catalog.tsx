@@ -52,6 +52,7 @@ export function CatalogPage() {
   const [minPrice, setMinPrice] = useState(state.minPrice)
   const [maxPrice, setMaxPrice] = useState(state.maxPrice)
   const [rangeError, setRangeError] = useState<string | null>(null)
+  const [filtersOpen, setFiltersOpen] = useState(false)
 
   // Keep the inputs in step when the URL changes (back button, a link).
   useEffect(() => {
@@ -87,7 +88,7 @@ export function CatalogPage() {
           <label htmlFor="search-q" className="sr-only">
             Search products
           </label>
-          <input id="search-q" type="search" name="q" placeholder="Search by name or description" value={q} onChange={(e) => setQ(e.target.value)} maxLength={200} />
+          <input id="search-q" type="search" name="q" placeholder="Search records, books, gear…" value={q} onChange={(e) => setQ(e.target.value)} maxLength={200} />
           <button type="submit" className="btn btn--primary">
             Search
           </button>
@@ -96,7 +97,11 @@ export function CatalogPage() {
 
       <div className="catalog">
         <aside className="filters" aria-label="Filters">
-          <form onSubmit={onSubmit} className="filters__form">
+          <button type="button" className="btn btn--ghost btn--block filters__toggle" aria-expanded={filtersOpen} aria-controls="catalog-filters" onClick={() => setFiltersOpen((o) => !o)}>
+            {filtersOpen ? 'Hide filters' : 'Filters and sorting'}
+            {filtered && !filtersOpen ? ' (on)' : ''}
+          </button>
+          <form onSubmit={onSubmit} className={`filters__form${filtersOpen ? ' is-open' : ''}`} id="catalog-filters">
             <div className="field">
               <label htmlFor="filter-category">Category</label>
               <select id="filter-category" value={state.category} onChange={(e) => go({ category: e.target.value })}>

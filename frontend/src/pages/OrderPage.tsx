@@ -6,7 +6,7 @@ import { orders } from '../api/endpoints'
 import type { Order } from '../api/types'
 import { ErrorNotice, Field, formatDate, Notice, Spinner, StatusBadge } from '../components/ui'
 import { formatPrice } from '../lib/money'
-import { applyStatusEvent, countdown, isFinal, reasonText, STATUS_HINT, STATUS_LABEL } from '../lib/orderStatus'
+import { applyStatusEvent, countdown, isFinal, reasonText, shortOrderId, STATUS_HINT, STATUS_LABEL } from '../lib/orderStatus'
 import { useAsync } from '../state/useAsync'
 import { useNow, useOrderEvents } from '../state/useOrderEvents'
 
@@ -48,21 +48,25 @@ function PayForm({ order, onPaid }: { order: Order; onPaid: (order: Order) => vo
     <form className="pay card" onSubmit={submit} noValidate aria-labelledby="pay-heading">
       <h2 id="pay-heading">Pay {formatPrice(order.total)}</h2>
       <div className="test-cards">
-        <p className="small">This is a demo shop: use a test card.</p>
+        <p className="small">This is a demo shop: pay with a test card.</p>
         <ul>
           {TEST_CARDS.map((c) => (
             <li key={c.number}>
-              <code>{c.number}</code> <span className={`pill pill--${c.outcome}`}>{c.outcome}</span>{' '}
               <button
                 type="button"
-                className="btn btn--link btn--small"
+                className="test-card"
+                aria-label={`Use the test card ${c.number} (${c.outcome})`}
                 onClick={() => {
                   setCard(c.number)
                   if (!expiry) setExpiry(nextYearExpiry())
                   if (!cvc) setCvc('123')
                 }}
               >
-                Use this card<span className="sr-only"> ({c.outcome})</span>
+                <code>{c.number}</code>
+                <span className={`pill pill--${c.outcome}`}>{c.outcome}</span>
+                <span className="test-card__use" aria-hidden="true">
+                  Use
+                </span>
               </button>
             </li>
           ))}
@@ -106,10 +110,17 @@ export function OrderPage() {
         if (!base) return current
         return applyStatusEvent(base, update)
       })
-      // Fetch the full order for fields the event may not carry (the reservation deadline).
-      if (update.status && update.status !== 'PENDING' && update.expires_at === undefined) {
-        orders.get(id).then((fresh) => setLive((current) => (current && isFinal(current.status) && current.status !== fresh.status ? current : fresh)), () => {})
-      }
+      // Re-read the order for what the event does not carry (the status history).
+      orders.get(id).then(
+        (fresh) =>
+          setLive((current) => {
+            const base = current && current.id === id ? current : null
+            if (!base) return fresh
+            // A re-read older than what the stream already showed must not move the page back.
+            return applyStatusEvent({ ...fresh, status: base.status, reason: base.reason, expires_at: base.expires_at }, fresh)
+          }),
+        () => {},
+      )
     },
     [id, loaded.data],
   )
@@ -157,14 +168,14 @@ export function OrderPage() {
   return (
     <div className="page page--wide">
       <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to="/orders">Your orders</Link> <span aria-hidden="true">/</span> <span>Order {order.id.slice(0, 8)}</span>
+        <Link to="/orders">Your orders</Link> <span aria-hidden="true">/</span> <span>Order {shortOrderId(order.id)}</span>
       </nav>
       <div className="order">
         <section className="order__main">
           <div className={`status-panel status-panel--${order.status.toLowerCase()}`} aria-live="polite" data-testid="order-status-panel">
             <div className="status-panel__head">
               <h1>
-                Order <span className="mono">#{order.id.slice(0, 8)}</span>
+                Order <span className="mono">#{shortOrderId(order.id)}</span>
               </h1>
               <StatusBadge status={order.status} />
             </div>
@@ -180,6 +191,13 @@ export function OrderPage() {
             {reason && (order.status === 'REJECTED' || order.status === 'CANCELLED' || order.status === 'EXPIRED') && (
               <p className="status-panel__reason" data-testid="order-reason">
                 {reason}
+              </p>
+            )}
+            {(order.status === 'REJECTED' || order.status === 'EXPIRED' || order.status === 'CANCELLED') && (
+              <p className="status-panel__next">
+                <Link to="/" className="btn btn--ghost btn--small">
+                  Continue shopping
+                </Link>
               </p>
             )}
             {left !== null && (

@@ -5,7 +5,7 @@ import type { OrderStatus } from '../api/types'
 import { EmptyState, ErrorNotice, formatDate, Pagination, Spinner, StatusBadge } from '../components/ui'
 import { pageCount } from '../lib/catalogQuery'
 import { formatPrice } from '../lib/money'
-import { isStatus, ORDER_STATUSES, STATUS_LABEL } from '../lib/orderStatus'
+import { isStatus, ORDER_STATUSES, shortOrderId, STATUS_LABEL } from '../lib/orderStatus'
 import { useAsync } from '../state/useAsync'
 
 const PER_PAGE = 20
@@ -54,7 +54,7 @@ export function OrdersPage() {
             {list.data.items.map((o) => (
               <li key={o.id} className="card order-row" data-testid="order-row">
                 <Link to={`/orders/${o.id}`} className="order-row__link">
-                  <span className="order-row__id mono">#{o.id.slice(0, 8)}</span>
+                  <span className="order-row__id mono">#{shortOrderId(o.id)}</span>
                   <span className="order-row__items">
                     {o.items
                       .slice(0, 2)
