@@ -450,3 +450,28 @@ async fn an_optional_user_is_none_without_a_token_but_a_bad_token_is_still_refus
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["error"]["code"], "token_expired");
 }
+
+/// A key pair made by `openssl genpkey -algorithm ed25519` and `openssl pkey -pubout` (test data
+/// only), as operators will provide it.
+const OPENSSL_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIOJBBLxj8tjg5+d+xdGjYIWhyBkVgUxEQAK5FHewK568
+-----END PRIVATE KEY-----
+";
+const OPENSSL_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAA52ewT2gJcV0qqUiLuWbReAsmMJQRYJqWG3SrEkvIJY=
+-----END PUBLIC KEY-----
+";
+
+#[tokio::test]
+async fn keys_made_by_openssl_sign_and_verify() {
+    let keys = auth_kit::signing::SigningKeys::from_pem(OPENSSL_PRIVATE).unwrap();
+    let verifier = Verifier::from_public_pem(OPENSSL_PUBLIC.as_bytes(), redis_pool()).unwrap();
+    let claims =
+        auth_kit::Claims::new(Uuid::now_v7(), "alice", Role::User, Duration::from_secs(60));
+
+    let user = verifier.verify(&keys.sign(&claims).unwrap()).await.unwrap();
+
+    assert_eq!(user.username, "alice");
+    assert_eq!(keys.public_pem().trim(), OPENSSL_PUBLIC.trim());
+    assert!(auth_kit::signing::SigningKeys::from_pem(OPENSSL_PUBLIC).is_err());
+}
