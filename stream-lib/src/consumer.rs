@@ -2,11 +2,31 @@
 //! bounded concurrency, batched blocking reads on a dedicated connection, durable exponential
 //! backoff, dead-lettering, reclaim of entries left by crashed consumers, graceful shutdown.
 
-use std::{future::Future, time::Duration};
+use std::{
+    collections::{HashSet, VecDeque},
+    future::Future,
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    sync::{
+        Arc, LazyLock,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
+use futures::{FutureExt, future::OptionFuture};
+use redis::{
+    AsyncConnectionConfig, RedisResult, Script, Value,
+    aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection},
+};
+use tokio::{task::JoinSet, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Event, StreamKeys};
+use crate::{
+    DEAD_LETTER_STREAM, Event, StreamKeys,
+    outbox::sleep_or_cancel,
+    wire::{RawEntry, as_array, as_string, as_u64, is_nogroup, parse_entry, parse_read_reply},
+};
 
 /// Why a handler failed.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +111,9 @@ pub struct ConsumerConfig {
     pub claim_min_idle: Duration,
     /// How long shutdown waits for in-flight handlers.
     pub shutdown_grace: Duration,
+    /// How often the stream is trimmed (below the oldest entry any group still needs) and the
+    /// pending/lag gauges are refreshed.
+    pub trim_interval: Duration,
 }
 
 impl ConsumerConfig {
@@ -106,6 +129,7 @@ impl ConsumerConfig {
             retry: RetryPolicy::default(),
             claim_min_idle: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            trim_interval: Duration::from_secs(30),
         }
     }
 }
@@ -144,13 +168,984 @@ impl<H: Handler> Consumer<H> {
     /// Reads and handles entries until `shutdown` is cancelled; Redis outages are retried, not
     /// returned.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
-        let _ = (
-            &self.client,
-            &self.keys,
-            &self.config,
-            &self.handler,
-            shutdown,
+        let Self {
+            client,
+            keys,
+            config,
+            handler,
+        } = self;
+        let shared = Arc::new(Shared::new(handler, &keys, &config));
+        let Some(ctl) = connect_control(&client, &shutdown).await else {
+            return Ok(());
+        };
+        let mut worker = Worker {
+            shared,
+            client,
+            config,
+            ctl,
+            tasks: JoinSet::new(),
+            in_flight: HashSet::new(),
+            acks: Vec::new(),
+            read: None,
+            backlog: VecDeque::new(),
+            reader_id: Arc::new(AtomicI64::new(0)),
+            reader: None,
+            read_backoff: Backoff::new(),
+            read_paused_until: None,
+            reclaim_cursor: "0-0".to_owned(),
+        };
+        if !worker.ensure_group_until_ok(&shutdown).await {
+            return Ok(());
+        }
+        tracing::info!(
+            stream = %worker.shared.stream,
+            group = %worker.shared.group,
+            consumer = %worker.shared.consumer,
+            "consumer started"
         );
-        todo!("stream-lib: consumer")
+        worker.run(&shutdown).await;
+        worker.shut_down().await;
+        tracing::info!(
+            stream = %worker.shared.stream,
+            group = %worker.shared.group,
+            consumer = %worker.shared.consumer,
+            "consumer stopped"
+        );
+        Ok(())
     }
 }
+
+/// The Redis key of the sorted set of entries waiting for a retry (member: entry id, score: due
+/// time in Unix milliseconds, Redis clock).
+pub fn retries_key(keys: &StreamKeys, stream: &str, group: &str) -> String {
+    keys.key(&format!("stream-lib:retries:{stream}:{group}"))
+}
+
+/// The Redis key of the hash of failed attempts per entry id (cleared on ack or dead letter).
+pub fn attempts_key(keys: &StreamKeys, stream: &str, group: &str) -> String {
+    keys.key(&format!("stream-lib:attempts:{stream}:{group}"))
+}
+
+impl RetryPolicy {
+    /// The delay before the attempt after failed attempt `attempt` (1-based), jitter included.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+        let nominal = self.base.as_secs_f64() * self.factor.max(1.0).powi(exponent);
+        let capped = nominal.min(self.cap.as_secs_f64());
+        let jitter = self.jitter.clamp(0.0, 1.0);
+        let spread = if jitter > 0.0 {
+            rand::random_range(-jitter..=jitter)
+        } else {
+            0.0
+        };
+        Duration::from_secs_f64((capped * (1.0 + spread)).max(0.0))
+    }
+}
+
+/// What every handler task needs.
+struct Shared<H> {
+    handler: H,
+    stream: String,
+    group: String,
+    consumer: String,
+    stream_key: String,
+    dead_letter_key: String,
+    retries_key: String,
+    attempts_key: String,
+    retry: RetryPolicy,
+    keys: StreamKeys,
+}
+
+impl<H> Shared<H> {
+    fn new(handler: H, keys: &StreamKeys, config: &ConsumerConfig) -> Self {
+        Self {
+            handler,
+            keys: keys.clone(),
+            stream: config.stream.clone(),
+            group: config.group.clone(),
+            consumer: config.consumer.clone(),
+            stream_key: keys.key(&config.stream),
+            dead_letter_key: keys.key(DEAD_LETTER_STREAM),
+            retries_key: retries_key(keys, &config.stream, &config.group),
+            attempts_key: attempts_key(keys, &config.stream, &config.group),
+            retry: config.retry.clone(),
+        }
+    }
+
+    fn count(&self, name: &'static str) {
+        metrics::counter!(name, "stream" => self.stream.clone(), "group" => self.group.clone())
+            .increment(1);
+    }
+}
+
+/// A handler task's verdict: ack the entry (handled, or skipped) or leave it to the retry set /
+/// dead-letter stream (already written by the task).
+type TaskResult = (String, bool);
+
+/// The reading connection and its CLIENT ID.
+struct Reader {
+    connection: MultiplexedConnection,
+    id: i64,
+}
+
+/// A blocking read; hands its connection back unless the connection failed.
+type ReadFuture = Pin<Box<dyn Future<Output = (Option<Reader>, RedisResult<Value>)> + Send>>;
+
+/// The consumer's event loop state.
+struct Worker<H> {
+    shared: Arc<Shared<H>>,
+    client: redis::Client,
+    config: ConsumerConfig,
+    /// Acks, scripts, dead letters: everything but the blocking read. Reconnects by itself.
+    ctl: ConnectionManager,
+    tasks: JoinSet<TaskResult>,
+    in_flight: HashSet<String>,
+    acks: Vec<String>,
+    /// The blocking XREADGROUP in flight, on its own connection.
+    read: Option<ReadFuture>,
+    /// Entries delivered to this consumer that wait for a free handler slot (a read in flight
+    /// may deliver while retries and reclaims took the slots it was sized for).
+    backlog: VecDeque<(RawEntry, u32)>,
+    /// CLIENT ID of the reading connection (0: none yet), to unblock it at shutdown.
+    reader_id: Arc<AtomicI64>,
+    reader: Option<Reader>,
+    read_backoff: Backoff,
+    read_paused_until: Option<Instant>,
+    reclaim_cursor: String,
+}
+
+impl<H: Handler> Worker<H> {
+    async fn run(&mut self, shutdown: &CancellationToken) {
+        let retry_poll = (self.config.retry.base / 2)
+            .clamp(Duration::from_millis(10), Duration::from_millis(250));
+        let claim_min_idle = self.config.claim_min_idle.max(Duration::from_millis(30));
+        let mut due_tick = interval(retry_poll);
+        let mut reclaim_tick = interval((claim_min_idle / 2).max(Duration::from_millis(20)));
+        let mut heartbeat_tick = interval((claim_min_idle / 3).max(Duration::from_millis(10)));
+        let mut maintenance_tick =
+            interval(self.config.trim_interval.max(Duration::from_millis(100)));
+        loop {
+            self.start_read();
+            let paused_until = self.read_paused_until;
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    self.finished(joined);
+                    while let Some(joined) = self.tasks.try_join_next() {
+                        self.finished(joined);
+                    }
+                    self.start_backlog();
+                    self.flush_acks().await;
+                }
+                Some((connection, reply)) = OptionFuture::from(self.read.as_mut()), if self.read.is_some() => {
+                    self.read = None;
+                    self.read_done(connection, reply).await;
+                    self.flush_acks().await;
+                }
+                _ = due_tick.tick() => {
+                    self.claim_due().await;
+                    self.flush_acks().await;
+                }
+                _ = reclaim_tick.tick() => {
+                    self.reclaim().await;
+                    self.flush_acks().await;
+                }
+                _ = heartbeat_tick.tick() => self.heartbeat().await,
+                _ = maintenance_tick.tick() => self.maintain().await,
+                () = sleep_until_opt(paused_until), if paused_until.is_some() => {
+                    self.read_paused_until = None;
+                }
+            }
+        }
+    }
+
+    /// Handler slots neither running nor promised to entries waiting in the backlog.
+    fn free_slots(&self) -> usize {
+        self.config
+            .concurrency
+            .max(1)
+            .saturating_sub(self.tasks.len() + self.backlog.len())
+    }
+
+    /// Starts the next blocking read when there is room for its entries and no back-off. The
+    /// future connects first when needed, so a dead Redis never stalls the loop.
+    fn start_read(&mut self) {
+        if self.read.is_some() || self.read_paused_until.is_some() {
+            return;
+        }
+        let count = self.free_slots().min(self.config.batch_size.max(1));
+        if count == 0 {
+            return;
+        }
+        let mut command = redis::cmd("XREADGROUP");
+        command
+            .arg("GROUP")
+            .arg(&self.shared.group)
+            .arg(&self.shared.consumer)
+            .arg("COUNT")
+            .arg(count)
+            .arg("BLOCK")
+            .arg(
+                u64::try_from(self.config.block.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            )
+            .arg("STREAMS")
+            .arg(&self.shared.stream_key)
+            .arg(">");
+        let reader = self.reader.take();
+        let client = self.client.clone();
+        let block = self.config.block;
+        let reader_id = Arc::clone(&self.reader_id);
+        self.read = Some(Box::pin(async move {
+            let mut reader = match reader {
+                Some(reader) => reader,
+                None => match connect_reader(&client, block).await {
+                    Ok(reader) => reader,
+                    Err(error) => return (None, Err(error)),
+                },
+            };
+            reader_id.store(reader.id, Ordering::SeqCst);
+            let reply = command.query_async(&mut reader.connection).await;
+            match &reply {
+                Err(error) if !is_nogroup(error) => (None, reply),
+                _ => (Some(reader), reply),
+            }
+        }));
+    }
+
+    async fn read_done(&mut self, reader: Option<Reader>, reply: RedisResult<Value>) {
+        if reader.is_none() {
+            self.reader_id.store(0, Ordering::SeqCst);
+        }
+        self.reader = reader;
+        match reply {
+            Ok(reply) => {
+                self.read_backoff.reset();
+                for entry in parse_read_reply(&reply) {
+                    self.dispatch(entry, 1);
+                }
+            }
+            Err(error) if is_nogroup(&error) => {
+                tracing::warn!(stream = %self.shared.stream, group = %self.shared.group, "consumer group vanished; re-creating it");
+                if let Err(error) = self.ensure_group().await {
+                    self.pause_reads(&error);
+                }
+            }
+            Err(error) => self.pause_reads(&error),
+        }
+    }
+
+    fn pause_reads(&mut self, error: &redis::RedisError) {
+        let delay = self.read_backoff.next();
+        tracing::warn!(stream = %self.shared.stream, group = %self.shared.group, error = %error, backoff_ms = delay.as_millis() as u64, "stream read failed; backing off");
+        self.read_paused_until = Some(Instant::now() + delay);
+    }
+
+    /// Starts work on one delivered entry. `attempt` is the number of this delivery's attempt
+    /// (1 for a fresh read).
+    fn dispatch(&mut self, entry: RawEntry, attempt: u32) {
+        if let Some(event_type) = entry.field("type")
+            && !self.shared.handler.handles(event_type)
+        {
+            tracing::debug!(stream = %self.shared.stream, id = %entry.id, event_type, "event type not handled here; skipped");
+            self.shared.count("stream_events_skipped_total");
+            self.acks.push(entry.id);
+            return;
+        }
+        if !self.in_flight.insert(entry.id.clone()) {
+            // Already being handled here (reclaimed our own entry): the running task settles it.
+            return;
+        }
+        if self.tasks.len() >= self.config.concurrency.max(1) {
+            self.backlog.push_back((entry, attempt));
+            return;
+        }
+        self.start(entry, attempt);
+    }
+
+    /// Starts the entries of the backlog that fit in the free handler slots.
+    fn start_backlog(&mut self) {
+        while self.tasks.len() < self.config.concurrency.max(1) {
+            let Some((entry, attempt)) = self.backlog.pop_front() else {
+                return;
+            };
+            self.start(entry, attempt);
+        }
+    }
+
+    /// Spawns the task for one entry already counted in `in_flight`.
+    fn start(&mut self, entry: RawEntry, attempt: u32) {
+        let shared = Arc::clone(&self.shared);
+        let ctl = self.ctl.clone();
+        let max_attempts = self.config.retry.max_attempts.max(1);
+        match Event::from_fields(entry.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Err(error) => {
+                let error = format!("undecodable entry: {error}");
+                self.tasks
+                    .spawn(async move { dead_letter(&shared, ctl, entry, attempt, &error).await });
+            }
+            Ok(_) if attempt > max_attempts => {
+                let attempts = attempt - 1;
+                let error = format!(
+                    "delivered {attempts} times without completing (the consumer crashed or stopped each time)"
+                );
+                self.tasks
+                    .spawn(async move { dead_letter(&shared, ctl, entry, attempts, &error).await });
+            }
+            Ok(event) => {
+                self.tasks.spawn(async move {
+                    handle(shared, ctl, entry, event, attempt, max_attempts).await
+                });
+            }
+        }
+    }
+
+    fn finished(&mut self, joined: Result<TaskResult, tokio::task::JoinError>) {
+        match joined {
+            Ok((id, ack)) => {
+                self.in_flight.remove(&id);
+                if ack {
+                    self.acks.push(id);
+                }
+            }
+            // Tasks are aborted only at shutdown, which settles `in_flight` itself.
+            Err(error) => tracing::error!(error = %error, "handler task failed"),
+        }
+    }
+
+    /// Acks every finished entry in one round trip (and forgets their attempt counts).
+    async fn flush_acks(&mut self) {
+        if self.acks.is_empty() {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("XACK")
+            .arg(&self.shared.stream_key)
+            .arg(&self.shared.group)
+            .arg(&self.acks)
+            .ignore()
+            .cmd("HDEL")
+            .arg(&self.shared.attempts_key)
+            .arg(&self.acks)
+            .ignore();
+        match pipe.query_async::<()>(&mut self.ctl).await {
+            Ok(()) => self.acks.clear(),
+            Err(error) if is_nogroup(&error) => {
+                // The group is gone with its pending list: nothing left to ack.
+                self.acks.clear();
+                self.group_vanished().await;
+            }
+            Err(error) => {
+                tracing::warn!(stream = %self.shared.stream, error = %error, count = self.acks.len(), "ack failed; will retry");
+            }
+        }
+    }
+
+    /// Claims retries that are due (as many as there are free slots) and starts them.
+    async fn claim_due(&mut self) {
+        let free = self.free_slots();
+        if free == 0 {
+            return;
+        }
+        let reply: RedisResult<Value> = CLAIM_DUE
+            .key(&self.shared.stream_key)
+            .key(&self.shared.retries_key)
+            .key(&self.shared.attempts_key)
+            .arg(&self.shared.group)
+            .arg(&self.shared.consumer)
+            .arg(free)
+            .invoke_async(&mut self.ctl)
+            .await;
+        match reply {
+            Ok(reply) => {
+                for item in as_array(&reply) {
+                    let parts = as_array(item);
+                    let (Some(entry), Some(failed)) = (
+                        parts.first().and_then(parse_entry),
+                        parts.get(1).and_then(as_u64),
+                    ) else {
+                        continue;
+                    };
+                    let attempt = u32::try_from(failed).unwrap_or(u32::MAX).saturating_add(1);
+                    self.dispatch(entry, attempt);
+                }
+            }
+            Err(error) => self.control_failed("claiming due retries", &error).await,
+        }
+    }
+
+    /// Takes over entries other (dead) consumers left pending longer than `claim_min_idle`,
+    /// skipping those waiting in the retry set. The delivery count counts toward the attempts.
+    async fn reclaim(&mut self) {
+        loop {
+            let free = self.free_slots();
+            if free == 0 {
+                return;
+            }
+            let reply: RedisResult<Value> = RECLAIM
+                .key(&self.shared.stream_key)
+                .key(&self.shared.retries_key)
+                .key(&self.shared.attempts_key)
+                .arg(&self.shared.group)
+                .arg(&self.shared.consumer)
+                .arg(millis(self.config.claim_min_idle))
+                .arg(&self.reclaim_cursor)
+                .arg(free)
+                .arg(RECLAIM_SCAN)
+                .invoke_async(&mut self.ctl)
+                .await;
+            let reply = match reply {
+                Ok(reply) => reply,
+                Err(error) => {
+                    self.reclaim_cursor = "0-0".to_owned();
+                    self.control_failed("reclaiming idle entries", &error).await;
+                    return;
+                }
+            };
+            let parts = as_array(&reply);
+            self.reclaim_cursor = parts
+                .first()
+                .and_then(as_string)
+                .unwrap_or_else(|| "0-0".to_owned());
+            for item in parts.get(1).map(as_array).unwrap_or_default() {
+                let fields = as_array(item);
+                let Some(entry) = fields.first().and_then(parse_entry) else {
+                    continue;
+                };
+                let deliveries = fields.get(1).and_then(as_u64).unwrap_or(1);
+                let failed = fields.get(2).and_then(as_u64).unwrap_or(0);
+                let attempt = deliveries.max(failed + 1);
+                tracing::info!(stream = %self.shared.stream, id = %entry.id, attempt, "reclaimed an idle entry");
+                self.shared.count("stream_events_reclaimed_total");
+                self.dispatch(entry, u32::try_from(attempt).unwrap_or(u32::MAX));
+            }
+            if self.reclaim_cursor == "0-0" {
+                return;
+            }
+        }
+    }
+
+    /// Resets the idle time of the entries being handled here, so nobody reclaims them while a
+    /// long handler runs.
+    async fn heartbeat(&mut self) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let ids: Vec<&String> = self.in_flight.iter().collect();
+        let reply: RedisResult<Vec<String>> = TOUCH
+            .key(&self.shared.stream_key)
+            .arg(&self.shared.group)
+            .arg(&self.shared.consumer)
+            .arg(0)
+            .arg(ids)
+            .invoke_async(&mut self.ctl)
+            .await;
+        match reply {
+            Ok(lost) if !lost.is_empty() => {
+                tracing::warn!(stream = %self.shared.stream, ?lost, "entries in flight were claimed by another consumer");
+            }
+            Ok(_) => {}
+            Err(error) => self.control_failed("heartbeat", &error).await,
+        }
+    }
+
+    /// Trims what every group has acked and publishes the pending/lag gauges.
+    async fn maintain(&mut self) {
+        let trimmed: RedisResult<i64> = TRIM
+            .key(&self.shared.stream_key)
+            .invoke_async(&mut self.ctl)
+            .await;
+        match trimmed {
+            Ok(count) if count > 0 => {
+                tracing::debug!(stream = %self.shared.stream, count, "stream trimmed");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(stream = %self.shared.stream, error = %error, "trim failed")
+            }
+        }
+        match crate::admin::stream_health(
+            &mut self.ctl,
+            &self.shared.keys,
+            &[self.shared.stream.as_str()],
+        )
+        .await
+        {
+            Ok(health) => {
+                for group in health.iter().flat_map(|stream| &stream.groups) {
+                    let (stream, name) = (self.shared.stream.clone(), group.name.clone());
+                    metrics::gauge!("stream_group_pending", "stream" => stream.clone(), "group" => name.clone())
+                        .set(group.pending as f64);
+                    if let Some(lag) = group.lag {
+                        metrics::gauge!("stream_group_lag", "stream" => stream, "group" => name)
+                            .set(lag as f64);
+                    }
+                }
+            }
+            Err(error) => tracing::debug!(error = %error, "stream health unavailable"),
+        }
+    }
+
+    async fn control_failed(&mut self, what: &str, error: &redis::RedisError) {
+        if is_nogroup(error) {
+            self.group_vanished().await;
+        } else {
+            tracing::warn!(stream = %self.shared.stream, error = %error, "{what} failed");
+        }
+    }
+
+    async fn group_vanished(&mut self) {
+        tracing::warn!(stream = %self.shared.stream, group = %self.shared.group, "consumer group vanished; re-creating it");
+        if let Err(error) = self.ensure_group().await {
+            tracing::warn!(error = %error, "cannot re-create the consumer group yet");
+        }
+    }
+
+    /// Creates the group reading from the start (and the stream with it); an existing group is
+    /// fine.
+    async fn ensure_group(&mut self) -> RedisResult<()> {
+        let created: RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(&self.shared.stream_key)
+            .arg(&self.shared.group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut self.ctl)
+            .await;
+        match created {
+            Ok(()) => {
+                tracing::info!(stream = %self.shared.stream, group = %self.shared.group, "consumer group created");
+                Ok(())
+            }
+            Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn ensure_group_until_ok(&mut self, shutdown: &CancellationToken) -> bool {
+        let mut backoff = Backoff::new();
+        loop {
+            match self.ensure_group().await {
+                Ok(()) => return true,
+                Err(error) => {
+                    let delay = backoff.next();
+                    tracing::warn!(error = %error, backoff_ms = delay.as_millis() as u64, "cannot create the consumer group; retrying");
+                    if sleep_or_cancel(shutdown, delay).await {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops reading at once, lets handlers finish within `shutdown_grace`, acks what finished
+    /// and hands the rest back to the group (still pending, claimable by the next consumer).
+    async fn shut_down(&mut self) {
+        let mut unstarted: Vec<String> =
+            self.backlog.drain(..).map(|(entry, _)| entry.id).collect();
+        if let Some(read) = self.read.take() {
+            let id = self.reader_id.load(Ordering::SeqCst);
+            if id > 0 {
+                let _: RedisResult<i64> = redis::cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(id)
+                    .query_async(&mut self.ctl)
+                    .await;
+            }
+            if let Ok((_, Ok(reply))) = tokio::time::timeout(Duration::from_secs(1), read).await {
+                unstarted.extend(parse_read_reply(&reply).into_iter().map(|entry| entry.id));
+            }
+        }
+        let deadline = Instant::now() + self.config.shutdown_grace;
+        while !self.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline.into(), self.tasks.join_next()).await {
+                Ok(Some(joined)) => self.finished(joined),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        self.tasks.abort_all();
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Ok(result) = joined {
+                self.finished(Ok(result));
+            }
+        }
+        self.flush_acks().await;
+        let left: Vec<String> = self
+            .in_flight
+            .drain()
+            .chain(unstarted)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !left.is_empty() {
+            tracing::info!(stream = %self.shared.stream, count = left.len(), "leaving unfinished entries pending for another consumer");
+            let released: RedisResult<Vec<String>> = TOUCH
+                .key(&self.shared.stream_key)
+                .arg(&self.shared.group)
+                .arg(&self.shared.consumer)
+                .arg(millis(self.config.claim_min_idle))
+                .arg(&left)
+                .invoke_async(&mut self.ctl)
+                .await;
+            if let Err(error) = released {
+                tracing::debug!(error = %error, "could not release unfinished entries; they wait for claim_min_idle");
+            }
+        }
+    }
+}
+
+/// Runs the handler on one entry and settles a failure (retry set or dead letter) itself.
+async fn handle<H: Handler>(
+    shared: Arc<Shared<H>>,
+    ctl: ConnectionManager,
+    entry: RawEntry,
+    event: Event,
+    attempt: u32,
+    max_attempts: u32,
+) -> TaskResult {
+    let outcome = AssertUnwindSafe(shared.handler.handle(&event))
+        .catch_unwind()
+        .await;
+    let error = match outcome {
+        Ok(Ok(())) => {
+            shared.count("stream_events_processed_total");
+            return (entry.id, true);
+        }
+        Ok(Err(error)) => error,
+        Err(_) => HandlerError::Transient(anyhow::anyhow!("the handler panicked")),
+    };
+    match error {
+        HandlerError::Transient(error) if attempt < max_attempts => {
+            let delay = shared.retry.delay(attempt);
+            tracing::warn!(
+                stream = %shared.stream, id = %entry.id, event_id = %event.event_id,
+                event_type = %event.event_type, attempt, delay_ms = delay.as_millis() as u64,
+                error = format!("{error:#}"), "handler failed; retry scheduled"
+            );
+            schedule_retry(&shared, ctl, entry.id, attempt, delay).await
+        }
+        HandlerError::Transient(error) | HandlerError::Permanent(error) => {
+            tracing::error!(
+                stream = %shared.stream, id = %entry.id, event_id = %event.event_id,
+                event_type = %event.event_type, attempt, error = format!("{error:#}"),
+                "handler failed for good; dead-lettering"
+            );
+            dead_letter(&shared, ctl, entry, attempt, &format!("{error:#}")).await
+        }
+    }
+}
+
+/// Records the failed attempt and the due time of the next one, durably, in Redis.
+async fn schedule_retry<H>(
+    shared: &Shared<H>,
+    mut ctl: ConnectionManager,
+    id: String,
+    attempt: u32,
+    delay: Duration,
+) -> TaskResult {
+    for _ in 0..SETTLE_TRIES {
+        let scheduled: RedisResult<i64> = SCHEDULE
+            .key(&shared.retries_key)
+            .key(&shared.attempts_key)
+            .arg(&id)
+            .arg(attempt)
+            .arg(millis(delay))
+            .invoke_async(&mut ctl)
+            .await;
+        match scheduled {
+            Ok(_) => {
+                shared.count("stream_events_retried_total");
+                return (id, false);
+            }
+            Err(error) => {
+                tracing::warn!(id = %id, error = %error, "cannot schedule the retry yet");
+                tokio::time::sleep(SETTLE_PAUSE).await;
+            }
+        }
+    }
+    // Left pending: reclaimed after claim_min_idle, its delivery count still counting.
+    (id, false)
+}
+
+/// Writes the dead letter and acks the original in one MULTI/EXEC.
+async fn dead_letter<H>(
+    shared: &Shared<H>,
+    mut ctl: ConnectionManager,
+    entry: RawEntry,
+    attempts: u32,
+    error: &str,
+) -> TaskResult {
+    let failed_at = crate::envelope::format_timestamp(time::OffsetDateTime::now_utc());
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    {
+        let xadd = pipe.cmd("XADD").arg(&shared.dead_letter_key).arg("*");
+        for (name, value) in &entry.fields {
+            if !DEAD_LETTER_FIELDS.contains(&name.as_str()) {
+                xadd.arg(name).arg(value);
+            }
+        }
+        xadd.arg("origin_stream")
+            .arg(&shared.stream)
+            .arg("origin_id")
+            .arg(&entry.id)
+            .arg("group")
+            .arg(&shared.group)
+            .arg("attempts")
+            .arg(attempts)
+            .arg("error")
+            .arg(error)
+            .arg("failed_at")
+            .arg(&failed_at)
+            .ignore();
+    }
+    pipe.cmd("XACK")
+        .arg(&shared.stream_key)
+        .arg(&shared.group)
+        .arg(&entry.id)
+        .ignore()
+        .cmd("HDEL")
+        .arg(&shared.attempts_key)
+        .arg(&entry.id)
+        .ignore()
+        .cmd("ZREM")
+        .arg(&shared.retries_key)
+        .arg(&entry.id)
+        .ignore();
+    for _ in 0..SETTLE_TRIES {
+        match pipe.query_async::<()>(&mut ctl).await {
+            Ok(()) => {
+                shared.count("stream_events_dead_lettered_total");
+                return (entry.id, false);
+            }
+            Err(error) => {
+                tracing::warn!(id = %entry.id, error = %error, "cannot dead-letter yet");
+                tokio::time::sleep(SETTLE_PAUSE).await;
+            }
+        }
+    }
+    (entry.id, false)
+}
+
+/// The fields a dead letter adds to the original envelope.
+pub const DEAD_LETTER_FIELDS: [&str; 6] = [
+    "origin_stream",
+    "origin_id",
+    "group",
+    "attempts",
+    "error",
+    "failed_at",
+];
+
+const SETTLE_TRIES: usize = 5;
+const SETTLE_PAUSE: Duration = Duration::from_millis(200);
+/// Pending entries examined per reclaim script call.
+const RECLAIM_SCAN: usize = 512;
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn interval(period: Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    interval
+}
+
+/// Exponential back-off for reconnects: 100 ms doubling to 5 s.
+struct Backoff(Duration);
+
+impl Backoff {
+    const MIN: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(5);
+
+    fn new() -> Self {
+        Self(Self::MIN)
+    }
+
+    fn next(&mut self) -> Duration {
+        let current = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        current
+    }
+
+    fn reset(&mut self) {
+        self.0 = Self::MIN;
+    }
+}
+
+async fn connect_control(
+    client: &redis::Client,
+    shutdown: &CancellationToken,
+) -> Option<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(10)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(2));
+    let mut backoff = Backoff::new();
+    loop {
+        match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
+            Ok(connection) => return Some(connection),
+            Err(error) => {
+                let delay = backoff.next();
+                tracing::warn!(error = %error, backoff_ms = delay.as_millis() as u64, "cannot reach Redis; retrying");
+                if sleep_or_cancel(shutdown, delay).await {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// A connection of its own for the blocking read, with a response timeout longer than the block
+/// (a timed-out blocking read could still move entries into the pending list unseen).
+async fn connect_reader(client: &redis::Client, block: Duration) -> RedisResult<Reader> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(block + Duration::from_secs(10)));
+    let mut connection = client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    let id: i64 = redis::cmd("CLIENT")
+        .arg("ID")
+        .query_async(&mut connection)
+        .await?;
+    Ok(Reader { connection, id })
+}
+
+/// Schedules a retry: records the failed attempt count and the due time (Redis clock).
+/// KEYS: retries, attempts. ARGV: id, failed attempts, delay ms.
+static SCHEDULE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+return now
+",
+    )
+});
+
+/// Takes the retries that are due out of the set and claims them (delivery count + 1).
+/// KEYS: stream, retries, attempts. ARGV: group, consumer, limit.
+/// Returns `[[entry, failed_attempts], ...]`.
+static CLAIM_DUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('XPENDING', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[2], id)
+  local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+  if claimed[1] then
+    out[#out + 1] = {claimed[1], redis.call('HGET', KEYS[3], id) or '0'}
+  else
+    redis.call('HDEL', KEYS[3], id)
+  end
+end
+return out
+",
+    )
+});
+
+/// Claims entries pending longer than min-idle that are not waiting for a retry, scanning the
+/// pending list from a cursor. KEYS: stream, retries, attempts. ARGV: group, consumer,
+/// min_idle_ms, cursor, limit, scan. Returns `[next_cursor, [[entry, deliveries, failed], ...]]`.
+static RECLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local start = '-'
+if ARGV[4] ~= '0-0' then start = '(' .. ARGV[4] end
+local scan = tonumber(ARGV[6])
+local limit = tonumber(ARGV[5])
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], start, '+', scan)
+local cursor = '0-0'
+if #pending >= scan then cursor = pending[#pending][1] end
+local out = {}
+for i, p in ipairs(pending) do
+  if #out >= limit then
+    cursor = pending[i - 1][1]
+    break
+  end
+  local id = p[1]
+  if not redis.call('ZSCORE', KEYS[2], id) then
+    local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], id)
+    if claimed[1] then
+      out[#out + 1] = {claimed[1], p[4] + 1, redis.call('HGET', KEYS[3], id) or '0'}
+    elseif #redis.call('XRANGE', KEYS[1], id, id) == 0 then
+      redis.call('HDEL', KEYS[3], id)
+    end
+  end
+end
+return {cursor, out}
+",
+    )
+});
+
+/// Sets the idle time of entries this consumer still owns (0: heartbeat; claim_min_idle:
+/// release at shutdown) without counting a delivery. KEYS: stream. ARGV: group, consumer,
+/// idle_ms, ids... Returns the ids another consumer owns now.
+static TOUCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local lost = {}
+for i = 4, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[3], 'JUSTID')
+  else
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost
+",
+    )
+});
+
+/// Trims the stream below the oldest entry any group still needs: its oldest pending entry, or
+/// the first entry after its last-delivered id. Never trims a stream without groups.
+/// KEYS: stream. Returns the number of entries removed.
+static TRIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local groups = redis.pcall('XINFO', 'GROUPS', KEYS[1])
+if type(groups) ~= 'table' or groups.err or #groups == 0 then return 0 end
+local function parse(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1)), string.sub(id, 1, dash - 1)
+end
+local best_ms, best_seq, best
+for _, g in ipairs(groups) do
+  local info = {}
+  for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+  local needed
+  if tonumber(info['pending']) > 0 then
+    needed = redis.call('XPENDING', KEYS[1], info['name'])[2]
+  else
+    local _, seq, ms_text = parse(info['last-delivered-id'])
+    needed = ms_text .. '-' .. string.format('%d', seq + 1)
+  end
+  local ms, seq = parse(needed)
+  if best == nil or ms < best_ms or (ms == best_ms and seq < best_seq) then
+    best_ms, best_seq, best = ms, seq, needed
+  end
+end
+return redis.call('XTRIM', KEYS[1], 'MINID', best)
+",
+    )
+});

@@ -1,7 +1,7 @@
 //! The envelope of every stream entry.
 
 use serde::{Serialize, de::DeserializeOwned};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
 /// One event as it travels: stored as flat stream fields `event_id`, `type`, `source`,
@@ -43,4 +43,80 @@ impl Event {
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         T::deserialize(&self.payload)
     }
+}
+
+/// Why a stream entry could not be read as an [`Event`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("missing field `{0}`")]
+    MissingField(&'static str),
+    #[error("field `{field}` is invalid: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+}
+
+impl Event {
+    /// The flat stream fields of the envelope, in the order they are written.
+    pub fn to_fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("event_id", self.event_id.to_string()),
+            ("type", self.event_type.clone()),
+            ("source", self.source.clone()),
+            ("occurred_at", format_timestamp(self.occurred_at)),
+            ("correlation_id", self.correlation_id.clone()),
+            ("payload", self.payload.to_string()),
+        ]
+    }
+
+    /// Reads an envelope back from its stream fields (extra fields are ignored).
+    pub fn from_fields<'a>(
+        fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, DecodeError> {
+        let mut event_id = None;
+        let mut event_type = None;
+        let mut source = None;
+        let mut occurred_at = None;
+        let mut correlation_id = None;
+        let mut payload = None;
+        for (name, value) in fields {
+            match name {
+                "event_id" => event_id = Some(value),
+                "type" => event_type = Some(value),
+                "source" => source = Some(value),
+                "occurred_at" => occurred_at = Some(value),
+                "correlation_id" => correlation_id = Some(value),
+                "payload" => payload = Some(value),
+                _ => {}
+            }
+        }
+        let invalid = |field, reason: String| DecodeError::InvalidField { field, reason };
+        let event_id = event_id.ok_or(DecodeError::MissingField("event_id"))?;
+        let event_id =
+            Uuid::parse_str(event_id).map_err(|error| invalid("event_id", error.to_string()))?;
+        let occurred_at = occurred_at.ok_or(DecodeError::MissingField("occurred_at"))?;
+        let occurred_at = OffsetDateTime::parse(occurred_at, &Rfc3339)
+            .map_err(|error| invalid("occurred_at", error.to_string()))?;
+        let payload = payload.ok_or(DecodeError::MissingField("payload"))?;
+        let payload =
+            serde_json::from_str(payload).map_err(|error| invalid("payload", error.to_string()))?;
+        Ok(Self {
+            event_id,
+            event_type: event_type
+                .ok_or(DecodeError::MissingField("type"))?
+                .to_owned(),
+            source: source
+                .ok_or(DecodeError::MissingField("source"))?
+                .to_owned(),
+            occurred_at,
+            correlation_id: correlation_id
+                .ok_or(DecodeError::MissingField("correlation_id"))?
+                .to_owned(),
+            payload,
+        })
+    }
+}
+
+/// RFC 3339, as every timestamp field in the streams is written.
+pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }

@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod inbox;
 pub mod keys;
 pub mod outbox;
+mod wire;
 
 pub use consumer::{Consumer, ConsumerConfig, Handler, HandlerError, RetryPolicy};
 pub use envelope::Event;

@@ -1,0 +1,325 @@
+//! Test fixtures: a Redis key prefix of the test's own (deleted at the end), a throw-away
+//! database with the outbox, inbox and an effects table, handlers built from closures, polling
+//! with a deadline.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use redis::{AsyncCommands, aio::MultiplexedConnection};
+use sqlx::{Executor, PgPool};
+use stream_lib::{
+    Consumer, ConsumerConfig, Event, Handler, HandlerError, RetryPolicy, StreamKeys, inbox,
+    outbox::OUTBOX_TABLE_SQL,
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+use web_kit::db::TestDatabase;
+
+pub const STREAM: &str = stream_lib::ORDERS_STREAM;
+pub const GROUP: &str = "products-service";
+pub const PLACED: &str = "order.placed";
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A unique key prefix; every key under it is deleted when the value is dropped.
+pub struct TestRedis {
+    pub keys: StreamKeys,
+    pub connection: MultiplexedConnection,
+}
+
+impl TestRedis {
+    pub async fn new() -> Self {
+        let keys = StreamKeys::new(format!("sltest-{}:", Uuid::new_v4().simple()));
+        let client = redis::Client::open(redis_url()).unwrap();
+        let connection = client.get_multiplexed_async_connection().await.unwrap();
+        Self { keys, connection }
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        self.keys.key(name)
+    }
+
+    /// XADDs `event`'s envelope to `stream`; returns the entry id.
+    pub async fn publish(&self, stream: &str, event: &Event) -> String {
+        self.publish_fields(stream, &event.to_fields()).await
+    }
+
+    pub async fn publish_fields(&self, stream: &str, fields: &[(&str, String)]) -> String {
+        let mut connection = self.connection.clone();
+        connection
+            .xadd(self.key(stream), "*", fields)
+            .await
+            .unwrap()
+    }
+
+    pub async fn xlen(&self, stream: &str) -> u64 {
+        let mut connection = self.connection.clone();
+        connection.xlen(self.key(stream)).await.unwrap()
+    }
+
+    /// Entries of `group` on `stream` delivered but not acked.
+    pub async fn pending(&self, stream: &str, group: &str) -> u64 {
+        let mut connection = self.connection.clone();
+        let reply: RedisResultValue = redis::cmd("XPENDING")
+            .arg(self.key(stream))
+            .arg(group)
+            .query_async(&mut connection)
+            .await;
+        match reply {
+            Ok(redis::Value::Array(parts)) => match parts.first() {
+                Some(redis::Value::Int(count)) => u64::try_from(*count).unwrap(),
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    /// The ids of entries pending for `group`.
+    pub async fn pending_ids(&self, stream: &str, group: &str) -> Vec<String> {
+        let mut connection = self.connection.clone();
+        let reply: Vec<(String, String, u64, u64)> = redis::cmd("XPENDING")
+            .arg(self.key(stream))
+            .arg(group)
+            .arg("-")
+            .arg("+")
+            .arg(10_000)
+            .query_async(&mut connection)
+            .await
+            .unwrap_or_default();
+        reply.into_iter().map(|(id, ..)| id).collect()
+    }
+
+    pub async fn dead_letters(&self) -> Vec<stream_lib::admin::DeadLetter> {
+        let mut connection = self.connection.clone();
+        stream_lib::admin::dead_letters(&mut connection, &self.keys, 100_000)
+            .await
+            .unwrap()
+    }
+}
+
+type RedisResultValue = redis::RedisResult<redis::Value>;
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let pattern = format!("{}*", self.keys.prefix());
+        let deleted = (|| {
+            let client = redis::Client::open(redis_url())?;
+            let mut connection = client.get_connection()?;
+            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(keys).exec(&mut connection)?;
+            }
+            Ok::<(), redis::RedisError>(())
+        })();
+        if let Err(error) = deleted {
+            eprintln!("could not delete test keys {pattern}: {error}");
+        }
+    }
+}
+
+/// A database with the outbox, inbox and an `effects` table (no unique key: a duplicate effect
+/// shows as a second row).
+pub struct TestDb {
+    pub pool: PgPool,
+    _database: TestDatabase,
+}
+
+impl TestDb {
+    pub async fn new(label: &str) -> Self {
+        let database = TestDatabase::create(label).await.unwrap();
+        let pool = PgPool::connect(database.url()).await.unwrap();
+        pool.execute(sqlx::raw_sql(OUTBOX_TABLE_SQL)).await.unwrap();
+        pool.execute(sqlx::raw_sql(inbox::INBOX_TABLE_SQL))
+            .await
+            .unwrap();
+        pool.execute("CREATE TABLE effects (event_id UUID NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            .await
+            .unwrap();
+        Self {
+            pool,
+            _database: database,
+        }
+    }
+
+    /// Applies `event` once: the effect and the inbox row in one transaction.
+    pub async fn apply(&self, event: &Event) -> Result<bool, HandlerError> {
+        let mut transaction = self.pool.begin().await?;
+        let fresh = inbox::record(&mut transaction, "test-consumer", event.event_id).await?;
+        if fresh {
+            sqlx::query("INSERT INTO effects (event_id) VALUES ($1)")
+                .bind(event.event_id)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(fresh)
+    }
+
+    pub async fn effects(&self, event_id: Uuid) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM effects WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn all_effects(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM effects")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A handler made of a closure, handling the listed event types.
+pub struct FnHandler<F> {
+    types: Vec<&'static str>,
+    function: F,
+}
+
+pub fn handler<F, Fut>(types: &[&'static str], function: F) -> FnHandler<F>
+where
+    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    FnHandler {
+        types: types.to_vec(),
+        function,
+    }
+}
+
+impl<F, Fut> Handler for FnHandler<F>
+where
+    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    fn handles(&self, event_type: &str) -> bool {
+        self.types.contains(&event_type)
+    }
+
+    fn handle(&self, event: &Event) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        (self.function)(event.clone())
+    }
+}
+
+/// Every invocation per event id, with its time.
+#[derive(Clone, Default)]
+pub struct Ledger(Arc<Mutex<HashMap<Uuid, Vec<Instant>>>>);
+
+impl Ledger {
+    /// Records an invocation; returns its number (1 for the first).
+    pub fn record(&self, event_id: Uuid) -> usize {
+        let mut calls = self.0.lock().unwrap();
+        let entry = calls.entry(event_id).or_default();
+        entry.push(Instant::now());
+        entry.len()
+    }
+
+    pub fn calls(&self, event_id: Uuid) -> Vec<Instant> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(&event_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn count(&self, event_id: Uuid) -> usize {
+        self.calls(event_id).len()
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().map(Vec::len).sum()
+    }
+}
+
+/// Small timings so the suite stays fast.
+pub fn config(stream: &str, group: &str) -> ConsumerConfig {
+    let mut config = ConsumerConfig::new(stream, group);
+    config.block = Duration::from_millis(500);
+    config.retry = RetryPolicy {
+        base: Duration::from_millis(20),
+        factor: 2.0,
+        cap: Duration::from_secs(1),
+        max_attempts: 4,
+        jitter: 0.0,
+    };
+    config.claim_min_idle = Duration::from_millis(600);
+    config.shutdown_grace = Duration::from_secs(2);
+    config.trim_interval = Duration::from_millis(300);
+    config
+}
+
+pub struct Running {
+    pub shutdown: CancellationToken,
+    pub task: JoinHandle<Result<(), stream_lib::consumer::ConsumerError>>,
+}
+
+impl Running {
+    /// Graceful stop; returns once `run` returned.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(15), self.task)
+            .await
+            .expect("the consumer stops within its grace period")
+            .unwrap()
+            .unwrap();
+    }
+
+    /// Simulates a crash: the task is dropped mid-flight, nothing is acked or released.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+pub fn spawn<H: Handler>(redis: &TestRedis, config: ConsumerConfig, handler: H) -> Running {
+    logs();
+    let consumer = Consumer::new(&redis_url(), redis.keys.clone(), config, handler).unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+    Running { shutdown, task }
+}
+
+pub fn placed(n: u64) -> Event {
+    Event::new(
+        PLACED,
+        "orders-service",
+        format!("req-{n}"),
+        &serde_json::json!({ "n": n }),
+    )
+    .unwrap()
+}
+
+/// Polls `condition` until it holds, failing the test after `timeout`.
+pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Logs to the test output when `RUST_LOG` is set.
+pub fn logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}

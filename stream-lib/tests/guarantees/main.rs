@@ -1,0 +1,7 @@
+//! stream-lib's delivery guarantees, against the real Redis and PostgreSQL.
+
+mod admin;
+mod consumer;
+mod helpers;
+mod outbox;
+mod soak;

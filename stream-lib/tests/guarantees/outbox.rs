@@ -1,0 +1,267 @@
+//! The transactional outbox and its relay.
+
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use redis::AsyncCommands;
+use stream_lib::{
+    Event, StreamKeys,
+    outbox::{self, OutboxRelay, RelayConfig},
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
+
+fn redis_pool(url: &str) -> deadpool_redis::Pool {
+    deadpool_redis::Config::from_url(url)
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap()
+}
+
+fn relay_config() -> RelayConfig {
+    RelayConfig {
+        batch_size: 64,
+        poll_interval: Duration::from_millis(100),
+        min_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+        retention: Duration::from_secs(3600),
+    }
+}
+
+fn start_relay(
+    db: &TestDb,
+    pool: deadpool_redis::Pool,
+    keys: &StreamKeys,
+    config: RelayConfig,
+) -> (CancellationToken, JoinHandle<()>) {
+    logs();
+    let shutdown = CancellationToken::new();
+    let relay = OutboxRelay::new(db.pool.clone(), pool, keys.clone(), config);
+    (shutdown.clone(), tokio::spawn(relay.run(shutdown)))
+}
+
+async fn stop(relay: (CancellationToken, JoinHandle<()>)) {
+    relay.0.cancel();
+    tokio::time::timeout(Duration::from_secs(5), relay.1)
+        .await
+        .expect("the relay stops on the token")
+        .unwrap();
+}
+
+async fn enqueue(db: &TestDb, event: &Event, commit: bool) {
+    let mut transaction = db.pool.begin().await.unwrap();
+    outbox::enqueue(&mut transaction, STREAM, event)
+        .await
+        .unwrap();
+    if commit {
+        transaction.commit().await.unwrap();
+    } else {
+        transaction.rollback().await.unwrap();
+    }
+}
+
+async fn unpublished(db: &TestDb) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+async fn stream_event_ids(redis: &TestRedis) -> Vec<String> {
+    let mut connection = redis.connection.clone();
+    let reply: redis::streams::StreamRangeReply =
+        connection.xrange_all(redis.key(STREAM)).await.unwrap();
+    reply
+        .ids
+        .iter()
+        .map(|entry| entry.get::<String>("event_id").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_publishes_nothing_and_a_committed_one_is_published_once() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_rollback").await;
+    let rolled_back = placed(1);
+    let committed = placed(2);
+    enqueue(&db, &rolled_back, false).await;
+    enqueue(&db, &committed, true).await;
+
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    wait_until(
+        Duration::from_secs(10),
+        "the committed event is published",
+        || async { redis.xlen(STREAM).await == 1 && unpublished(&db).await == 0 },
+    )
+    .await;
+    // A later commit is picked up too (NOTIFY or poll).
+    let later = placed(3);
+    enqueue(&db, &later, true).await;
+    wait_until(
+        Duration::from_secs(10),
+        "the later event is published",
+        || async { redis.xlen(STREAM).await == 2 },
+    )
+    .await;
+    stop(relay).await;
+
+    assert_eq!(
+        stream_event_ids(&redis).await,
+        vec![committed.event_id.to_string(), later.event_id.to_string()]
+    );
+    let mut connection = redis.connection.clone();
+    let reply: redis::streams::StreamRangeReply =
+        connection.xrange_all(redis.key(STREAM)).await.unwrap();
+    let fields: Vec<(&str, String)> = reply.ids[0]
+        .map
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                redis::from_redis_value_ref::<String>(value).unwrap(),
+            )
+        })
+        .collect();
+    let decoded = Event::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    assert_eq!(decoded.event_id, committed.event_id);
+    assert_eq!(decoded.event_type, committed.event_type);
+    assert_eq!(decoded.correlation_id, committed.correlation_id);
+    assert_eq!(decoded.payload, committed.payload);
+}
+
+#[tokio::test]
+async fn duplicates_from_a_relay_crash_after_xadd_are_absorbed_by_the_inbox() {
+    let redis = TestRedis::new().await;
+    let db = Arc::new(TestDb::new("outbox_dup").await);
+    let event = placed(1);
+    enqueue(&db, &event, true).await;
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    wait_until(
+        Duration::from_secs(10),
+        "the event is published",
+        || async { unpublished(&db).await == 0 },
+    )
+    .await;
+    stop(relay).await;
+    // The relay "crashed" after its XADD and before its UPDATE committed.
+    sqlx::query("UPDATE outbox SET published_at = NULL")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    wait_until(
+        Duration::from_secs(10),
+        "the event is published again",
+        || async { redis.xlen(STREAM).await == 2 },
+    )
+    .await;
+    stop(relay).await;
+
+    let handled = Ledger::default();
+    let (db1, seen) = (Arc::clone(&db), handled.clone());
+    let consumer = spawn(
+        &redis,
+        config(STREAM, GROUP),
+        handler(&[PLACED], move |event: Event| {
+            let (db, seen) = (Arc::clone(&db1), seen.clone());
+            async move {
+                seen.record(event.event_id);
+                db.apply(&event).await.map(|_| ())
+            }
+        }),
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "both copies are handled and acked",
+        || async { handled.count(event.event_id) == 2 && redis.pending(STREAM, GROUP).await == 0 },
+    )
+    .await;
+    consumer.stop().await;
+    assert_eq!(db.effects(event.event_id).await, 1);
+}
+
+#[tokio::test]
+async fn two_relays_publish_every_row_exactly_once() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_two_relays").await;
+    let events: Vec<Event> = (0..600).map(placed).collect();
+    let mut transaction = db.pool.begin().await.unwrap();
+    for event in &events {
+        outbox::enqueue(&mut transaction, STREAM, event)
+            .await
+            .unwrap();
+    }
+    transaction.commit().await.unwrap();
+    let mut config = relay_config();
+    config.batch_size = 50;
+    let first = start_relay(&db, redis_pool(&redis_url()), &redis.keys, config.clone());
+    let second = start_relay(&db, redis_pool(&redis_url()), &redis.keys, config);
+    wait_until(
+        Duration::from_secs(20),
+        "every row is published",
+        || async { unpublished(&db).await == 0 },
+    )
+    .await;
+    stop(first).await;
+    stop(second).await;
+    let published = stream_event_ids(&redis).await;
+    assert_eq!(published.len(), 600);
+    let distinct: HashSet<&String> = published.iter().collect();
+    assert_eq!(distinct.len(), 600);
+}
+
+#[tokio::test]
+async fn the_relay_backs_off_while_redis_is_down_and_still_stops_on_the_token() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_redis_down").await;
+    let event = placed(1);
+    enqueue(&db, &event, true).await;
+    // Nothing listens on port 1.
+    let dead = start_relay(
+        &db,
+        redis_pool("redis://127.0.0.1:1"),
+        &redis.keys,
+        relay_config(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!dead.1.is_finished(), "the relay keeps trying");
+    stop(dead).await;
+    assert_eq!(unpublished(&db).await, 1, "the row waits for Redis");
+
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    wait_until(
+        Duration::from_secs(10),
+        "the row is published once Redis is back",
+        || async { unpublished(&db).await == 0 },
+    )
+    .await;
+    stop(relay).await;
+    assert_eq!(
+        stream_event_ids(&redis).await,
+        vec![event.event_id.to_string()]
+    );
+}
+
+#[tokio::test]
+async fn published_rows_past_retention_are_purged() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_purge").await;
+    enqueue(&db, &placed(1), true).await;
+    let mut config = relay_config();
+    config.retention = Duration::ZERO;
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, config);
+    wait_until(
+        Duration::from_secs(10),
+        "the published row is purged",
+        || async {
+            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            rows == 0
+        },
+    )
+    .await;
+    stop(relay).await;
+    assert_eq!(redis.xlen(STREAM).await, 1);
+}
