@@ -9,3 +9,4 @@ mod live;
 mod payment;
 mod placing;
 mod races;
+mod system;

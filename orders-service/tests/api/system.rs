@@ -1,0 +1,286 @@
+//! The three real services in one process: auth-service with its ephemeral key, products-service
+//! and orders-service verifying through auth's JWKS, one shared Redis prefix, three databases.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+use web_kit::db::TestDatabase;
+
+use crate::helpers::{PATIENCE, wait_until};
+
+struct System {
+    auth: String,
+    products: String,
+    orders: String,
+    orders_pool: sqlx::PgPool,
+    client: reqwest::Client,
+    prefix: String,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    _databases: Vec<TestDatabase>,
+}
+
+async fn start_system() -> System {
+    web_kit::telemetry::init("orders-service");
+    let prefix = format!("test-system-{}:", Uuid::new_v4().simple());
+    let redis_url = "redis://127.0.0.1:6379".to_owned();
+    let shutdown = CancellationToken::new();
+    let mut tasks = Vec::new();
+
+    let auth_db = TestDatabase::create("system_auth").await.unwrap();
+    let mut auth_settings = auth_service::config::Settings::new(auth_db.url());
+    auth_settings.port = 0;
+    auth_settings.database_max_connections = 5;
+    auth_settings.redis_url = redis_url.clone();
+    auth_settings.redis_key_prefix = prefix.clone();
+    auth_settings.cookie_secure = false;
+    auth_settings.demo_users = false;
+    let auth = auth_service::startup::Application::build(auth_settings)
+        .await
+        .unwrap();
+    let auth_url = format!("http://127.0.0.1:{}", auth.port());
+    let token = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        auth.run_until(token).await.unwrap();
+    }));
+
+    let products_db = TestDatabase::create("system_products").await.unwrap();
+    let products =
+        products_service::startup::Application::build(products_service::config::Settings {
+            port: 0,
+            database_url: products_db.url().to_owned(),
+            database_max_connections: 5,
+            redis_url: redis_url.clone(),
+            redis_key_prefix: prefix.clone(),
+            auth: products_service::config::AuthKeySource::Url(auth_url.clone()),
+            seed_catalog: false,
+            demo_seller_id: Uuid::now_v7(),
+            demo2_seller_id: Uuid::now_v7(),
+        })
+        .await
+        .unwrap();
+    let products_url = format!("http://127.0.0.1:{}", products.port());
+    let token = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        products.run_until(token).await.unwrap();
+    }));
+
+    let orders_db = TestDatabase::create("system_orders").await.unwrap();
+    let orders = orders_service::startup::Application::build(orders_service::config::Settings {
+        port: 0,
+        database_url: orders_db.url().to_owned(),
+        database_max_connections: 5,
+        redis_url,
+        redis_key_prefix: prefix.clone(),
+        auth: orders_service::config::AuthKeySource::Url(auth_url.clone()),
+        reservation_ttl: Duration::from_secs(900),
+        pending_timeout: Duration::from_secs(120),
+        sweep_interval: Duration::from_millis(500),
+    })
+    .await
+    .unwrap();
+    let orders_url = format!("http://127.0.0.1:{}", orders.port());
+    let orders_pool = orders.pool().clone();
+    let token = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        orders.run_until(token).await.unwrap();
+    }));
+
+    System {
+        auth: auth_url,
+        products: products_url,
+        orders: orders_url,
+        orders_pool,
+        client: reqwest::Client::new(),
+        prefix,
+        shutdown,
+        tasks,
+        _databases: vec![auth_db, products_db, orders_db],
+    }
+}
+
+impl System {
+    /// Signs up a new account and logs in; returns `(user id, access token)`.
+    async fn sign_up(&self, name: &str) -> (Uuid, String) {
+        let suffix = &Uuid::new_v4().simple().to_string()[..8];
+        let username = format!("{name}{suffix}");
+        let email = format!("{username}@example.com");
+        let password = "plum-kayak-orbit-41";
+        let signup = self
+            .client
+            .post(format!("{}/api/auth/signup", self.auth))
+            .json(&json!({"username": username, "email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signup.status(), 201, "{}", signup.text().await.unwrap());
+        let login: Value = self
+            .client
+            .post(format!("{}/api/auth/login", self.auth))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = login["user"]["id"].as_str().unwrap().parse().unwrap();
+        (id, login["access_token"].as_str().unwrap().to_owned())
+    }
+
+    async fn get(&self, url: String, token: &str) -> Value {
+        let response = self
+            .client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            tokio::time::timeout(PATIENCE, task)
+                .await
+                .expect("every service stops in time")
+                .unwrap();
+        }
+        let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(&keys)
+                .query_async::<()>(&mut connection)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_buyer_orders_and_pays_for_a_listing_across_the_three_real_services() {
+    let system = start_system().await;
+    let (_, seller) = system.sign_up("seller").await;
+    let (buyer_id, buyer) = system.sign_up("buyer").await;
+
+    let created = system
+        .client
+        .post(format!("{}/api/products", system.products))
+        .bearer_auth(&seller)
+        .json(
+            &json!({"name": "Kind of Blue (1959 pressing)", "category": "records",
+                      "price": "24.99", "stock": 5}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let product: Value = created.json().await.unwrap();
+    let product_id: Uuid = product["id"].as_str().unwrap().parse().unwrap();
+
+    // product.created travels products -> inventory_stream -> orders' catalog copy.
+    wait_until("the listing reaches the orders catalog copy", || async {
+        sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
+            .bind(product_id)
+            .fetch_optional(&system.orders_pool)
+            .await
+            .unwrap()
+    })
+    .await;
+
+    let placed = system
+        .client
+        .post(format!("{}/api/orders", system.orders))
+        .bearer_auth(&buyer)
+        .header("Idempotency-Key", "system-checkout")
+        .json(&json!({"items": [{"product_id": product_id, "quantity": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201, "{}", placed.text().await.unwrap());
+    let order: Value = placed.json().await.unwrap();
+    assert_eq!(order["user_id"], json!(buyer_id));
+    assert_eq!(order["total"], "49.98");
+    let order_url = format!(
+        "{}/api/orders/{}",
+        system.orders,
+        order["id"].as_str().unwrap()
+    );
+
+    let confirmed = wait_until("the inventory confirms the order", || async {
+        let order = system.get(order_url.clone(), &buyer).await;
+        (order["status"] == "CONFIRMED").then_some(order)
+    })
+    .await;
+    assert!(confirmed["expires_at"].is_string());
+    let product_url = format!("{}/api/products/{product_id}", system.products);
+    let reserved: Value = system
+        .client
+        .get(&product_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reserved["stock"], 3);
+
+    let paid = system
+        .client
+        .post(format!("{order_url}/pay"))
+        .bearer_auth(&buyer)
+        .json(&json!({"card_number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    let paid: Value = paid.json().await.unwrap();
+    assert_eq!(paid["status"], "PAID");
+
+    // The sale is final: the units stay sold once products-service has handled order.paid.
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let orders_stream = format!("{}orders_stream", system.prefix);
+    wait_until(
+        "products-service has consumed every order event",
+        || async {
+            let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+            let groups: redis::streams::StreamInfoGroupsReply =
+                redis::AsyncCommands::xinfo_groups(&mut connection, &orders_stream)
+                    .await
+                    .ok()?;
+            let length: usize = redis::AsyncCommands::xlen(&mut connection, &orders_stream)
+                .await
+                .ok()?;
+            let group = groups
+                .groups
+                .iter()
+                .find(|group| group.name == "products-service")?;
+            (length == 2 && group.pending == 0 && group.lag == Some(0)).then_some(())
+        },
+    )
+    .await;
+    let sold: Value = system
+        .client
+        .get(&product_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sold["stock"], 3);
+    let order = system.get(order_url, &buyer).await;
+    assert_eq!(order["status"], "PAID");
+    system.stop().await;
+}
