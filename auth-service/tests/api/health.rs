@@ -91,3 +91,20 @@ async fn an_unreachable_database_stops_the_start_naming_database_url() {
 
     assert!(error.to_string().contains("DATABASE_URL"), "{error:#}");
 }
+
+#[tokio::test]
+async fn without_redis_ready_and_login_answer_503_instead_of_skipping_the_limits() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.redis_url = "redis://127.0.0.1:1".into();
+    })
+    .await;
+
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    let login = app.login("alice@example.com", "correct horse").await;
+
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("redis"));
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(login).await, "unavailable");
+}

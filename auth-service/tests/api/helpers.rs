@@ -237,7 +237,8 @@ impl Drop for TestApp {
             // A sibling shares its parent's keys; the parent cleans up.
             return;
         }
-        let url = self.settings.redis_url.clone();
+        let url =
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
         let pattern = format!("{}*", self.prefix);
         let cleaned = std::thread::spawn(move || -> redis::RedisResult<()> {
             let mut connection = redis::Client::open(url)?.get_connection()?;
