@@ -402,7 +402,10 @@ pub async fn list(
 
 /// The plan PostgreSQL picks for a catalog page (`EXPLAIN`), to check that searches and sorts
 /// use the indexes rather than a sequential scan.
-pub async fn explain_page(pool: &PgPool, filter: &CatalogFilter) -> Result<String, sqlx::Error> {
+pub async fn explain_page(
+    connection: &mut PgConnection,
+    filter: &CatalogFilter,
+) -> Result<String, sqlx::Error> {
     let sql = CatalogSql::new(filter);
     let lines: Vec<String> = bind_args!(
         sqlx::query_scalar::<_, String>(AssertSqlSafe(format!("EXPLAIN {}", sql.page_sql()))),
@@ -410,7 +413,7 @@ pub async fn explain_page(pool: &PgPool, filter: &CatalogFilter) -> Result<Strin
     )
     .bind(filter.page.limit())
     .bind(filter.page.offset())
-    .fetch_all(pool)
+    .fetch_all(connection)
     .await?;
     Ok(lines.join("\n"))
 }
