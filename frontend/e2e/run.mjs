@@ -315,6 +315,40 @@ scenario('a stale edit tells the seller someone else changed the listing', async
   await second.close()
 }, ['a new user signs up and lists a product, with field errors shown next to the fields'])
 
+scenario('an expired access token is refreshed silently', async () => {
+  const page = state.seller
+  const context = page.context()
+  await page.goto('/')
+  await page.getByTestId('whoami').waitFor()
+  // What the browser holds once the short-lived access cookie has expired: only the refresh cookie.
+  await context.clearCookies({ name: 'access_token' })
+  await page.getByRole('link', { name: 'Sell', exact: true }).click()
+  await page.getByRole('heading', { name: 'Your listings' }).waitFor()
+  await page.getByTestId('listing-row').first().waitFor()
+  check(!page.url().includes('/login'), 'sent to login although the session could be refreshed')
+  const cookies = await context.cookies()
+  check(cookies.some((c) => c.name === 'access_token'), 'no new access token after the refresh')
+}, ['a new user signs up and lists a product, with field errors shown next to the fields'])
+
+scenario('a session revoked elsewhere returns to login', async () => {
+  const page = state.seller
+  await page.goto('/')
+  await page.getByTestId('whoami').waitFor()
+  // The same session logged out from another window: the access token is deny-listed and the
+  // refresh token revoked.
+  const other = await browser.newContext({ baseURL: BASE })
+  await other.addCookies(await page.context().cookies())
+  const otherPage = await other.newPage()
+  await otherPage.goto('/')
+  await otherPage.getByRole('button', { name: 'Log out' }).click()
+  await otherPage.getByRole('link', { name: 'Log in' }).first().waitFor()
+  await other.close()
+  await page.getByRole('link', { name: 'Sell', exact: true }).click()
+  await page.waitForURL(/\/login\?next=%2Fsell$/)
+  await page.getByText('Your session ended. Please log in again.').waitFor()
+  await shot(page, '18-session-ended')
+}, ['a new user signs up and lists a product, with field errors shown next to the fields'])
+
 scenario('after logging out, the orders page sends the user to login', async () => {
   const page = state.buyer
   await page.getByRole('button', { name: 'Log out' }).click()

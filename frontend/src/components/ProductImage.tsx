@@ -21,7 +21,7 @@ function hash(text: string): number {
 
 type Motif = 'record' | 'book' | 'camera' | 'instrument' | 'audio' | 'pen' | 'generic'
 
-export function motifFor(category: string): Motif {
+function motifFor(category: string): Motif {
   const c = category.toLowerCase()
   if (/(record|vinyl|album|\blp\b)/.test(c)) return 'record'
   if (/(book|novel|comic|magazine)/.test(c)) return 'book'

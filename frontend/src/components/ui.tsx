@@ -1,9 +1,9 @@
 /** Small building blocks shared by the pages: loading, errors, badges, pagination, fields. */
 import { useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from 'react'
 import { Link } from 'react-router'
-import { ApiError } from '../api/client'
 import type { OrderStatus } from '../api/types'
 import { pageWindow } from '../lib/catalogQuery'
+import { errorMessage } from '../lib/format'
 import { STATUS_LABEL } from '../lib/orderStatus'
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {
@@ -13,12 +13,6 @@ export function Spinner({ label = 'Loading…' }: { label?: string }) {
       <span>{label}</span>
     </div>
   )
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return error.message
-  if (error instanceof Error && error.message) return error.message
-  return 'Something went wrong.'
 }
 
 export function ErrorNotice({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
@@ -144,11 +138,4 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
       {children}
     </div>
   )
-}
-
-export function formatDate(value: string | null | undefined): string {
-  if (!value) return ''
-  const d = new Date(value)
-  if (Number.isNaN(d.getTime())) return value
-  return d.toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' })
 }

@@ -2,7 +2,8 @@
 import { useState } from 'react'
 import { admin } from '../api/endpoints'
 import type { DeadLetter, StreamHealth } from '../api/types'
-import { EmptyState, ErrorNotice, formatDate, Notice, Spinner } from '../components/ui'
+import { EmptyState, ErrorNotice, Notice, Spinner } from '../components/ui'
+import { formatDate } from '../lib/format'
 import { useAsync } from '../state/useAsync'
 
 /** Accepts a bare array or an object wrapping one (`{items}`, `{streams}`, `{dead_letters}`). */

@@ -5,14 +5,8 @@ import { ApiError } from '../api/client'
 import { auth } from '../api/endpoints'
 import type { User } from '../api/types'
 import { ErrorNotice, Field, Notice } from '../components/ui'
+import { safeNext } from '../lib/navigation'
 import { useAuth } from '../state/auth'
-
-/** Only same-site paths are followed after login, never an absolute URL. */
-export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
-  if (next.startsWith('/login') || next.startsWith('/signup')) return '/'
-  return next
-}
 
 function DemoButton({ onUser }: { onUser: (u: User) => void }) {
   const [busy, setBusy] = useState(false)

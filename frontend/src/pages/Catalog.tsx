@@ -1,5 +1,5 @@
 /** The shop window: search, filters, sort, pagination and product cards. */
-import { useEffect, useState, type FormEvent } from 'react'
+import { useState, type FormEvent } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { products } from '../api/endpoints'
 import type { Product } from '../api/types'
@@ -55,11 +55,14 @@ export function CatalogPage() {
   const [filtersOpen, setFiltersOpen] = useState(false)
 
   // Keep the inputs in step when the URL changes (back button, a link).
-  useEffect(() => {
+  const urlInputs = `${state.q}\n${state.minPrice}\n${state.maxPrice}`
+  const [syncedInputs, setSyncedInputs] = useState(urlInputs)
+  if (syncedInputs !== urlInputs) {
+    setSyncedInputs(urlInputs)
     setQ(state.q)
     setMinPrice(state.minPrice)
     setMaxPrice(state.maxPrice)
-  }, [state.q, state.minPrice, state.maxPrice])
+  }
 
   const list = useAsync((signal) => products.list(toApiQuery(state), signal), [params.toString()])
   const categories = useAsync((signal) => products.categories(signal), [])

@@ -10,7 +10,9 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
   const [state, setState] = useState<AsyncState<T>>({ status: 'loading' })
   const [nonce, setNonce] = useState(0)
   const loadRef = useRef(load)
-  loadRef.current = load
+  useEffect(() => {
+    loadRef.current = load
+  })
 
   useEffect(() => {
     const controller = new AbortController()

@@ -14,13 +14,12 @@ export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'closed'
 export function useOrderEvents(orderId: string, enabled: boolean, onUpdate: (update: Partial<Order>) => void): StreamState {
   const [state, setState] = useState<StreamState>('connecting')
   const onUpdateRef = useRef(onUpdate)
-  onUpdateRef.current = onUpdate
+  useEffect(() => {
+    onUpdateRef.current = onUpdate
+  }, [onUpdate])
 
   useEffect(() => {
-    if (!enabled || typeof EventSource === 'undefined') {
-      setState('closed')
-      return
-    }
+    if (!enabled || typeof EventSource === 'undefined') return
     let source: EventSource | null = null
     let stopped = false
     let refreshed = false
@@ -62,11 +61,10 @@ export function useOrderEvents(orderId: string, enabled: boolean, onUpdate: (upd
       stopped = true
       window.clearTimeout(retryTimer)
       source?.close()
-      setState('closed')
     }
   }, [orderId, enabled])
 
-  return state
+  return enabled ? state : 'closed'
 }
 
 export function useNow(active: boolean, intervalMs = 1000): number {
