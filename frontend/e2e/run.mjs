@@ -105,7 +105,7 @@ async function signUp(page, username) {
   await page.getByTestId('whoami').filter({ hasText: username }).waitFor()
 }
 
-async function addToCartAndCheckout(page, productId, quantity) {
+async function addToCartAndCheckout(page, productId, quantity, { loseFirstResponse = false } = {}) {
   await page.goto(`/products/${productId}`)
   await page.getByRole('heading', { level: 1 }).waitFor()
   for (let i = 1; i < quantity; i++) await page.getByRole('button', { name: 'One more' }).click()
@@ -114,9 +114,29 @@ async function addToCartAndCheckout(page, productId, quantity) {
   await page.goto('/cart')
   const place = page.getByRole('button', { name: 'Place order' })
   await place.waitFor()
-  // A double click must still place exactly one order (one Idempotency-Key per attempt).
-  await place.dblclick()
+  const keys = []
+  const isPlaceOrder = (url) => new URL(url).pathname === '/api/orders'
+  await page.route(isPlaceOrder, async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback()
+    keys.push(route.request().headers()['idempotency-key'])
+    if (loseFirstResponse && keys.length === 1) {
+      // The order reaches the service, but its answer is lost on the way back.
+      await route.fetch()
+      return route.abort('connectionreset')
+    }
+    return route.fallback()
+  })
+  if (loseFirstResponse) {
+    await place.click()
+    await page.getByText('Your order was not placed.').waitFor()
+    await place.click() // the buyer tries again
+  } else {
+    // A double click must still place exactly one order.
+    await place.dblclick()
+  }
   await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/)
+  await page.unroute(isPlaceOrder)
+  check(keys.length >= 1 && keys.every((k) => k && k === keys[0]), `checkout attempts used different Idempotency-Keys: ${keys.join(', ')}`)
   return page.url().split('/').pop()
 }
 
@@ -248,15 +268,17 @@ scenario('the seller sees the stock go down', async () => {
   await shot(page, '10-my-listings')
 }, ['a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID'])
 
-scenario('a declined card shows its state and the order stays payable', async () => {
+scenario('a retried checkout after a lost response places one order, and a declined card shows its state', async () => {
   const page = state.buyer
-  state.declinedOrderId = await addToCartAndCheckout(page, state.productId, 1)
+  state.declinedOrderId = await addToCartAndCheckout(page, state.productId, 1, { loseFirstResponse: true })
   await waitForStatus(page, 'Confirmed')
   await page.getByRole('button', { name: /Use the test card .*\(declined\)/ }).click()
   await page.getByRole('button', { name: /^Pay / }).click()
   await page.getByText('Card declined.').waitFor()
   check((await statusText(page)) === 'Confirmed', 'a declined payment changed the status')
   await shot(page, '11-order-declined')
+  const orders = await page.evaluate(async () => (await (await fetch('/api/orders', { credentials: 'same-origin' })).json()).total)
+  check(orders === 2, `expected 2 orders after the retried checkout, the service has ${orders}`)
 }, ['a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID'])
 
 scenario('cancelling an order shows CANCELLED and gives the stock back', async () => {
@@ -273,7 +295,7 @@ scenario('cancelling an order shows CANCELLED and gives the stock back', async (
     await row.waitFor()
     return (await row.getByTestId('listing-stock').textContent()).includes('3 in stock')
   })
-}, ['a declined card shows its state and the order stays payable'])
+}, ['a retried checkout after a lost response places one order, and a declined card shows its state'])
 
 scenario('an order the stock cannot cover is REJECTED with the reason in plain words', async () => {
   const buyer = state.buyer
