@@ -9,7 +9,8 @@ use web_kit::{Json, Path, Query};
 
 use crate::error::ApiError;
 
-/// `GET /api/admin/streams` -> `{streams: [{stream, length, groups: [...]}]}`.
+/// `GET /api/admin/streams` -> `[{stream, length, groups: [{name, consumers, pending, lag,
+/// last_delivered_id}]}]`.
 pub async fn streams(
     _admin: AdminUser,
     State(redis): State<deadpool_redis::Pool>,
@@ -22,7 +23,7 @@ pub async fn streams(
         &[ORDERS_STREAM, INVENTORY_STREAM, DEAD_LETTER_STREAM],
     )
     .await?;
-    Ok(Json(serde_json::json!({ "streams": streams })))
+    Ok(Json(streams))
 }
 
 #[derive(Debug, Deserialize)]
@@ -31,8 +32,8 @@ pub struct DeadLetterQuery {
     count: Option<usize>,
 }
 
-/// `GET /api/admin/dead-letters?count=` (default 50, at most 500) -> `{items: [...]}`, oldest
-/// first.
+/// `GET /api/admin/dead-letters?count=` (default 50, at most 500) -> `[{id, event_id,
+/// event_type, origin_stream, origin_id, group, attempts, error, failed_at, fields}]`, oldest first.
 pub async fn dead_letters(
     _admin: AdminUser,
     State(redis): State<deadpool_redis::Pool>,
@@ -42,7 +43,7 @@ pub async fn dead_letters(
     let count = query.count.unwrap_or(50).clamp(1, 500);
     let mut connection = redis.get().await?;
     let items = stream_lib::admin::dead_letters(&mut connection, &keys, count).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(items))
 }
 
 /// `POST /api/admin/dead-letters/{id}/replay` -> `{id, replayed_as}`, or 404 when that dead

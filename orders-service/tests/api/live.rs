@@ -115,3 +115,21 @@ async fn the_event_stream_of_someone_elses_order_is_not_found() {
     let admin = open(&app, &app.admin(), order_id).await;
     assert_eq!(admin.status(), 200);
 }
+
+#[tokio::test]
+async fn shutting_down_ends_open_event_streams_and_stops_every_task() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let buyer = app.user();
+    let order_id = app.order(&buyer, product, 1).await;
+    let mut events = EventReader::new(open(&app, &buyer, order_id).await);
+    assert_eq!(events.next_status().await["status"], "PENDING");
+
+    // `stop` fails the test unless the server, consumer, relay, sweeper and subscriber all end.
+    app.stop().await;
+    let rest = tokio::time::timeout(PATIENCE, async {
+        while let Some(_chunk) = events.response.chunk().await.ok().flatten() {}
+    })
+    .await;
+    assert!(rest.is_ok(), "the event stream ended");
+}
