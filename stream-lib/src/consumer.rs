@@ -3,7 +3,7 @@
 //! backoff, dead-lettering, reclaim of entries left by crashed consumers, graceful shutdown.
 
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     future::Future,
     panic::AssertUnwindSafe,
     pin::Pin,
@@ -188,6 +188,8 @@ impl<H: Handler> Consumer<H> {
             acks: Vec::new(),
             read: None,
             backlog: VecDeque::new(),
+            parked: HashMap::new(),
+            stopping: false,
             reader_id: Arc::new(AtomicI64::new(0)),
             reader: None,
             read_backoff: Backoff::new(),
@@ -278,9 +280,20 @@ impl<H> Shared<H> {
     }
 }
 
-/// A handler task's verdict: ack the entry (handled, or skipped) or leave it to the retry set /
-/// dead-letter stream (already written by the task).
-type TaskResult = (String, bool);
+/// How a task left its entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Handled: to be acked (in a batch).
+    Handled,
+    /// Failed; the retry is scheduled (it may already have been claimed back meanwhile).
+    Retried,
+    /// Written to the dead-letter stream and acked.
+    DeadLettered,
+    /// Redis failed while settling a failure: left pending, reclaimed after claim_min_idle.
+    Unsettled,
+}
+
+type TaskResult = (String, Outcome);
 
 /// The reading connection and its CLIENT ID.
 struct Reader {
@@ -306,6 +319,10 @@ struct Worker<H> {
     /// Entries delivered to this consumer that wait for a free handler slot (a read in flight
     /// may deliver while retries and reclaims took the slots it was sized for).
     backlog: VecDeque<(RawEntry, u32)>,
+    /// Entries claimed again while their previous task was still finishing.
+    parked: HashMap<String, (RawEntry, u32)>,
+    /// Shutting down: start nothing new.
+    stopping: bool,
     /// CLIENT ID of the reading connection (0: none yet), to unblock it at shutdown.
     reader_id: Arc<AtomicI64>,
     reader: Option<Reader>,
@@ -454,10 +471,13 @@ impl<H: Handler> Worker<H> {
             self.acks.push(entry.id);
             return;
         }
-        if !self.in_flight.insert(entry.id.clone()) {
-            // Already being handled here (reclaimed our own entry): the running task settles it.
+        if self.in_flight.contains(&entry.id) {
+            // Its task is still finishing here (a retry claimed back before the failed attempt's
+            // task reported, or our own slow entry reclaimed): decide once that task is done.
+            self.parked.insert(entry.id.clone(), (entry, attempt));
             return;
         }
+        self.in_flight.insert(entry.id.clone());
         if self.tasks.len() >= self.config.concurrency.max(1) {
             self.backlog.push_back((entry, attempt));
             return;
@@ -504,10 +524,22 @@ impl<H: Handler> Worker<H> {
 
     fn finished(&mut self, joined: Result<TaskResult, tokio::task::JoinError>) {
         match joined {
-            Ok((id, ack)) => {
+            Ok((id, outcome)) => {
                 self.in_flight.remove(&id);
-                if ack {
-                    self.acks.push(id);
+                let parked = self.parked.remove(&id);
+                match outcome {
+                    Outcome::Handled => self.acks.push(id),
+                    // The retry was claimed back before this task reported: run it now.
+                    Outcome::Retried => {
+                        if let Some((entry, attempt)) = parked {
+                            if self.stopping {
+                                self.parked.insert(id, (entry, attempt));
+                            } else {
+                                self.dispatch(entry, attempt);
+                            }
+                        }
+                    }
+                    Outcome::DeadLettered | Outcome::Unsettled => {}
                 }
             }
             // Tasks are aborted only at shutdown, which settles `in_flight` itself.
@@ -744,6 +776,7 @@ impl<H: Handler> Worker<H> {
     /// Stops reading at once, lets handlers finish within `shutdown_grace`, acks what finished
     /// and hands the rest back to the group (still pending, claimable by the next consumer).
     async fn shut_down(&mut self) {
+        self.stopping = true;
         let mut unstarted: Vec<String> =
             self.backlog.drain(..).map(|(entry, _)| entry.id).collect();
         if let Some(read) = self.read.take() {
@@ -773,6 +806,7 @@ impl<H: Handler> Worker<H> {
             }
         }
         self.flush_acks().await;
+        unstarted.extend(self.parked.drain().map(|(id, _)| id));
         let left: Vec<String> = self
             .in_flight
             .drain()
@@ -812,7 +846,7 @@ async fn handle<H: Handler>(
     let error = match outcome {
         Ok(Ok(())) => {
             shared.count("stream_events_processed_total");
-            return (entry.id, true);
+            return (entry.id, Outcome::Handled);
         }
         Ok(Err(error)) => error,
         Err(_) => HandlerError::Transient(anyhow::anyhow!("the handler panicked")),
@@ -858,7 +892,7 @@ async fn schedule_retry<H>(
         match scheduled {
             Ok(_) => {
                 shared.count("stream_events_retried_total");
-                return (id, false);
+                return (id, Outcome::Retried);
             }
             Err(error) => {
                 tracing::warn!(id = %id, error = %error, "cannot schedule the retry yet");
@@ -867,7 +901,7 @@ async fn schedule_retry<H>(
         }
     }
     // Left pending: reclaimed after claim_min_idle, its delivery count still counting.
-    (id, false)
+    (id, Outcome::Unsettled)
 }
 
 /// Writes the dead letter and acks the original in one MULTI/EXEC.
@@ -919,7 +953,7 @@ async fn dead_letter<H>(
         match pipe.query_async::<()>(&mut ctl).await {
             Ok(()) => {
                 shared.count("stream_events_dead_lettered_total");
-                return (entry.id, false);
+                return (entry.id, Outcome::DeadLettered);
             }
             Err(error) => {
                 tracing::warn!(id = %entry.id, error = %error, "cannot dead-letter yet");
@@ -927,7 +961,7 @@ async fn dead_letter<H>(
             }
         }
     }
-    (entry.id, false)
+    (entry.id, Outcome::Unsettled)
 }
 
 /// The fields a dead letter adds to the original envelope.

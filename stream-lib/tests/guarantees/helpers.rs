@@ -38,7 +38,12 @@ impl TestRedis {
     pub async fn new() -> Self {
         let keys = StreamKeys::new(format!("sltest-{}:", Uuid::new_v4().simple()));
         let client = redis::Client::open(redis_url()).unwrap();
-        let connection = client.get_multiplexed_async_connection().await.unwrap();
+        let config =
+            redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(10)));
+        let connection = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .unwrap();
         Self { keys, connection }
     }
 

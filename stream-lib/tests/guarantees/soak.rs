@@ -1,1 +1,125 @@
-//! placeholder
+//! 10,000 entries, two consumers, random transient and permanent failures: every entry ends
+//! handled exactly once or dead-lettered.
+
+use std::{
+    collections::HashSet,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use stream_lib::{Event, HandlerError, RetryPolicy};
+
+use crate::helpers::*;
+
+const ENTRIES: u64 = 10_000;
+
+/// What happens to an event, decided by its number: most succeed, some fail once, a few fail
+/// for good (permanent or always transient).
+fn fate(n: u64) -> u64 {
+    (n.wrapping_mul(2_654_435_761) >> 7) % 100
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_entries_with_random_failures_are_each_handled_once_or_dead_lettered() {
+    let redis = TestRedis::new().await;
+    let succeeded = Ledger::default();
+    let attempts = Ledger::default();
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let (succeeded, attempts) = (succeeded.clone(), attempts.clone());
+        let mut config = config(STREAM, GROUP);
+        config.batch_size = 128;
+        config.concurrency = 64;
+        config.retry = RetryPolicy {
+            base: Duration::from_millis(5),
+            factor: 2.0,
+            cap: Duration::from_millis(50),
+            max_attempts: 3,
+            jitter: 0.5,
+        };
+        runs.push(spawn(
+            &redis,
+            config,
+            handler(&[PLACED], move |event: Event| {
+                let (succeeded, attempts) = (succeeded.clone(), attempts.clone());
+                async move {
+                    let n = event.payload["n"].as_u64().unwrap();
+                    let attempt = attempts.record(event.event_id);
+                    match fate(n) {
+                        0..=2 => Err(HandlerError::permanent(anyhow::anyhow!("bad order {n}"))),
+                        3..=4 => Err(HandlerError::transient(anyhow::anyhow!("always down"))),
+                        5..=14 if attempt == 1 => {
+                            Err(HandlerError::transient(anyhow::anyhow!("blip")))
+                        }
+                        _ => {
+                            succeeded.record(event.event_id);
+                            Ok(())
+                        }
+                    }
+                }
+            }),
+        ));
+    }
+    let events: Vec<Event> = (0..ENTRIES).map(placed).collect();
+    let started = Instant::now();
+    let mut connection = redis.connection.clone();
+    for chunk in events.chunks(500) {
+        let mut pipe = redis::pipe();
+        for event in chunk {
+            pipe.xadd(redis.key(STREAM), "*", &event.to_fields())
+                .ignore();
+        }
+        let () = pipe.query_async(&mut connection).await.unwrap();
+    }
+    let expected_dead = (0..ENTRIES).filter(|n| fate(*n) <= 4).count();
+    wait_until(
+        Duration::from_secs(90),
+        "every entry is settled",
+        || async {
+            succeeded.total() + redis.xlen(stream_lib::DEAD_LETTER_STREAM).await as usize
+                >= ENTRIES as usize
+                && redis.pending(STREAM, GROUP).await == 0
+        },
+    )
+    .await;
+    let elapsed = started.elapsed();
+    for run in runs {
+        run.stop().await;
+    }
+    eprintln!(
+        "soak: {ENTRIES} entries settled in {elapsed:?} ({:.0}/s)",
+        ENTRIES as f64 / elapsed.as_secs_f64()
+    );
+
+    let dead: HashSet<String> = redis
+        .dead_letters()
+        .await
+        .into_iter()
+        .map(|letter| letter.event_id)
+        .collect();
+    assert_eq!(
+        dead.len(),
+        expected_dead,
+        "one dead letter per failing event"
+    );
+    let dead = Arc::new(dead);
+    for (n, event) in events.iter().enumerate() {
+        let is_dead = dead.contains(&event.event_id.to_string());
+        let handled = succeeded.count(event.event_id);
+        if fate(n as u64) <= 4 {
+            assert!(is_dead && handled == 0, "event {n} is dead-lettered");
+        } else {
+            assert!(
+                !is_dead && handled == 1,
+                "event {n} is handled exactly once"
+            );
+        }
+        if (3..=4).contains(&fate(n as u64)) {
+            assert_eq!(
+                attempts.count(event.event_id),
+                3,
+                "event {n} tried max_attempts times"
+            );
+        }
+    }
+}
