@@ -131,12 +131,18 @@ impl Sessions {
         let access_token = self.keys.sign(&claims).context("signing an access token")?;
         let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let expires_at = OffsetDateTime::now_utc() + self.refresh_ttl;
+        let access_expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
+            .context("access token expiry out of range")?;
         refresh_tokens::insert(
             &mut *connection,
-            user.id,
-            family_id,
-            &hash_token(&refresh_token),
-            expires_at,
+            refresh_tokens::NewRefreshToken {
+                user_id: user.id,
+                family_id,
+                token_hash: &hash_token(&refresh_token),
+                expires_at,
+                access_jti: &claims.jti,
+                access_expires_at,
+            },
         )
         .await?;
         Ok(Issued {
@@ -156,14 +162,26 @@ impl Sessions {
             return Err(ApiError::InvalidRefreshToken);
         };
         if row.used_at.is_some() || row.revoked_at.is_some() {
-            let revoked = refresh_tokens::revoke_family(&mut *transaction, row.family_id).await?;
+            let issued = refresh_tokens::revoke_family(&mut *transaction, row.family_id).await?;
             transaction.commit().await?;
             tracing::warn!(
                 family_id = %row.family_id,
                 user_id = %row.user_id,
-                revoked,
                 "refresh token reused; family revoked"
             );
+            // The family is revoked either way; without Redis its access tokens live out their TTL.
+            let denied: Vec<_> = issued
+                .iter()
+                .map(|access| {
+                    (
+                        access.access_jti.as_str(),
+                        access.access_expires_at.unix_timestamp(),
+                    )
+                })
+                .collect();
+            if let Err(error) = self.deny(&denied).await {
+                tracing::error!(error = %error, "cannot deny-list the reused family's access tokens");
+            }
             return Err(ApiError::RefreshTokenReused);
         }
         if row.expires_at <= OffsetDateTime::now_utc() {
@@ -180,42 +198,66 @@ impl Sessions {
         Ok((user, issued))
     }
 
-    /// Ends a session: revokes the refresh token's family and deny-lists the access token (if
-    /// one was presented and is still valid) until it expires.
+    /// Ends a session: revokes the refresh token's family and deny-lists the access tokens it
+    /// handed out, and the presented access token (if valid), until they expire.
     pub async fn end(
         &self,
         access: Option<&Claims>,
         refresh_token: Option<&str>,
     ) -> Result<(), ApiError> {
+        let mut issued = Vec::new();
         if let Some(token) = refresh_token
             && let Some(family_id) =
                 refresh_tokens::family_of(&self.pool, &hash_token(token)).await?
         {
-            refresh_tokens::revoke_family(&self.pool, family_id).await?;
+            issued = refresh_tokens::revoke_family(&self.pool, family_id).await?;
         }
+        let mut denied: Vec<(&str, i64)> = issued
+            .iter()
+            .map(|access| {
+                (
+                    access.access_jti.as_str(),
+                    access.access_expires_at.unix_timestamp(),
+                )
+            })
+            .collect();
         if let Some(claims) = access {
-            let ttl = claims.exp - OffsetDateTime::now_utc().unix_timestamp();
-            if ttl > 0 {
-                // Keep the entry a little past expiry to cover the verifiers' clock leeway.
-                let ttl = u64::try_from(ttl).unwrap_or(1) + 60;
-                let key = deny_list_key(&self.key_prefix, &claims.jti);
-                let mut connection = self
-                    .redis
-                    .get()
-                    .await
-                    .context("cannot reach Redis to revoke the token")
-                    .map_err(ApiError::Unavailable)?;
-                let () = redis::cmd("SET")
-                    .arg(&key)
-                    .arg(claims.sub.to_string())
+            denied.push((claims.jti.as_str(), claims.exp));
+        }
+        self.deny(&denied).await
+    }
+
+    /// Deny-lists access tokens `(jti, exp)` until their expiry (plus the verifiers' leeway).
+    async fn deny(&self, tokens: &[(&str, i64)]) -> Result<(), ApiError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut pipe = redis::pipe();
+        let mut any = false;
+        for (jti, exp) in tokens {
+            if *exp > now {
+                let ttl = u64::try_from(exp - now).unwrap_or(1) + 60;
+                pipe.cmd("SET")
+                    .arg(deny_list_key(&self.key_prefix, jti))
+                    .arg(1)
                     .arg("EX")
                     .arg(ttl)
-                    .query_async(&mut *connection)
-                    .await
-                    .context("writing the deny-list")
-                    .map_err(ApiError::Unavailable)?;
+                    .ignore();
+                any = true;
             }
         }
+        if !any {
+            return Ok(());
+        }
+        let mut connection = self
+            .redis
+            .get()
+            .await
+            .context("cannot reach Redis to revoke tokens")
+            .map_err(ApiError::Unavailable)?;
+        let () = pipe
+            .query_async(&mut *connection)
+            .await
+            .context("writing the deny-list")
+            .map_err(ApiError::Unavailable)?;
         Ok(())
     }
 

@@ -15,23 +15,40 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-#[tracing::instrument(skip_all, fields(user_id = %user_id, family_id = %family_id))]
+/// A new refresh token and the access token issued with it.
+pub struct NewRefreshToken<'a> {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub token_hash: &'a [u8],
+    pub expires_at: OffsetDateTime,
+    pub access_jti: &'a str,
+    pub access_expires_at: OffsetDateTime,
+}
+
+/// An access token handed out by a revoked family, to deny-list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IssuedAccess {
+    pub access_jti: String,
+    pub access_expires_at: OffsetDateTime,
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %token.user_id, family_id = %token.family_id))]
 pub async fn insert(
     executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-    family_id: Uuid,
-    token_hash: &[u8],
-    expires_at: OffsetDateTime,
+    token: NewRefreshToken<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO refresh_tokens \
+         (id, family_id, user_id, token_hash, expires_at, access_jti, access_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(Uuid::now_v7())
-    .bind(family_id)
-    .bind(user_id)
-    .bind(token_hash)
-    .bind(expires_at)
+    .bind(token.family_id)
+    .bind(token.user_id)
+    .bind(token.token_hash)
+    .bind(token.expires_at)
+    .bind(token.access_jti)
+    .bind(token.access_expires_at)
     .execute(executor)
     .await?;
     Ok(())
@@ -65,20 +82,26 @@ pub async fn mark_used(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, 
     Ok(result.rows_affected() == 1)
 }
 
-/// Revokes every live token of a family (logout, or reuse of a spent token).
+/// Revokes every live token of a family (logout, or reuse of a spent token) and returns the
+/// access tokens the family handed out that have not expired yet (all of them, so a retried
+/// logout deny-lists them again).
 #[tracing::instrument(skip_all, fields(family_id = %family_id))]
 pub async fn revoke_family(
     executor: impl PgExecutor<'_>,
     family_id: Uuid,
-) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = now() \
-         WHERE family_id = $1 AND revoked_at IS NULL",
+) -> Result<Vec<IssuedAccess>, sqlx::Error> {
+    sqlx::query_as::<_, IssuedAccess>(
+        "WITH revoked AS ( \
+             UPDATE refresh_tokens SET revoked_at = now() \
+             WHERE family_id = $1 AND revoked_at IS NULL \
+             RETURNING id \
+         ) \
+         SELECT access_jti, access_expires_at FROM refresh_tokens \
+         WHERE family_id = $1 AND access_jti IS NOT NULL AND access_expires_at > now()",
     )
     .bind(family_id)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected())
+    .fetch_all(executor)
+    .await
 }
 
 /// The family of the token with that hash, if any.

@@ -195,3 +195,48 @@ async fn logout_without_a_session_is_still_204() {
 
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn reuse_detection_also_revokes_the_access_tokens_the_family_handed_out() {
+    let app = spawn_app().await;
+    let signup = app.signup("alice", "alice@example.com", PASSWORD).await;
+    let stolen = cookie_value(&signup, "refresh_token").unwrap();
+    let rotated = app.refresh().await;
+    let body: Value = rotated.json().await.unwrap();
+    let current_access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.me_with_bearer(&current_access).await.status(),
+        StatusCode::OK
+    );
+
+    plain_client()
+        .post(app.url("/api/auth/refresh"))
+        .header("cookie", format!("refresh_token={stolen}"))
+        .send()
+        .await
+        .unwrap();
+
+    let me = app.me_with_bearer(&current_access).await;
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(me).await, "token_revoked");
+}
+
+#[tokio::test]
+async fn logout_with_only_the_refresh_cookie_revokes_the_sessions_access_token() {
+    let app = spawn_app().await;
+    let signup = app.signup("alice", "alice@example.com", PASSWORD).await;
+    let access = cookie_value(&signup, "access_token").unwrap();
+    let refresh = cookie_value(&signup, "refresh_token").unwrap();
+
+    let response = plain_client()
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", format!("refresh_token={refresh}"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let me = app.me_with_bearer(&access).await;
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(me).await, "token_revoked");
+}
