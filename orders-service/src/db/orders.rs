@@ -135,6 +135,7 @@ pub async fn insert(
             .collect(),
     };
     publish(connection, events::ORDER_PLACED, correlation_id, &payload).await?;
+    metrics::counter!("orders_placed_total").increment(1);
     Ok(order)
 }
 
@@ -336,4 +337,37 @@ pub async fn list(
     .fetch_one(connection)
     .await?;
     Ok((rows, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderStatus::*;
+
+    fn event(from: OrderStatus, to: OrderStatus, reason: Option<&str>) -> Option<&'static str> {
+        event_for(&Transition {
+            reason: reason.map(str::to_owned),
+            ..Transition::new(from, to)
+        })
+    }
+
+    #[test]
+    fn each_transition_publishes_the_documented_event() {
+        assert_eq!(event(Pending, Confirmed, None), None);
+        assert_eq!(event(Pending, Rejected, Some("out_of_stock")), None);
+        assert_eq!(
+            event(Pending, Rejected, Some(TIMEOUT_REASON)),
+            Some(events::ORDER_CANCELLED)
+        );
+        assert_eq!(
+            event(Pending, Cancelled, None),
+            Some(events::ORDER_CANCELLED)
+        );
+        assert_eq!(
+            event(Confirmed, Cancelled, None),
+            Some(events::ORDER_CANCELLED)
+        );
+        assert_eq!(event(Confirmed, Expired, None), Some(events::ORDER_EXPIRED));
+        assert_eq!(event(Confirmed, Paid, None), Some(events::ORDER_PAID));
+    }
 }
