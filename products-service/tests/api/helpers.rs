@@ -84,7 +84,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let server = tokio::spawn(application.run_until(shutdown.clone()));
     let redis = redis::Client::open(redis_url())
         .expect("redis url")
-        .get_multiplexed_async_connection()
+        .get_multiplexed_async_connection_with_config(
+            // Reading a whole busy stream can take longer than the 500 ms default (shared CI).
+            &redis::AsyncConnectionConfig::new()
+                .set_response_timeout(Some(Duration::from_secs(30))),
+        )
         .await
         .expect("redis connection");
     TestApp {
@@ -274,6 +278,39 @@ impl TestApp {
             .query_async(&mut redis)
             .await
             .expect("XADD");
+    }
+
+    /// Puts many events on `orders_stream` in one pipeline.
+    pub async fn publish_order_events(&self, events: &[(&str, Value)]) {
+        let occurred_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let mut pipeline = redis::pipe();
+        for (event_type, payload) in events {
+            let event_id = Uuid::now_v7();
+            pipeline
+                .cmd("XADD")
+                .arg(format!("{}orders_stream", self.prefix))
+                .arg("*")
+                .arg("event_id")
+                .arg(event_id.to_string())
+                .arg("type")
+                .arg(*event_type)
+                .arg("source")
+                .arg("orders-service")
+                .arg("occurred_at")
+                .arg(&occurred_at)
+                .arg("correlation_id")
+                .arg(format!("test-{event_id}"))
+                .arg("payload")
+                .arg(payload.to_string())
+                .ignore();
+        }
+        let mut redis = self.redis.clone();
+        let () = pipeline
+            .query_async(&mut redis)
+            .await
+            .expect("XADD pipeline");
     }
 
     /// Every event on this test's `inventory_stream`, oldest first.

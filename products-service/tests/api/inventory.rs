@@ -465,3 +465,49 @@ async fn concurrent_handlers_never_take_more_units_than_there_are() {
     assert_eq!(decided, 50, "every order was either reserved or rejected");
     app.stop().await;
 }
+
+/// A measurement, not a check (run with `--ignored --nocapture`): how fast `order.placed` entries
+/// become `stock.reserved` replies on the inventory stream, end to end through the consumer, the
+/// handler's transaction and the outbox relay.
+#[tokio::test]
+#[ignore = "a throughput measurement; prints its figure"]
+async fn throughput_of_order_placed_to_stock_reserved() {
+    const ORDERS: usize = 3000;
+    let app = spawn_app().await;
+    let seller = app.user("seller");
+    let mut products = Vec::new();
+    for _ in 0..50 {
+        products.push(product(&app, &seller, "5.00", 1_000_000).await);
+    }
+    app.outbox_drained().await;
+    let started = std::time::Instant::now();
+    let events: Vec<(&str, Value)> = (0..ORDERS)
+        .map(|n| {
+            let lines = [(products[n % products.len()], 1, "5.00")];
+            (
+                "order.placed",
+                placed(Uuid::now_v7(), Uuid::now_v7(), &lines),
+            )
+        })
+        .collect();
+    app.publish_order_events(&events).await;
+    let published = started.elapsed();
+    wait_until(Duration::from_secs(600), "every reply", || async {
+        let published: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE event_type = 'stock.reserved' \
+             AND published_at IS NOT NULL",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        (published == ORDERS as i64).then_some(())
+    })
+    .await;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "{ORDERS} orders: XADD took {published:?}; all reserved and published after {elapsed:?} \
+         = {:.0} orders/s",
+        ORDERS as f64 / elapsed.as_secs_f64()
+    );
+    app.stop().await;
+}
