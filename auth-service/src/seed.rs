@@ -50,18 +50,23 @@ pub async fn admin(
         tracing::warn!("ADMIN_PASSWORD is a common password; change it");
     }
     let hash = passwords.hash(account.password.clone()).await?;
-    match users::ensure_admin(pool, &account.username, &account.email, &hash).await {
-        Ok(row) => {
-            tracing::info!(email = %row.email, "administrator account ensured");
-            Ok(())
+    // A replica starting at the same moment may insert the account between our update and our
+    // insert; the second round then updates it.
+    for _ in 0..2 {
+        match users::ensure_admin(pool, &account.username, &account.email, &hash).await {
+            Ok(row) => {
+                tracing::info!(email = %row.email, "administrator account ensured");
+                return Ok(());
+            }
+            Err(InsertError::EmailTaken) => continue,
+            Err(InsertError::UsernameTaken) => anyhow::bail!(
+                "ADMIN_USERNAME {:?} is taken by another account; set ADMIN_USERNAME to a free name",
+                account.username
+            ),
+            Err(InsertError::Sql(error)) => {
+                return Err(error).context("ensuring the administrator");
+            }
         }
-        Err(InsertError::UsernameTaken) => anyhow::bail!(
-            "ADMIN_USERNAME {:?} is taken by another account; set ADMIN_USERNAME to a free name",
-            account.username
-        ),
-        Err(InsertError::EmailTaken) => {
-            anyhow::bail!("ADMIN_EMAIL was created concurrently; restart to retry")
-        }
-        Err(InsertError::Sql(error)) => Err(error).context("ensuring the administrator"),
     }
+    anyhow::bail!("ADMIN_EMAIL: the administrator account could not be ensured")
 }

@@ -124,3 +124,18 @@ async fn a_signed_up_user_is_never_an_admin() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["role"], "user");
 }
+
+#[tokio::test]
+async fn an_admin_username_held_by_another_account_stops_the_start() {
+    let app = spawn_app().await;
+    app.signup("admin", "someone@example.com", PASSWORD).await;
+    let mut settings = app.settings.clone();
+    settings.admin = Some(admin());
+
+    let error = auth_service::startup::Application::build(settings)
+        .await
+        .err()
+        .unwrap();
+
+    assert!(error.to_string().contains("ADMIN_USERNAME"), "{error:#}");
+}
