@@ -344,22 +344,12 @@ impl<H: Handler> Worker<H> {
         loop {
             self.start_read();
             let paused_until = self.read_paused_until;
+            // Ticks first: they are rarely ready, and a stream of completions must not starve
+            // the heartbeat.
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
-                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
-                    self.finished(joined);
-                    while let Some(joined) = self.tasks.try_join_next() {
-                        self.finished(joined);
-                    }
-                    self.start_backlog();
-                    self.flush_acks().await;
-                }
-                Some((connection, reply)) = OptionFuture::from(self.read.as_mut()), if self.read.is_some() => {
-                    self.read = None;
-                    self.read_done(connection, reply).await;
-                    self.flush_acks().await;
-                }
+                _ = heartbeat_tick.tick() => self.heartbeat().await,
                 _ = due_tick.tick() => {
                     self.claim_due().await;
                     self.flush_acks().await;
@@ -368,10 +358,22 @@ impl<H: Handler> Worker<H> {
                     self.reclaim().await;
                     self.flush_acks().await;
                 }
-                _ = heartbeat_tick.tick() => self.heartbeat().await,
                 _ = maintenance_tick.tick() => self.maintain().await,
                 () = sleep_until_opt(paused_until), if paused_until.is_some() => {
                     self.read_paused_until = None;
+                }
+                Some((connection, reply)) = OptionFuture::from(self.read.as_mut()), if self.read.is_some() => {
+                    self.read = None;
+                    self.read_done(connection, reply).await;
+                    self.flush_acks().await;
+                }
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    self.finished(joined);
+                    while let Some(joined) = self.tasks.try_join_next() {
+                        self.finished(joined);
+                    }
+                    self.start_backlog();
+                    self.flush_acks().await;
                 }
             }
         }
@@ -684,8 +686,26 @@ impl<H: Handler> Worker<H> {
         }
     }
 
-    /// Trims what every group has acked and publishes the pending/lag gauges.
+    /// Trims what every group has acked, forgets long-gone consumers that hold nothing, and
+    /// publishes the pending/lag gauges.
     async fn maintain(&mut self) {
+        let forgotten: RedisResult<i64> = FORGET_CONSUMERS
+            .key(&self.shared.stream_key)
+            .arg(&self.shared.group)
+            .arg(&self.shared.consumer)
+            .arg(millis(FORGET_AFTER.max(self.config.claim_min_idle * 10)))
+            .invoke_async(&mut self.ctl)
+            .await;
+        match forgotten {
+            Ok(count) if count > 0 => {
+                tracing::info!(stream = %self.shared.stream, count, "idle consumers without pending entries removed from the group");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                self.control_failed("removing idle consumers", &error).await;
+                return;
+            }
+        }
         let trimmed: RedisResult<i64> = TRIM
             .key(&self.shared.stream_key)
             .invoke_async(&mut self.ctl)
@@ -976,6 +996,9 @@ pub const DEAD_LETTER_FIELDS: [&str; 6] = [
 
 const SETTLE_TRIES: usize = 5;
 const SETTLE_PAUSE: Duration = Duration::from_millis(200);
+/// A consumer idle this long with nothing pending is removed from the group (consumer names are
+/// unique per process, so every restart leaves one behind).
+const FORGET_AFTER: Duration = Duration::from_secs(600);
 /// Pending entries examined per reclaim script call.
 const RECLAIM_SCAN: usize = 512;
 
@@ -1180,6 +1203,27 @@ for _, g in ipairs(groups) do
   end
 end
 return redis.call('XTRIM', KEYS[1], 'MINID', best)
+",
+    )
+});
+
+/// Deletes consumers (other than ARGV[2]) with no pending entries, idle longer than ARGV[3] ms.
+/// KEYS: stream. ARGV: group, consumer, idle_ms. Returns how many were deleted.
+static FORGET_CONSUMERS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local consumers = redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+local deleted = 0
+for _, c in ipairs(consumers) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['name'] ~= ARGV[2] and tonumber(info['pending']) == 0
+     and tonumber(info['idle']) > tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    deleted = deleted + 1
+  end
+end
+return deleted
 ",
     )
 });

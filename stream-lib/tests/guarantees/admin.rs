@@ -204,3 +204,57 @@ async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
     consumer.stop().await;
     assert_eq!(ledger.total(), 50);
 }
+
+#[tokio::test]
+async fn counters_and_gauges_are_recorded_per_stream_and_group() {
+    let handle = web_kit::observability::prometheus().expect("the recorder is installed");
+    let redis = TestRedis::new().await;
+    // A stream name of its own: the recorder is shared by every test in this binary.
+    let stream = format!("metrics_{}", uuid::Uuid::new_v4().simple());
+    let poison = placed(0).event_id;
+    let flaky = placed(1).event_id;
+    let attempts = Ledger::default();
+    let seen = attempts.clone();
+    let consumer = spawn(
+        &redis,
+        config(&stream, GROUP),
+        handler(&[PLACED], move |event: Event| {
+            let seen = seen.clone();
+            async move {
+                let attempt = seen.record(event.event_id);
+                if event.event_id == poison {
+                    return Err(HandlerError::permanent(anyhow::anyhow!("poison")));
+                }
+                if event.event_id == flaky && attempt == 1 {
+                    return Err(HandlerError::transient(anyhow::anyhow!("blip")));
+                }
+                Ok(())
+            }
+        }),
+    );
+    let mut events = vec![placed(0), placed(1)];
+    events[0].event_id = poison;
+    events[1].event_id = flaky;
+    events.extend((2..5).map(placed));
+    for event in &events {
+        redis.publish(&stream, event).await;
+    }
+    let labels = format!("{{stream=\"{stream}\",group=\"{GROUP}\"}}");
+    let expected = [
+        format!("stream_events_processed_total{labels} 4"),
+        format!("stream_events_retried_total{labels} 1"),
+        format!("stream_events_dead_lettered_total{labels} 1"),
+        format!("stream_group_pending{labels} 0"),
+        format!("stream_group_lag{labels} 0"),
+    ];
+    wait_until(
+        Duration::from_secs(10),
+        "the metrics are recorded",
+        || async {
+            let text = handle.render();
+            expected.iter().all(|line| text.lines().any(|l| l == line))
+        },
+    )
+    .await;
+    consumer.stop().await;
+}

@@ -1,0 +1,104 @@
+//! `stream-admin`: the operator's view of the marketplace streams.
+//!
+//! ```text
+//! stream-admin health                  # length, groups, pending, lag of every stream
+//! stream-admin dead-letters [--count N]
+//! stream-admin replay <dead-letter-id>
+//! stream-admin replay-all
+//! ```
+//!
+//! Reads `REDIS_URL` (default `redis://127.0.0.1:6379`) and `REDIS_KEY_PREFIX` (default empty).
+//! Prints JSON on stdout; exits 2 on bad usage, 1 when Redis fails.
+
+use std::process::ExitCode;
+
+use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, admin};
+
+const USAGE: &str =
+    "usage: stream-admin health | dead-letters [--count N] | replay <id> | replay-all
+environment: REDIS_URL (default redis://127.0.0.1:6379), REDIS_KEY_PREFIX (default empty)";
+
+enum Command {
+    Health,
+    DeadLetters { count: usize },
+    Replay { id: String },
+    ReplayAll,
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    match args {
+        [command] if command == "health" => Ok(Command::Health),
+        [command] if command == "dead-letters" => Ok(Command::DeadLetters { count: 100 }),
+        [command, flag, count] if command == "dead-letters" && flag == "--count" => {
+            let count = count
+                .parse()
+                .map_err(|_| format!("--count takes a number, not {count:?}"))?;
+            Ok(Command::DeadLetters { count })
+        }
+        [command, id] if command == "replay" => Ok(Command::Replay { id: id.clone() }),
+        [command] if command == "replay-all" => Ok(Command::ReplayAll),
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if matches!(
+        args.first().map(String::as_str),
+        Some("-h" | "--help" | "help")
+    ) {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let command = match parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let keys = StreamKeys::new(std::env::var("REDIS_KEY_PREFIX").unwrap_or_default());
+    match run(&url, &keys, command).await {
+        Ok(output) => {
+            println!("{output:#}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("stream-admin: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(
+    url: &str,
+    keys: &StreamKeys,
+    command: Command,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let client = redis::Client::open(url).map_err(|error| format!("REDIS_URL: {error}"))?;
+    let mut connection = client.get_multiplexed_async_connection().await?;
+    Ok(match command {
+        Command::Health => serde_json::to_value(
+            admin::stream_health(
+                &mut connection,
+                keys,
+                &[ORDERS_STREAM, INVENTORY_STREAM, DEAD_LETTER_STREAM],
+            )
+            .await?,
+        )?,
+        Command::DeadLetters { count } => {
+            serde_json::to_value(admin::dead_letters(&mut connection, keys, count).await?)?
+        }
+        Command::Replay { id } => match admin::replay(&mut connection, keys, &id).await? {
+            Some(new_id) => serde_json::json!({ "replayed": id, "new_id": new_id }),
+            None => {
+                return Err(format!("no dead letter {id} (already replayed?)").into());
+            }
+        },
+        Command::ReplayAll => {
+            serde_json::json!({ "replayed": admin::replay_all(&mut connection, keys).await? })
+        }
+    })
+}
