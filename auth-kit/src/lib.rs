@@ -184,6 +184,9 @@ impl IntoResponse for AuthError {
 pub enum KeyError {
     #[error("invalid public key: {0}")]
     InvalidKey(String),
+    /// A signing key (feature `signing`) that cannot be used.
+    #[error("invalid private key: {0}")]
+    InvalidPrivateKey(String),
     #[error("cannot fetch the key set from {url}: {reason}")]
     Fetch { url: String, reason: String },
 }

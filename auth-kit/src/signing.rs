@@ -39,7 +39,7 @@ impl SigningKeys {
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let pem = pem.replace("\\n", "\n");
         let key = SigningKey::from_pkcs8_pem(pem.trim()).map_err(|error| {
-            KeyError::InvalidKey(format!("not an Ed25519 PKCS#8 private key: {error}"))
+            KeyError::InvalidPrivateKey(format!("not an Ed25519 PKCS#8 private key: {error}"))
         })?;
         Ok(Self::from_signing_key(key))
     }
