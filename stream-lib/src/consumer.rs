@@ -1052,7 +1052,11 @@ async fn connect_control(
         .set_max_delay(Duration::from_secs(2));
     let mut backoff = Backoff::new();
     loop {
-        match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
+        let connected = tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            connected = ConnectionManager::new_with_config(client.clone(), config.clone()) => connected,
+        };
+        match connected {
             Ok(connection) => return Some(connection),
             Err(error) => {
                 let delay = backoff.next();

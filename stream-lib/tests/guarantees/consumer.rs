@@ -651,3 +651,24 @@ impl NewName for stream_lib::ConsumerConfig {
         config
     }
 }
+
+#[tokio::test]
+async fn a_consumer_keeps_retrying_while_redis_is_unreachable_and_stops_on_the_token() {
+    let consumer = stream_lib::Consumer::new(
+        "redis://127.0.0.1:1",
+        stream_lib::StreamKeys::new("unreachable:"),
+        config(STREAM, GROUP),
+        handler(&[PLACED], |_event: Event| async { Ok(()) }),
+    )
+    .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!task.is_finished(), "an outage is retried, not returned");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops on the token")
+        .unwrap()
+        .unwrap();
+}

@@ -248,7 +248,8 @@ impl Ledger {
 /// Small timings so the suite stays fast.
 pub fn config(stream: &str, group: &str) -> ConsumerConfig {
     let mut config = ConsumerConfig::new(stream, group);
-    config.block = Duration::from_millis(500);
+    // Far longer than any wait below: shutdown must unblock the read, not wait for it.
+    config.block = Duration::from_secs(30);
     config.retry = RetryPolicy {
         base: Duration::from_millis(20),
         factor: 2.0,
