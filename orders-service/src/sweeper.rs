@@ -44,55 +44,52 @@ impl Sweeper {
 
     /// One pass over both kinds of overdue orders; returns how many it moved.
     pub async fn sweep_once(&self) -> Result<usize, sqlx::Error> {
+        let expire = Transition::new(OrderStatus::Confirmed, OrderStatus::Expired);
+        let time_out = Transition {
+            reason: Some(TIMEOUT_REASON.to_owned()),
+            ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
+        };
         let mut moved = 0;
-        loop {
-            let expired = self
-                .batch(
-                    "SELECT id, correlation_id FROM orders
-                     WHERE status = 'CONFIRMED' AND expires_at <= clock_timestamp()
-                     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-                    &Transition::new(OrderStatus::Confirmed, OrderStatus::Expired),
-                )
-                .await?;
-            moved += expired;
-            if expired < BATCH as usize {
-                break;
-            }
-        }
-        loop {
-            let timed_out = self
-                .batch(
-                    "SELECT id, correlation_id FROM orders
-                     WHERE status = 'PENDING'
-                       AND created_at <= clock_timestamp() - make_interval(secs => $2::float8)
-                     ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-                    &Transition {
-                        reason: Some(TIMEOUT_REASON.to_owned()),
-                        ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
-                    },
-                )
-                .await?;
-            moved += timed_out;
-            if timed_out < BATCH as usize {
-                break;
+        for (kind, transition) in [(Overdue::Expired, &expire), (Overdue::TimedOut, &time_out)] {
+            loop {
+                let batch = self.batch(kind, transition).await?;
+                moved += batch;
+                if batch < BATCH as usize {
+                    break;
+                }
             }
         }
         Ok(moved)
     }
 
-    async fn batch(
-        &self,
-        select: &'static str,
-        transition: &Transition,
-    ) -> Result<usize, sqlx::Error> {
+    /// Locks up to [`BATCH`] overdue orders (skipping rows another replica holds), moves them
+    /// and commits; then announces the changes.
+    async fn batch(&self, kind: Overdue, transition: &Transition) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let query = sqlx::query_as::<_, (Uuid, String)>(select).bind(BATCH);
-        let query = if select.contains("$2") {
-            query.bind(self.pending_timeout.as_secs_f64())
-        } else {
-            query
+        let due: Vec<(Uuid, String)> = match kind {
+            Overdue::Expired => {
+                sqlx::query_as(
+                    "SELECT id, correlation_id FROM orders
+                     WHERE status = 'CONFIRMED' AND expires_at <= clock_timestamp()
+                     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                )
+                .bind(BATCH)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            Overdue::TimedOut => {
+                sqlx::query_as(
+                    "SELECT id, correlation_id FROM orders
+                     WHERE status = 'PENDING'
+                       AND created_at <= clock_timestamp() - make_interval(secs => $2::float8)
+                     ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                )
+                .bind(BATCH)
+                .bind(self.pending_timeout.as_secs_f64())
+                .fetch_all(&mut *tx)
+                .await?
+            }
         };
-        let due = query.fetch_all(&mut *tx).await?;
         let mut changes = Vec::with_capacity(due.len());
         for (order_id, correlation_id) in &due {
             if let Some(order) =
@@ -106,4 +103,13 @@ impl Sweeper {
         self.live.publish(&changes).await;
         Ok(due.len())
     }
+}
+
+/// What the sweeper looks for.
+#[derive(Debug, Clone, Copy)]
+enum Overdue {
+    /// CONFIRMED past `expires_at`.
+    Expired,
+    /// PENDING for longer than the pending timeout.
+    TimedOut,
 }
