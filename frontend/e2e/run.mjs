@@ -105,7 +105,7 @@ async function signUp(page, username) {
   await page.getByTestId('whoami').filter({ hasText: username }).waitFor()
 }
 
-async function addToCartAndCheckout(page, productId, quantity, { loseFirstResponse = false } = {}) {
+async function addToCartAndCheckout(page, productId, quantity, { loseFirstResponse = false, screenshot } = {}) {
   await page.goto(`/products/${productId}`)
   await page.getByRole('heading', { level: 1 }).waitFor()
   for (let i = 1; i < quantity; i++) await page.getByRole('button', { name: 'One more' }).click()
@@ -114,6 +114,7 @@ async function addToCartAndCheckout(page, productId, quantity, { loseFirstRespon
   await page.goto('/cart')
   const place = page.getByRole('button', { name: 'Place order' })
   await place.waitFor()
+  if (screenshot) await shot(page, screenshot)
   const keys = []
   const isPlaceOrder = (url) => new URL(url).pathname === '/api/orders'
   await page.route(isPlaceOrder, async (route) => {
@@ -230,7 +231,7 @@ scenario('a second user finds it by search, checks out, sees CONFIRMED live, pay
   await page.waitForURL(new RegExp(`/products/${state.productId}$`))
   await shot(page, '06-product')
   await page.goto('/')
-  const orderId = await addToCartAndCheckout(page, state.productId, 2)
+  const orderId = await addToCartAndCheckout(page, state.productId, 2, { screenshot: '06b-cart' })
   state.paidOrderId = orderId
   // Mark the document: if the page were reloaded, the mark would be gone.
   await page.evaluate(() => {
@@ -337,6 +338,40 @@ scenario('a stale edit tells the seller someone else changed the listing', async
   await second.close()
 }, ['a new user signs up and lists a product, with field errors shown next to the fields'])
 
+scenario('the seller deletes the listing and it leaves the catalog', async () => {
+  const page = state.seller
+  await page.goto('/sell')
+  const row = page.getByTestId('listing-row').filter({ hasText: state.productName })
+  await row.getByRole('button', { name: `Delete ${state.productName}` }).click()
+  await row.getByRole('button', { name: 'Delete', exact: true }).click()
+  await page.getByText('You are not selling anything yet').waitFor()
+  const visitor = await newPage()
+  await visitor.goto(`/?q=${encodeURIComponent(`turntable ${RUN}`)}`)
+  await visitor.getByRole('heading', { name: 'Nothing matches' }).waitFor()
+  await visitor.goto(`/products/${state.productId}`)
+  await visitor.getByRole('heading', { name: 'This product is gone' }).waitFor()
+  await visitor.context().close()
+}, ['an order the stock cannot cover is REJECTED with the reason in plain words', 'a stale edit tells the seller someone else changed the listing'])
+
+scenario('a user can log in with the keyboard alone', async () => {
+  const page = await newPage()
+  await page.goto('/login')
+  await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  // From the top of the page: skip link, logo, navigation, header buttons, cart, then the form.
+  let reached = false
+  for (let i = 0; i < 15 && !reached; i++) {
+    await page.keyboard.press('Tab')
+    reached = await page.evaluate(() => document.activeElement?.getAttribute('name') === 'email')
+  }
+  check(reached, 'the email field cannot be reached with Tab')
+  await page.keyboard.type('demo@demo.com')
+  await page.keyboard.press('Tab')
+  await page.keyboard.type('demotest')
+  await page.keyboard.press('Enter')
+  await page.getByTestId('whoami').filter({ hasText: 'demo' }).waitFor()
+  await page.context().close()
+})
+
 scenario('an expired access token is refreshed silently', async () => {
   const page = state.seller
   const context = page.context()
@@ -346,7 +381,7 @@ scenario('an expired access token is refreshed silently', async () => {
   await context.clearCookies({ name: 'access_token' })
   await page.getByRole('link', { name: 'Sell', exact: true }).click()
   await page.getByRole('heading', { name: 'Your listings' }).waitFor()
-  await page.getByTestId('listing-row').first().waitFor()
+  await page.getByTestId('listing-row').first().or(page.getByText('You are not selling anything yet')).waitFor()
   check(!page.url().includes('/login'), 'sent to login although the session could be refreshed')
   const cookies = await context.cookies()
   check(cookies.some((c) => c.name === 'access_token'), 'no new access token after the refresh')
@@ -416,11 +451,10 @@ scenario('the shop reads well at phone width', async () => {
   check(overflow <= 1, `the catalog scrolls sideways by ${overflow}px at phone width`)
   await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {})
   await page.screenshot({ path: join(ARTIFACTS, '16-catalog-phone.png') })
-  if (state.productId) {
-    await page.goto(`/products/${state.productId}`)
-    await page.getByRole('heading', { level: 1 }).waitFor()
-    await shot(page, '17-product-phone')
-  }
+  await page.getByTestId('product-card').first().click()
+  await page.waitForURL(/\/products\//)
+  await page.getByRole('heading', { level: 1 }).waitFor()
+  await shot(page, '17-product-phone')
   await page.context().close()
 })
 
