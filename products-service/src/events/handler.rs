@@ -19,7 +19,7 @@ use super::{
         OrderLine, OrderPlaced, OrderRef, ProductChanged, RejectionReason, StockRejected,
         StockReleased, StockReserved,
     },
-    publish::{publish, publish_updates},
+    publish::publish_reply,
 };
 
 /// How often a failed reservation whose failure cannot be explained afterwards (the stock came
@@ -192,9 +192,15 @@ impl InventoryHandler {
                         })
                         .collect(),
                 };
-                publish(&mut transaction, STOCK_RESERVED, correlation, &reserved).await?;
                 let changed: Vec<ProductChanged> = taken.iter().map(StockRow::changed).collect();
-                publish_updates(&mut transaction, correlation, &changed).await?;
+                publish_reply(
+                    &mut transaction,
+                    correlation,
+                    STOCK_RESERVED,
+                    &reserved,
+                    &changed,
+                )
+                .await?;
                 transaction.commit().await?;
                 tracing::info!(order_id = %placed.order_id, "stock reserved");
                 return Ok(());
@@ -277,11 +283,12 @@ impl InventoryHandler {
                 reason,
                 product_id,
             };
-            publish(
+            publish_reply(
                 &mut transaction,
-                STOCK_REJECTED,
                 &event.correlation_id,
+                STOCK_REJECTED,
                 &rejected,
+                &[],
             )
             .await?;
             tracing::info!(order_id = %placed.order_id, ?reason, "stock rejected");
@@ -347,20 +354,20 @@ async fn publish_release(
     order_id: Uuid,
     restored: &[StockRow],
 ) -> Result<(), sqlx::Error> {
-    publish(
-        &mut *transaction,
-        STOCK_RELEASED,
-        correlation,
-        &StockReleased { order_id },
-    )
-    .await?;
     // A deleted listing gets its units back silently: an update would resurrect it downstream.
     let changed: Vec<ProductChanged> = restored
         .iter()
         .filter(|row| !row.deleted)
         .map(StockRow::changed)
         .collect();
-    publish_updates(transaction, correlation, &changed).await
+    publish_reply(
+        transaction,
+        correlation,
+        STOCK_RELEASED,
+        &StockReleased { order_id },
+        &changed,
+    )
+    .await
 }
 
 /// Lines sorted by product id, each product once with a positive quantity; anything else is a
