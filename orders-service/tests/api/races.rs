@@ -135,3 +135,46 @@ async fn cancellation_racing_confirmation_has_exactly_one_winner_and_releases_th
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_sweepers_at_once_expire_each_order_exactly_once() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Amp", "300.00").await;
+    let buyer = app.user();
+    let mut orders = Vec::new();
+    for _ in 0..30 {
+        orders.push(app.order(&buyer, product, 1).await);
+    }
+    for order_id in &orders {
+        app.reserve(*order_id).await;
+    }
+    for order_id in &orders {
+        app.wait_for_status(*order_id, "CONFIRMED").await;
+    }
+    sqlx::query("UPDATE orders SET expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let sweepers: Vec<_> = (0..3).map(|_| sweeper(&app)).collect();
+    let moved: usize = join_all(sweepers.iter().map(Sweeper::sweep_once))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .sum();
+
+    // The app's own sweeper may have taken some too; together they moved each order once.
+    assert!(moved <= orders.len());
+    for order_id in &orders {
+        app.wait_for_status(*order_id, "EXPIRED").await;
+    }
+    let expired_events = app
+        .count("SELECT count(*) FROM outbox WHERE event_type = 'order.expired'")
+        .await;
+    assert_eq!(expired_events, 30);
+    let expiries = app
+        .count("SELECT count(*) FROM order_status_history WHERE to_status = 'EXPIRED'")
+        .await;
+    assert_eq!(expiries, 30);
+    app.stop().await;
+}
