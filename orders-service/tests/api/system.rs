@@ -280,7 +280,25 @@ async fn a_buyer_orders_and_pays_for_a_listing_across_the_three_real_services() 
         .await
         .unwrap();
     assert_eq!(sold["stock"], 3);
-    let order = system.get(order_url, &buyer).await;
+    let order = system.get(order_url.clone(), &buyer).await;
     assert_eq!(order["status"], "PAID");
+
+    // Logging out deny-lists the access token under the shared prefix: orders-service refuses it.
+    let logout = system
+        .client
+        .post(format!("{}/api/auth/logout", system.auth))
+        .bearer_auth(&buyer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let revoked = system
+        .client
+        .get(&order_url)
+        .bearer_auth(&buyer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
     system.stop().await;
 }
