@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::{
     config::AdminAccount,
@@ -11,20 +12,32 @@ use crate::{
     passwords::Passwords,
 };
 
-/// The demo accounts: (email, username).
-pub const DEMO_ACCOUNTS: [(&str, &str); 2] =
-    [("demo@demo.com", "demo"), ("demo2@demo.com", "demo2")];
+/// The demo accounts: (id, email, username). The ids are fixed and well known because
+/// products-service seeds its demo catalog for these sellers (`DEMO_SELLER_ID` and
+/// `DEMO2_SELLER_ID` there) without ever reading this database.
+pub const DEMO_ACCOUNTS: [(Uuid, &str, &str); 2] = [
+    (
+        Uuid::from_u128(0x0193_a1d0_5eed_7000_8000_0000_0000_0001),
+        "demo@demo.com",
+        "demo",
+    ),
+    (
+        Uuid::from_u128(0x0193_a1d0_5eed_7000_8000_0000_0000_0002),
+        "demo2@demo.com",
+        "demo2",
+    ),
+];
 /// Their shared, published password.
 pub const DEMO_PASSWORD: &str = "demotest";
 
 /// Creates the demo accounts that do not exist yet.
 pub async fn demo_users(pool: &PgPool, passwords: &Passwords) -> anyhow::Result<()> {
-    for (email, username) in DEMO_ACCOUNTS {
+    for (id, email, username) in DEMO_ACCOUNTS {
         if users::find_by_email(pool, email).await?.is_some() {
             continue;
         }
         let hash = passwords.hash(DEMO_PASSWORD.to_owned()).await?;
-        match users::insert(pool, username, email, &hash, "user").await {
+        match users::insert(pool, id, username, email, &hash, "user").await {
             Ok(_) => tracing::info!(email, "demo user created"),
             // Another replica seeded it first.
             Err(InsertError::EmailTaken) => {}

@@ -68,10 +68,11 @@ pub async fn taken(
     .await
 }
 
-/// Inserts an account; a unique violation says which field clashed.
+/// Inserts an account with id `id`; a unique violation says which field clashed.
 #[tracing::instrument(skip_all)]
 pub async fn insert(
     pool: &PgPool,
+    id: Uuid,
     username: &str,
     email: &str,
     password_hash: &str,
@@ -81,7 +82,7 @@ pub async fn insert(
         "INSERT INTO users (id, username, email, password_hash, role) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
     )))
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(username)
     .bind(email)
     .bind(password_hash)
@@ -113,7 +114,17 @@ pub async fn ensure_admin(
     .await?;
     match updated {
         Some(row) => Ok(row),
-        None => insert(pool, username, email, password_hash, "admin").await,
+        None => {
+            insert(
+                pool,
+                Uuid::now_v7(),
+                username,
+                email,
+                password_hash,
+                "admin",
+            )
+            .await
+        }
     }
 }
 

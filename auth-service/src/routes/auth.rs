@@ -12,6 +12,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use sqlx::PgPool;
+use uuid::Uuid;
 use web_kit::{Json, error::FieldErrors};
 
 use crate::{
@@ -74,13 +75,20 @@ pub async fn signup(
         return Err(conflict(email_taken, username_taken));
     }
     let hash = passwords.hash(password.expose().to_owned()).await?;
-    let user = users::insert(&pool, username.as_str(), email.as_str(), &hash, "user")
-        .await
-        .map_err(|error| match error {
-            InsertError::EmailTaken => conflict(true, false),
-            InsertError::UsernameTaken => conflict(false, true),
-            InsertError::Sql(error) => error.into(),
-        })?;
+    let user = users::insert(
+        &pool,
+        Uuid::now_v7(),
+        username.as_str(),
+        email.as_str(),
+        &hash,
+        "user",
+    )
+    .await
+    .map_err(|error| match error {
+        InsertError::EmailTaken => conflict(true, false),
+        InsertError::UsernameTaken => conflict(false, true),
+        InsertError::Sql(error) => error.into(),
+    })?;
     tracing::info!(user_id = %user.id, "account created");
 
     let issued = sessions.start(&user).await?;
@@ -208,7 +216,7 @@ pub async fn demo_login(
     if !enabled {
         return Err(ApiError::NotFound(NOT_FOUND));
     }
-    let (email, _) = DEMO_ACCOUNTS[0];
+    let (_, email, _) = DEMO_ACCOUNTS[0];
     let user = users::find_by_email(&pool, email)
         .await?
         .ok_or(ApiError::NotFound(NOT_FOUND))?;

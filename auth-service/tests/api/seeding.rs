@@ -6,15 +6,28 @@ use serde_json::Value;
 use crate::helpers::{PASSWORD, error_code, spawn_app, spawn_app_with};
 
 #[tokio::test]
-async fn the_demo_users_are_seeded_with_the_published_password() {
+async fn the_demo_users_are_seeded_with_the_published_password_and_well_known_ids() {
     let app = spawn_app_with(|settings| settings.demo_users = true).await;
 
-    for (email, username) in [("demo@demo.com", "demo"), ("demo2@demo.com", "demo2")] {
+    // products-service seeds the demo catalog for these two seller ids.
+    for (email, username, id) in [
+        (
+            "demo@demo.com",
+            "demo",
+            "0193a1d0-5eed-7000-8000-000000000001",
+        ),
+        (
+            "demo2@demo.com",
+            "demo2",
+            "0193a1d0-5eed-7000-8000-000000000002",
+        ),
+    ] {
         let response = app.login(email, "demotest").await;
         assert_eq!(response.status(), StatusCode::OK, "{email}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["user"]["username"], username);
         assert_eq!(body["user"]["role"], "user");
+        assert_eq!(body["user"]["id"], id);
     }
 }
 
