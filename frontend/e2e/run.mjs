@@ -63,6 +63,32 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
   return page
 }
 
+/** How far the page scrolls sideways, and the elements sticking out (for the failure message). */
+async function sidewaysOverflow(page) {
+  return page.evaluate(() => {
+    const width = window.innerWidth
+    const culprits = []
+    for (const el of document.querySelectorAll('body *')) {
+      const right = el.getBoundingClientRect().right
+      if (right > width + 0.5 && culprits.length < 5) culprits.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} to ${Math.round(right)}px`)
+    }
+    return { overflow: document.documentElement.scrollWidth - width, culprits }
+  })
+}
+
+async function checkNoSidewaysScroll(page, what) {
+  // Layout settles a frame after a resize: poll briefly before judging.
+  let last
+  try {
+    await eventually(`${what} to fit the screen`, async () => {
+      last = await sidewaysOverflow(page)
+      return last.overflow <= 1
+    }, 3000, 200)
+  } catch {
+    throw new Error(`${what} scrolls sideways by ${last.overflow}px at phone width: ${last.culprits.join(', ')}`)
+  }
+}
+
 async function shot(page, name) {
   await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {})
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
@@ -278,6 +304,10 @@ scenario('a retried checkout after a lost response places one order, and a decli
   await page.getByText('Card declined.').waitFor()
   check((await statusText(page)) === 'Confirmed', 'a declined payment changed the status')
   await shot(page, '11-order-declined')
+  await page.setViewportSize({ width: 390, height: 844 })
+  await checkNoSidewaysScroll(page, 'the order page')
+  await shot(page, '11b-order-phone')
+  await page.setViewportSize({ width: 1280, height: 900 })
   const orders = await page.evaluate(async () => (await (await fetch('/api/orders', { credentials: 'same-origin' })).json()).total)
   check(orders === 2, `expected 2 orders after the retried checkout, the service has ${orders}`)
 }, ['a second user finds it by search, checks out, sees CONFIRMED live, pays and sees PAID'])
@@ -447,8 +477,7 @@ scenario('the shop reads well at phone width', async () => {
   const page = await newPage({ width: 390, height: 844 })
   await page.goto('/')
   await page.getByTestId('product-card').first().waitFor()
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-  check(overflow <= 1, `the catalog scrolls sideways by ${overflow}px at phone width`)
+  await checkNoSidewaysScroll(page, 'the catalog')
   await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {})
   await page.screenshot({ path: join(ARTIFACTS, '16-catalog-phone.png') })
   await page.getByTestId('product-card').first().click()
