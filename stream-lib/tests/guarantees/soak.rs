@@ -123,3 +123,76 @@ async fn ten_thousand_entries_with_random_failures_are_each_handled_once_or_dead
         }
     }
 }
+
+/// Through PostgreSQL and Redis: 10,000 events waiting in the outbox, one relay publishes them,
+/// one consumer applies each in its own transaction with the inbox. Prints events/s; run with
+/// `cargo test -p stream-lib --release --test guarantees -- --ignored --nocapture throughput`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn throughput_through_outbox_relay_consumer_and_inbox() {
+    const EVENTS: u64 = 10_000;
+    let redis = TestRedis::new().await;
+    let db = Arc::new(TestDb::new("throughput").await);
+    let mut transaction = db.pool.begin().await.unwrap();
+    for n in 0..EVENTS {
+        stream_lib::outbox::enqueue(&mut transaction, STREAM, &placed(n))
+            .await
+            .unwrap();
+    }
+    transaction.commit().await.unwrap();
+
+    let started = Instant::now();
+    let relay_pool = deadpool_redis::Config::from_url(redis_url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let relay = stream_lib::outbox::OutboxRelay::new(
+        db.pool.clone(),
+        relay_pool,
+        redis.keys.clone(),
+        stream_lib::outbox::RelayConfig::default(),
+    );
+    let relay = tokio::spawn(relay.run(shutdown.clone()));
+    let db1 = Arc::clone(&db);
+    let mut config = config(STREAM, GROUP);
+    config.concurrency = 16;
+    config.batch_size = 128;
+    let consumer = spawn(
+        &redis,
+        config,
+        handler(&[PLACED], move |event: Event| {
+            let db = Arc::clone(&db1);
+            async move { db.apply(&event).await.map(|_| ()) }
+        }),
+    );
+    // Not XLEN: the consumer trims what it acked.
+    wait_until(
+        Duration::from_secs(120),
+        "every event is published",
+        || async {
+            let left: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap();
+            left == 0
+        },
+    )
+    .await;
+    let published = started.elapsed();
+    wait_until(
+        Duration::from_secs(120),
+        "every event is applied",
+        || async { db.all_effects().await == EVENTS as i64 },
+    )
+    .await;
+    let elapsed = started.elapsed();
+    consumer.stop().await;
+    shutdown.cancel();
+    relay.await.unwrap();
+    eprintln!(
+        "throughput: relay published {EVENTS} in {published:?} ({:.0}/s); consumer applied all after {elapsed:?} ({:.0}/s end to end)",
+        EVENTS as f64 / published.as_secs_f64(),
+        EVENTS as f64 / elapsed.as_secs_f64()
+    );
+}
