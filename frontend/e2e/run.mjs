@@ -509,6 +509,23 @@ scenario('the shop reads well at phone width', async () => {
   await page.context().close()
 })
 
+scenario('with the catalog service down, the shop says so instead of showing a blank page', async () => {
+  const pid = Number(process.env.E2E_PRODUCTS_PID)
+  check(pid > 0, 'E2E_PRODUCTS_PID not set')
+  process.kill(pid, 'SIGTERM') // the last scenario: scripts/test-frontend started this instance for us
+  await eventually('products-service to stop answering', async () => {
+    const res = await fetch(`${BASE}/api/products`)
+    return res.status === 503
+  }, 20_000)
+  const page = await newPage()
+  await page.goto('/')
+  await page.getByRole('alert').filter({ hasText: 'The catalog could not be loaded.' }).waitFor()
+  await page.getByText('unavailable right now').waitFor()
+  await page.getByRole('button', { name: 'Try again' }).waitFor()
+  await shot(page, '19-service-down')
+  await page.context().close()
+})
+
 scenario('no Content-Security-Policy violations or uncaught errors in the console', async () => {
   check(consoleProblems.length === 0, consoleProblems.join('\n'))
 })
