@@ -672,3 +672,96 @@ async fn a_consumer_keeps_retrying_while_redis_is_unreachable_and_stops_on_the_t
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
+    let mut private = PrivateRedis::start().await;
+    let keys = stream_lib::StreamKeys::default();
+    let db = Arc::new(TestDb::new("redis_restart").await);
+    let ledger = Ledger::default();
+    let (seen, db1) = (ledger.clone(), Arc::clone(&db));
+    logs();
+    let consumer = stream_lib::Consumer::new(
+        &private.url(),
+        keys.clone(),
+        config(STREAM, GROUP),
+        handler(&[PLACED], move |event: Event| {
+            let (seen, db) = (seen.clone(), Arc::clone(&db1));
+            async move {
+                seen.record(event.event_id);
+                db.apply(&event).await.map(|_| ())
+            }
+        }),
+    )
+    .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let consumer = tokio::spawn(consumer.run(shutdown.clone()));
+    let relay = stream_lib::outbox::OutboxRelay::new(
+        db.pool.clone(),
+        deadpool_redis::Config::from_url(private.url())
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .unwrap(),
+        keys.clone(),
+        stream_lib::outbox::RelayConfig {
+            poll_interval: Duration::from_millis(100),
+            min_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
+            ..stream_lib::outbox::RelayConfig::default()
+        },
+    );
+    let relay = tokio::spawn(relay.run(shutdown.clone()));
+    let enqueue = |event: Event| {
+        let db = Arc::clone(&db);
+        async move {
+            let mut transaction = db.pool.begin().await.unwrap();
+            stream_lib::outbox::enqueue(&mut transaction, STREAM, &event)
+                .await
+                .unwrap();
+            transaction.commit().await.unwrap();
+        }
+    };
+    let before = placed(1);
+    enqueue(before.clone()).await;
+    wait_until(
+        Duration::from_secs(10),
+        "the first event is applied",
+        || async { db.effects(before.event_id).await == 1 },
+    )
+    .await;
+
+    private.stop();
+    let during = placed(2);
+    enqueue(during.clone()).await;
+    private.restart().await;
+    let after = placed(3);
+    enqueue(after.clone()).await;
+    wait_until(
+        Duration::from_secs(20),
+        "events from the outage and after are applied",
+        || async {
+            db.effects(during.event_id).await == 1 && db.effects(after.event_id).await == 1
+        },
+    )
+    .await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), consumer)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), relay)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut connection = private.connection().await;
+    let groups: redis::Value = redis::cmd("XINFO")
+        .arg("GROUPS")
+        .arg(STREAM)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        format!("{groups:?}").contains(GROUP),
+        "the group was re-created"
+    );
+}
