@@ -1231,3 +1231,41 @@ return deleted
 ",
     )
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_by_the_factor_up_to_the_cap() {
+        let policy = RetryPolicy {
+            base: Duration::from_millis(100),
+            factor: 2.0,
+            cap: Duration::from_millis(500),
+            max_attempts: 8,
+            jitter: 0.0,
+        };
+        let delays: Vec<u128> = (1..=5).map(|n| policy.delay(n).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 500, 500]);
+    }
+
+    #[test]
+    fn jitter_stays_within_its_fraction() {
+        let policy = RetryPolicy {
+            jitter: 0.2,
+            ..RetryPolicy::default()
+        };
+        for _ in 0..1000 {
+            let delay = policy.delay(2).as_secs_f64();
+            assert!((1.6..=2.4).contains(&delay), "{delay}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_one_second_doubling_to_five_minutes_eight_attempts() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.base, Duration::from_secs(1));
+        assert_eq!(policy.cap, Duration::from_secs(300));
+        assert_eq!(policy.max_attempts, 8);
+    }
+}

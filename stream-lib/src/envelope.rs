@@ -120,3 +120,52 @@ pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
     at.format(&Rfc3339)
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_survives_its_stream_fields() {
+        let event = Event::new(
+            "order.placed",
+            "orders-service",
+            "req-1",
+            &serde_json::json!({"total": "24.99"}),
+        )
+        .unwrap();
+        let fields = event.to_fields();
+        let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "event_id",
+                "type",
+                "source",
+                "occurred_at",
+                "correlation_id",
+                "payload"
+            ]
+        );
+        let decoded = Event::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(decoded, event);
+    }
+
+    #[test]
+    fn a_missing_or_malformed_field_is_a_decode_error_naming_it() {
+        let event = Event::new("order.placed", "orders-service", "req-1", &1).unwrap();
+        let fields = event.to_fields();
+        let without_source = fields.iter().filter(|(name, _)| *name != "source");
+        let error = Event::from_fields(without_source.map(|(k, v)| (*k, v.as_str()))).unwrap_err();
+        assert!(matches!(error, DecodeError::MissingField("source")));
+        let bad_time = fields.iter().map(|(k, v)| {
+            if *k == "occurred_at" {
+                (*k, "yesterday")
+            } else {
+                (*k, v.as_str())
+            }
+        });
+        let error = Event::from_fields(bad_time).unwrap_err();
+        assert!(error.to_string().contains("occurred_at"), "{error}");
+    }
+}

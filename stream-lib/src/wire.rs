@@ -98,3 +98,32 @@ pub(crate) fn parse_read_reply(value: &Value) -> Vec<RawEntry> {
 pub(crate) fn is_nogroup(error: &redis::RedisError) -> bool {
     error.code() == Some("NOGROUP") || error.to_string().contains("NOGROUP")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(text: &str) -> Value {
+        Value::BulkString(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn read_replies_parse_in_resp2_and_resp3_shapes() {
+        let entry = Value::Array(vec![
+            bulk("1-1"),
+            Value::Array(vec![bulk("type"), bulk("order.placed")]),
+        ]);
+        let resp2 = Value::Array(vec![Value::Array(vec![
+            bulk("s"),
+            Value::Array(vec![entry.clone(), Value::Nil]),
+        ])]);
+        let resp3 = Value::Map(vec![(bulk("s"), Value::Array(vec![entry]))]);
+        for reply in [resp2, resp3] {
+            let entries = parse_read_reply(&reply);
+            assert_eq!(entries.len(), 1);
+            assert_eq!(entries[0].id, "1-1");
+            assert_eq!(entries[0].field("type"), Some("order.placed"));
+        }
+        assert!(parse_read_reply(&Value::Nil).is_empty());
+    }
+}
