@@ -295,6 +295,14 @@ enum Outcome {
 
 type TaskResult = (String, Outcome);
 
+/// How an entry came to this consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Read,
+    RetrySet,
+    Reclaim,
+}
+
 /// The reading connection and its CLIENT ID.
 struct Reader {
     connection: MultiplexedConnection,
@@ -320,7 +328,7 @@ struct Worker<H> {
     /// may deliver while retries and reclaims took the slots it was sized for).
     backlog: VecDeque<(RawEntry, u32)>,
     /// Entries claimed again while their previous task was still finishing.
-    parked: HashMap<String, (RawEntry, u32)>,
+    parked: HashMap<String, (RawEntry, u32, Source)>,
     /// Shutting down: start nothing new.
     stopping: bool,
     /// CLIENT ID of the reading connection (0: none yet), to unblock it at shutdown.
@@ -443,7 +451,7 @@ impl<H: Handler> Worker<H> {
             Ok(reply) => {
                 self.read_backoff.reset();
                 for entry in parse_read_reply(&reply) {
-                    self.dispatch(entry, 1);
+                    self.dispatch(entry, 1, Source::Read);
                 }
             }
             Err(error) if is_nogroup(&error) => {
@@ -464,7 +472,7 @@ impl<H: Handler> Worker<H> {
 
     /// Starts work on one delivered entry. `attempt` is the number of this delivery's attempt
     /// (1 for a fresh read).
-    fn dispatch(&mut self, entry: RawEntry, attempt: u32) {
+    fn dispatch(&mut self, entry: RawEntry, attempt: u32, source: Source) {
         if let Some(event_type) = entry.field("type")
             && !self.shared.handler.handles(event_type)
         {
@@ -476,7 +484,8 @@ impl<H: Handler> Worker<H> {
         if self.in_flight.contains(&entry.id) {
             // Its task is still finishing here (a retry claimed back before the failed attempt's
             // task reported, or our own slow entry reclaimed): decide once that task is done.
-            self.parked.insert(entry.id.clone(), (entry, attempt));
+            self.parked
+                .insert(entry.id.clone(), (entry, attempt, source));
             return;
         }
         self.in_flight.insert(entry.id.clone());
@@ -533,11 +542,14 @@ impl<H: Handler> Worker<H> {
                     Outcome::Handled => self.acks.push(id),
                     // The retry was claimed back before this task reported: run it now.
                     Outcome::Retried => {
-                        if let Some((entry, attempt)) = parked {
+                        // Only a claim from the retry set is the next attempt; anything else
+                        // (our own late-heartbeat entry reclaimed) waits in the set like any
+                        // retry.
+                        if let Some((entry, attempt, Source::RetrySet)) = parked {
                             if self.stopping {
-                                self.parked.insert(id, (entry, attempt));
+                                self.parked.insert(id, (entry, attempt, Source::RetrySet));
                             } else {
-                                self.dispatch(entry, attempt);
+                                self.dispatch(entry, attempt, Source::RetrySet);
                             }
                         }
                     }
@@ -604,7 +616,7 @@ impl<H: Handler> Worker<H> {
                         continue;
                     };
                     let attempt = u32::try_from(failed).unwrap_or(u32::MAX).saturating_add(1);
-                    self.dispatch(entry, attempt);
+                    self.dispatch(entry, attempt, Source::RetrySet);
                 }
             }
             Err(error) => self.control_failed("claiming due retries", &error).await,
@@ -654,7 +666,11 @@ impl<H: Handler> Worker<H> {
                 let attempt = deliveries.max(failed + 1);
                 tracing::info!(stream = %self.shared.stream, id = %entry.id, attempt, "reclaimed an idle entry");
                 self.shared.count("stream_events_reclaimed_total");
-                self.dispatch(entry, u32::try_from(attempt).unwrap_or(u32::MAX));
+                self.dispatch(
+                    entry,
+                    u32::try_from(attempt).unwrap_or(u32::MAX),
+                    Source::Reclaim,
+                );
             }
             if self.reclaim_cursor == "0-0" {
                 return;
