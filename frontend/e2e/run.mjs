@@ -172,6 +172,29 @@ const state = {}
 const scenarios = []
 const scenario = (name, fn, needs = []) => scenarios.push({ name, fn, needs })
 
+scenario('nginx sends the security and cache headers and passes the request id through', async () => {
+  const index = await fetch(`${BASE}/orders/some-client-route`)
+  check(index.ok && (await index.text()).includes('<div id="root">'), 'client-side routes do not fall back to index.html')
+  const csp = index.headers.get('content-security-policy') ?? ''
+  check(/frame-ancestors 'none'/.test(csp) && /script-src 'self'/.test(csp), `weak or missing CSP: ${csp}`)
+  check(index.headers.get('x-content-type-options') === 'nosniff', 'X-Content-Type-Options missing')
+  check(Boolean(index.headers.get('referrer-policy')), 'Referrer-Policy missing')
+  check(index.headers.get('cache-control') === 'no-cache', `index.html cache-control: ${index.headers.get('cache-control')}`)
+  const html = await (await fetch(`${BASE}/`)).text()
+  const asset = html.match(/\/assets\/[^"]+\.js/)?.[0]
+  check(asset, 'no hashed script in index.html')
+  const js = await fetch(`${BASE}${asset}`, { headers: { 'Accept-Encoding': 'gzip' } })
+  check(/immutable/.test(js.headers.get('cache-control') ?? ''), `hashed asset cache-control: ${js.headers.get('cache-control')}`)
+  check(js.headers.get('content-encoding') === 'gzip', 'the script is not gzipped')
+  check((await fetch(`${BASE}/assets/missing.js`)).status === 404, 'a missing asset is not a 404')
+  const mine = await fetch(`${BASE}/api/products?per_page=1`, { headers: { 'X-Request-ID': `e2e-${RUN}` } })
+  check(mine.headers.get('x-request-id') === `e2e-${RUN}`, `request id not passed through: ${mine.headers.get('x-request-id')}`)
+  const minted = await fetch(`${BASE}/api/products?per_page=1`)
+  check(/^[0-9a-f]{32}$/.test(minted.headers.get('x-request-id') ?? ''), `no request id minted: ${minted.headers.get('x-request-id')}`)
+  const unknown = await fetch(`${BASE}/api/nothing-here`)
+  check(unknown.status === 404 && (await unknown.json()).error?.code === 'not_found', 'unknown API routes do not answer in the error shape')
+})
+
 scenario('a logged-out visitor asking for their orders is sent to login', async () => {
   const page = await newPage()
   await page.goto('/orders')
