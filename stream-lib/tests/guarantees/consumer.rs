@@ -601,14 +601,14 @@ async fn a_long_running_handler_keeps_its_claim() {
     let redis = TestRedis::new().await;
     let ledger = Ledger::default();
     let mut config = config(STREAM, GROUP);
-    config.claim_min_idle = Duration::from_millis(300);
+    config.claim_min_idle = Duration::from_millis(1000);
     let slow_handler = |ledger: Ledger| {
         handler(&[PLACED], move |event: Event| {
             let seen = ledger.clone();
             async move {
                 seen.record(event.event_id);
                 // Several times claim_min_idle.
-                tokio::time::sleep(Duration::from_millis(1500)).await;
+                tokio::time::sleep(Duration::from_millis(3500)).await;
                 Ok(())
             }
         })

@@ -257,7 +257,8 @@ pub fn config(stream: &str, group: &str) -> ConsumerConfig {
         max_attempts: 4,
         jitter: 0.0,
     };
-    config.claim_min_idle = Duration::from_millis(600);
+    // Long enough that a heartbeat delayed by a loaded machine does not hand an entry over.
+    config.claim_min_idle = Duration::from_secs(2);
     config.shutdown_grace = Duration::from_secs(2);
     config.trim_interval = Duration::from_millis(300);
     config
