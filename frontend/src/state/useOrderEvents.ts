@@ -23,6 +23,7 @@ export function useOrderEvents(orderId: string, enabled: boolean, onUpdate: (upd
     let source: EventSource | null = null
     let stopped = false
     let refreshed = false
+    let failures = 0
     let retryTimer: number | undefined
 
     const handle = (event: MessageEvent) => {
@@ -34,9 +35,14 @@ export function useOrderEvents(orderId: string, enabled: boolean, onUpdate: (upd
       if (stopped) return
       setState((s) => (s === 'live' ? 'reconnecting' : s))
       source = new EventSource(orders.eventsUrl(orderId))
-      source.onopen = () => setState('live')
+      source.onopen = () => {
+        failures = 0
+        refreshed = false
+        setState('live')
+      }
       source.onmessage = handle
-      for (const name of ['status', 'order', 'order_status', 'update']) source.addEventListener(name, handle as EventListener)
+      // orders-service names its events `status`; unnamed messages are read the same way.
+      source.addEventListener('status', handle as EventListener)
       source.onerror = () => {
         if (stopped || !source) return
         if (source.readyState === EventSource.CLOSED) {
@@ -46,9 +52,14 @@ export function useOrderEvents(orderId: string, enabled: boolean, onUpdate: (upd
           const retry = async () => {
             if (!refreshed) {
               refreshed = true
-              await client.refresh()
+              if (!(await client.refresh())) {
+                // The session is gone: an ordinary request now takes the app to the login page.
+                orders.get(orderId).catch(() => {})
+                return
+              }
             }
-            retryTimer = window.setTimeout(open, 3000)
+            failures += 1
+            retryTimer = window.setTimeout(open, Math.min(30_000, 1000 * 2 ** failures))
           }
           void retry()
         } else {
