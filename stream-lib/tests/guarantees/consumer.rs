@@ -515,7 +515,7 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
     let (gate1, started1) = (Arc::clone(&gate), Arc::clone(&started));
     let mut config = config(STREAM, GROUP);
     config.shutdown_grace = Duration::from_millis(1500);
-    let running = spawn(
+    let mut running = spawn(
         &redis,
         config,
         handler(&[PLACED], move |event: Event| {
@@ -540,7 +540,7 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
     running.shutdown.cancel();
     // The quick one finishes during the grace period, the slow one never does.
     gate.notify_one();
-    tokio::time::timeout(Duration::from_secs(10), running.task)
+    tokio::time::timeout(Duration::from_secs(10), &mut running.task)
         .await
         .expect("shutdown is bounded by the grace period")
         .unwrap()

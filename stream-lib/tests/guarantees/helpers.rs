@@ -271,9 +271,9 @@ pub struct Running {
 
 impl Running {
     /// Graceful stop; returns once `run` returned.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(15), self.task)
+        tokio::time::timeout(Duration::from_secs(15), &mut self.task)
             .await
             .expect("the consumer stops within its grace period")
             .unwrap()
@@ -281,9 +281,17 @@ impl Running {
     }
 
     /// Simulates a crash: the task is dropped mid-flight, nothing is acked or released.
-    pub async fn kill(self) {
+    pub async fn kill(mut self) {
         self.task.abort();
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// A test that fails mid-way must not leave a consumer re-creating the keys it deletes.
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        self.task.abort();
     }
 }
 
