@@ -59,6 +59,41 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Writes several events for `stream` in one statement (one round trip), in order, inside the
+/// caller's transaction.
+pub async fn enqueue_many(
+    connection: &mut PgConnection,
+    stream: &str,
+    events: &[Event],
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&Event) -> String| events.iter().map(f).collect::<Vec<String>>();
+    sqlx::query(
+        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
+         SELECT $1, e.event_id, e.event_type, e.source, e.occurred_at, e.correlation_id, e.payload
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
+              WITH ORDINALITY AS e(event_id, event_type, source, occurred_at, correlation_id, payload, position)
+         ORDER BY e.position",
+    )
+    .bind(stream)
+    .bind(events.iter().map(|e| e.event_id).collect::<Vec<Uuid>>())
+    .bind(column(|e| e.event_type.clone()))
+    .bind(column(|e| e.source.clone()))
+    .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<OffsetDateTime>>())
+    .bind(column(|e| e.correlation_id.clone()))
+    .bind(
+        events
+            .iter()
+            .map(|e| sqlx::types::Json(&e.payload))
+            .collect::<Vec<_>>(),
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 /// How the relay batches and backs off.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {

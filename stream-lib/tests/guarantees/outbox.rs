@@ -208,6 +208,8 @@ async fn two_relays_publish_every_row_exactly_once() {
     assert_eq!(published.len(), 600);
     let distinct: HashSet<&String> = published.iter().collect();
     assert_eq!(distinct.len(), 600);
+    let expected: HashSet<String> = events.iter().map(|e| e.event_id.to_string()).collect();
+    assert_eq!(distinct, expected.iter().collect());
 }
 
 #[tokio::test]
@@ -264,4 +266,45 @@ async fn published_rows_past_retention_are_purged() {
     .await;
     stop(relay).await;
     assert_eq!(redis.xlen(STREAM).await, 1);
+}
+
+#[tokio::test]
+async fn enqueue_many_writes_every_envelope_field_in_order() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_many").await;
+    let events = vec![
+        Event::new(PLACED, "svc-a", "req-a", &serde_json::json!({"a": 1})).unwrap(),
+        Event::new("order.cancelled", "svc-b", "req-b", &serde_json::json!([2])).unwrap(),
+    ];
+    let mut transaction = db.pool.begin().await.unwrap();
+    outbox::enqueue_many(&mut transaction, STREAM, &events)
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    wait_until(Duration::from_secs(10), "both are published", || async {
+        redis.xlen(STREAM).await == 2
+    })
+    .await;
+    stop(relay).await;
+    let mut connection = redis.connection.clone();
+    let reply: redis::streams::StreamRangeReply =
+        connection.xrange_all(redis.key(STREAM)).await.unwrap();
+    for (entry, event) in reply.ids.iter().zip(&events) {
+        let fields: Vec<(String, String)> = entry
+            .map
+            .iter()
+            .map(|(k, v)| (k.clone(), redis::from_redis_value_ref(v).unwrap()))
+            .collect();
+        let decoded =
+            Event::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
+        assert_eq!(decoded.event_id, event.event_id);
+        assert_eq!(decoded.event_type, event.event_type);
+        assert_eq!(decoded.source, event.source);
+        assert_eq!(decoded.correlation_id, event.correlation_id);
+        assert_eq!(decoded.payload, event.payload);
+        // PostgreSQL keeps microseconds.
+        let drift = (decoded.occurred_at - event.occurred_at).abs();
+        assert!(drift < time::Duration::milliseconds(1), "{drift}");
+    }
 }
