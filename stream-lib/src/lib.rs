@@ -9,7 +9,11 @@
 //! - [`consumer`]: a consumer group reader that acks only after the handler committed, retries
 //!   with durable exponential backoff, dead-letters, reclaims entries of crashed consumers, and
 //!   shuts down gracefully.
-//! - [`admin`]: stream health, dead-letter listing and replay, for operators and the admin API.
+//! - [`admin`]: stream health, dead-letter listing and replay, for operators and the admin API;
+//!   the `stream-admin` binary puts them on the command line.
+//!
+//! The crate's README.md describes the Redis keys, how retries, reclaim and the heartbeat work,
+//! and the `redis-cli` commands to inspect it all.
 
 pub mod admin;
 pub mod consumer;
