@@ -258,3 +258,53 @@ async fn counters_and_gauges_are_recorded_per_stream_and_group() {
     .await;
     consumer.stop().await;
 }
+
+fn stream_admin(redis: &TestRedis, args: &[&str]) -> (i32, serde_json::Value) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_stream-admin"))
+        .args(args)
+        .env("REDIS_URL", redis_url())
+        .env("REDIS_KEY_PREFIX", redis.keys.prefix())
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (output.status.code().unwrap(), json)
+}
+
+#[tokio::test]
+async fn the_stream_admin_cli_lists_and_replays_dead_letters() {
+    let redis = TestRedis::new().await;
+    let event = placed(1);
+    let mut fields = event.to_fields();
+    fields.extend([
+        ("origin_stream", STREAM.to_owned()),
+        ("origin_id", "1-1".to_owned()),
+        ("group", GROUP.to_owned()),
+        ("attempts", "8".to_owned()),
+        ("error", "boom".to_owned()),
+        ("failed_at", "2026-11-21T18:00:00Z".to_owned()),
+    ]);
+    let id = redis
+        .publish_fields(stream_lib::DEAD_LETTER_STREAM, &fields)
+        .await;
+
+    let (code, health) = stream_admin(&redis, &["health"]);
+    assert_eq!(code, 0);
+    assert_eq!(health[2]["stream"], "dead_letter_stream");
+    assert_eq!(health[2]["length"], 1);
+    let (code, letters) = stream_admin(&redis, &["dead-letters", "--count", "5"]);
+    assert_eq!(code, 0);
+    assert_eq!(letters[0]["id"], id.as_str());
+    assert_eq!(letters[0]["event_id"], event.event_id.to_string());
+    assert_eq!(letters[0]["attempts"], 8);
+    let (code, replayed) = stream_admin(&redis, &["replay", &id]);
+    assert_eq!(code, 0);
+    assert_eq!(replayed["replayed"], id.as_str());
+    assert_eq!(
+        stream_admin(&redis, &["replay", &id]).0,
+        1,
+        "gone after a replay"
+    );
+    assert_eq!(stream_admin(&redis, &["replay-all"]).1["replayed"], 0);
+    assert_eq!(stream_admin(&redis, &["frobnicate"]).0, 2);
+    assert_eq!(redis.xlen(STREAM).await, 1);
+}
