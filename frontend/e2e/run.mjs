@@ -258,7 +258,18 @@ scenario('"try the demo" signs in as demo and the seeded catalog is browsable', 
   const secondPage = await cardLinks()
   check(secondPage.length > 0 && secondPage.every((n) => !firstPage.includes(n)), 'page 2 repeats products of page 1')
   check((await priceList()).every((p) => p >= 20 && p <= 300), 'page 2 lost the price range')
-  await page.context().close()
+  // demo buys one of demo2's listings and leaves it unpaid: a later scenario watches it expire.
+  const productId = await page.evaluate(async () => {
+    const body = await (await fetch('/api/products?per_page=100&sort=price_asc')).json()
+    return body.items.find((p) => p.seller_name === 'demo2' && p.stock > 0)?.id
+  })
+  check(productId, 'no listing of demo2 in stock')
+  state.expiringOrderId = await addToCartAndCheckout(page, productId, 1)
+  await waitForStatus(page, 'Confirmed')
+  await page.evaluate(() => {
+    window.__e2eNoReload = true
+  })
+  state.expiring = page
 })
 
 scenario('a new user signs up and lists a product, with field errors shown next to the fields', async () => {
@@ -531,6 +542,17 @@ scenario('the shop reads well at phone width', async () => {
   await shot(page, '17-product-phone')
   await page.context().close()
 })
+
+scenario('an unpaid order expires when its reservation window passes, and the page shows it live', async () => {
+  const page = state.expiring
+  const ttl = Number(process.env.E2E_RESERVATION_TTL_SECS ?? 900)
+  await waitForStatus(page, 'Expired', (ttl + 30) * 1000)
+  check(await page.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded to show EXPIRED')
+  check((await page.getByTestId('countdown').count()) === 0, 'the countdown is still shown')
+  check((await page.getByRole('button', { name: /^Pay / }).count()) === 0, 'an expired order still offers payment')
+  await shot(page, '20-order-expired')
+  await page.context().close()
+}, ['"try the demo" signs in as demo and the seeded catalog is browsable'])
 
 scenario('with the catalog service down, the shop says so instead of showing a blank page', async () => {
   const pid = Number(process.env.E2E_PRODUCTS_PID)
