@@ -755,6 +755,13 @@ impl<H: Handler> Worker<H> {
             }
             Err(error) => tracing::debug!(error = %error, "stream health unavailable"),
         }
+        let dead: RedisResult<u64> = redis::cmd("XLEN")
+            .arg(&self.shared.dead_letter_key)
+            .query_async(&mut self.ctl)
+            .await;
+        if let Ok(dead) = dead {
+            metrics::gauge!("stream_dead_letters").set(dead as f64);
+        }
     }
 
     async fn control_failed(&mut self, what: &str, error: &redis::RedisError) {

@@ -303,6 +303,11 @@ impl OutboxRelay {
                 "published outbox rows purged"
             );
         }
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        metrics::gauge!("stream_outbox_unpublished").set(waiting as f64);
         Ok(())
     }
 }
