@@ -23,9 +23,12 @@ COPY --from=planner /app/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .
 ARG SERVICE
+# stream-admin (stream-lib's operator CLI: stream health, dead letters, replay) rides along, so
+# `docker compose exec orders-service stream-admin health` works with the service's own settings.
 RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<service>" >&2; exit 1; } \
-    && cargo build --release --locked --bin "${SERVICE}" \
-    && cp "target/release/${SERVICE}" /app/service
+    && cargo build --release --locked --bin "${SERVICE}" --bin stream-admin \
+    && cp "target/release/${SERVICE}" /app/service \
+    && cp target/release/stream-admin /app/stream-admin
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # curl only for the HEALTHCHECK; ca-certificates for TLS to managed databases.
@@ -42,6 +45,7 @@ ENV PORT=${SERVICE_PORT} \
 LABEL org.opencontainers.image.source="https://github.com/marketplace/marketplace" \
       org.opencontainers.image.title="${SERVICE}"
 COPY --from=builder /app/service /usr/local/bin/service
+COPY --from=builder /app/stream-admin /usr/local/bin/stream-admin
 USER 10001:10001
 EXPOSE ${SERVICE_PORT}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
