@@ -495,3 +495,42 @@ async fn the_demo_catalog_is_seeded_once_across_restarts() {
     assert_eq!((second_total, second_events), (first_total, first_events));
     drop(database);
 }
+
+#[tokio::test]
+async fn an_expired_or_revoked_token_cannot_create_a_listing() {
+    let app = spawn_app().await;
+    let user_id = Uuid::now_v7();
+    let body = json!({"name": "x", "category": "y", "price": "1", "stock": 1});
+    let expired = app
+        .keys
+        .expired_token(user_id, "alice", auth_kit::Role::User);
+    let claims = app.keys.claims(user_id, "alice", auth_kit::Role::User);
+    let revoked = app.keys.sign(&claims);
+    let mut redis = redis::Client::open(crate::helpers::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let () = redis::cmd("SET")
+        .arg(auth_kit::deny_list_key(&app.prefix, &claims.jti))
+        .arg("1")
+        .arg("EX")
+        .arg(900)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+
+    for (token, code) in [(expired, "token_expired"), (revoked, "token_revoked")] {
+        let response = app
+            .client
+            .post(app.url("/api/products"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = json_of(response).await;
+        assert_eq!((status, error["error"]["code"].as_str()), (401, Some(code)));
+    }
+    app.stop().await;
+}
