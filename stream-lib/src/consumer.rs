@@ -19,7 +19,10 @@ use redis::{
     AsyncConnectionConfig, RedisResult, Script, Value,
     aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection},
 };
-use tokio::{task::JoinSet, time::MissedTickBehavior};
+use tokio::{
+    task::{self, JoinSet},
+    time::MissedTickBehavior,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -184,6 +187,7 @@ impl<H: Handler> Consumer<H> {
             config,
             ctl,
             tasks: JoinSet::new(),
+            task_entries: HashMap::new(),
             in_flight: HashSet::new(),
             acks: Vec::new(),
             read: None,
@@ -320,6 +324,8 @@ struct Worker<H> {
     /// Acks, scripts, dead letters: everything but the blocking read. Reconnects by itself.
     ctl: ConnectionManager,
     tasks: JoinSet<TaskResult>,
+    /// Which entry each task works on, to clean up after a task that failed.
+    task_entries: HashMap<task::Id, String>,
     in_flight: HashSet<String>,
     acks: Vec<String>,
     /// The blocking XREADGROUP in flight, on its own connection.
@@ -375,9 +381,9 @@ impl<H: Handler> Worker<H> {
                     self.read_done(connection, reply).await;
                     self.flush_acks().await;
                 }
-                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                Some(joined) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     self.finished(joined);
-                    while let Some(joined) = self.tasks.try_join_next() {
+                    while let Some(joined) = self.tasks.try_join_next_with_id() {
                         self.finished(joined);
                     }
                     self.start_backlog();
@@ -511,11 +517,14 @@ impl<H: Handler> Worker<H> {
         let shared = Arc::clone(&self.shared);
         let ctl = self.ctl.clone();
         let max_attempts = self.config.retry.max_attempts.max(1);
-        match Event::from_fields(entry.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        let id = entry.id.clone();
+        let task = match Event::from_fields(
+            entry.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ) {
             Err(error) => {
                 let error = format!("undecodable entry: {error}");
                 self.tasks
-                    .spawn(async move { dead_letter(&shared, ctl, entry, attempt, &error).await });
+                    .spawn(async move { dead_letter(&shared, ctl, entry, attempt, &error).await })
             }
             Ok(_) if attempt > max_attempts => {
                 let attempts = attempt - 1;
@@ -523,19 +532,19 @@ impl<H: Handler> Worker<H> {
                     "delivered {attempts} times without completing (the consumer crashed or stopped each time)"
                 );
                 self.tasks
-                    .spawn(async move { dead_letter(&shared, ctl, entry, attempts, &error).await });
+                    .spawn(async move { dead_letter(&shared, ctl, entry, attempts, &error).await })
             }
-            Ok(event) => {
-                self.tasks.spawn(async move {
-                    handle(shared, ctl, entry, event, attempt, max_attempts).await
-                });
-            }
-        }
+            Ok(event) => self.tasks.spawn(async move {
+                handle(shared, ctl, entry, event, attempt, max_attempts).await
+            }),
+        };
+        self.task_entries.insert(task.id(), id);
     }
 
-    fn finished(&mut self, joined: Result<TaskResult, tokio::task::JoinError>) {
+    fn finished(&mut self, joined: Result<(task::Id, TaskResult), task::JoinError>) {
         match joined {
-            Ok((id, outcome)) => {
+            Ok((task, (id, outcome))) => {
+                self.task_entries.remove(&task);
                 self.in_flight.remove(&id);
                 let parked = self.parked.remove(&id);
                 match outcome {
@@ -556,8 +565,16 @@ impl<H: Handler> Worker<H> {
                     Outcome::DeadLettered | Outcome::Unsettled => {}
                 }
             }
-            // Tasks are aborted only at shutdown, which settles `in_flight` itself.
-            Err(error) => tracing::error!(error = %error, "handler task failed"),
+            // Handler panics are caught inside the task; this is a bug of ours or an abort at
+            // shutdown. The entry stays pending, no longer heartbeated: reclaimed later.
+            Err(error) => {
+                if let Some(id) = self.task_entries.remove(&error.id()) {
+                    self.in_flight.remove(&id);
+                    if !self.stopping {
+                        tracing::error!(stream = %self.shared.stream, id = %id, error = %error, "entry task failed");
+                    }
+                }
+            }
         }
     }
 
@@ -837,15 +854,16 @@ impl<H: Handler> Worker<H> {
         }
         let deadline = Instant::now() + self.config.shutdown_grace;
         while !self.tasks.is_empty() {
-            match tokio::time::timeout_at(deadline.into(), self.tasks.join_next()).await {
+            match tokio::time::timeout_at(deadline.into(), self.tasks.join_next_with_id()).await {
                 Ok(Some(joined)) => self.finished(joined),
                 Ok(None) | Err(_) => break,
             }
         }
         self.tasks.abort_all();
-        while let Some(joined) = self.tasks.join_next().await {
-            if let Ok(result) = joined {
-                self.finished(Ok(result));
+        // Aborted tasks stay in `in_flight`: handed back below.
+        while let Some(joined) = self.tasks.join_next_with_id().await {
+            if joined.is_ok() {
+                self.finished(joined);
             }
         }
         self.flush_acks().await;
