@@ -765,3 +765,33 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
         "the group was re-created"
     );
 }
+
+#[tokio::test]
+async fn a_panicking_handler_counts_as_a_transient_failure_and_is_retried() {
+    let redis = TestRedis::new().await;
+    let ledger = Ledger::default();
+    let seen = ledger.clone();
+    let running = spawn(
+        &redis,
+        config(STREAM, GROUP),
+        handler(&[PLACED], move |event: Event| {
+            let seen = seen.clone();
+            async move {
+                if seen.record(event.event_id) == 1 {
+                    panic!("handler bug on the first attempt");
+                }
+                Ok(())
+            }
+        }),
+    );
+    let event = placed(1);
+    redis.publish(STREAM, &event).await;
+    wait_until(
+        Duration::from_secs(10),
+        "the retry succeeds and is acked",
+        || async { ledger.count(event.event_id) == 2 && redis.pending(STREAM, GROUP).await == 0 },
+    )
+    .await;
+    running.stop().await;
+    assert!(redis.dead_letters().await.is_empty());
+}
