@@ -1,9 +1,8 @@
 //! Writes this service's events into the outbox, inside the caller's transaction.
 
 use serde::Serialize;
-use sqlx::{PgConnection, types::Json};
+use sqlx::PgConnection;
 use stream_lib::{Event, INVENTORY_STREAM, outbox};
-use uuid::Uuid;
 
 use super::{PRODUCT_UPDATED, SERVICE_NAME, payloads::ProductChanged};
 
@@ -29,7 +28,6 @@ pub async fn publish(
 
 /// Enqueues a reply and the `product.updated` of every listing whose stock it moved, in one
 /// statement: the consumer's hot path writes one outbox round trip per order, not one per event.
-/// The rows are exactly those `stream_lib::outbox::enqueue` writes, in this order.
 pub async fn publish_reply(
     connection: &mut PgConnection,
     correlation_id: &str,
@@ -41,35 +39,5 @@ pub async fn publish_reply(
     for product in updated {
         events.push(event(PRODUCT_UPDATED, correlation_id, product)?);
     }
-    let Some(first) = events.first() else {
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, \
-         payload) \
-         SELECT $1, e.event_id, e.event_type, $2, $3, $4, e.payload \
-         FROM unnest($5::uuid[], $6::text[], $7::jsonb[]) WITH ORDINALITY \
-              AS e(event_id, event_type, payload, position) \
-         ORDER BY e.position",
-    )
-    .bind(INVENTORY_STREAM)
-    .bind(SERVICE_NAME)
-    .bind(first.occurred_at)
-    .bind(correlation_id)
-    .bind(events.iter().map(|e| e.event_id).collect::<Vec<Uuid>>())
-    .bind(
-        events
-            .iter()
-            .map(|e| e.event_type.clone())
-            .collect::<Vec<String>>(),
-    )
-    .bind(
-        events
-            .iter()
-            .map(|e| Json(e.payload.clone()))
-            .collect::<Vec<_>>(),
-    )
-    .execute(connection)
-    .await?;
-    Ok(())
+    outbox::enqueue_many(connection, INVENTORY_STREAM, &events).await
 }
