@@ -270,9 +270,14 @@ impl OutboxRelay {
             ids.push(id);
             streams.push(stream);
         }
-        let mut redis = self.redis.get().await?;
-        let _: Vec<String> = pipe.query_async(&mut *redis).await?;
-        drop(redis);
+        // Bounded, so a black-holed Redis cannot hold the row locks (and shutdown) for long.
+        tokio::time::timeout(REDIS_TIMEOUT, async {
+            let mut redis = self.redis.get().await?;
+            let _: Vec<String> = pipe.query_async(&mut *redis).await?;
+            Ok::<_, RelayError>(())
+        })
+        .await
+        .map_err(|_| RelayError::Timeout)??;
         // A crash between the XADD and this commit publishes the rows again: the consumers'
         // inbox absorbs the duplicates.
         sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
@@ -312,6 +317,8 @@ impl OutboxRelay {
     }
 }
 
+const REDIS_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 enum RelayError {
     #[error("postgres: {0}")]
@@ -320,6 +327,8 @@ enum RelayError {
     Redis(#[from] redis::RedisError),
     #[error("redis pool: {0}")]
     Pool(#[from] deadpool_redis::PoolError),
+    #[error("redis did not answer within {REDIS_TIMEOUT:?}")]
+    Timeout,
 }
 
 /// Sleeps `duration` unless `shutdown` comes first; true when it did.
