@@ -130,8 +130,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .into_response()
 }
 
-/// `GET /health`: the process is up and serving. Readiness (dependencies reachable) is each
-/// service's own `/ready`.
+/// `GET /health`: the process is up and serving. Readiness (dependencies reachable) is
+/// [`crate::readiness::ready`].
 pub async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }

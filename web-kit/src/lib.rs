@@ -1,6 +1,7 @@
 //! Building blocks that must behave identically in every service of the marketplace: logging
 //! set-up, graceful shutdown, the standard HTTP layers, the one JSON error body (and extractors
-//! that speak it), database start-up with refinery migrations, and the Prometheus endpoint.
+//! that speak it), database start-up with refinery migrations, the readiness probe (`GET /ready`)
+//! and the Prometheus endpoint.
 //!
 //! Everything that is domain-specific (settings, the error enum, SQL) stays in the services.
 
@@ -9,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod observability;
+pub mod readiness;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -1,7 +1,6 @@
 //! The HTTP surface: `/api/auth/*`, `/health`, `/ready`, `/metrics`.
 
 mod auth;
-mod health;
 
 use axum::{
     Router,
@@ -21,7 +20,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/demo-login", post(auth::demo_login))
         .route("/api/auth/jwks", get(auth::jwks))
         .route("/health", get(web_kit::http::health))
-        .route("/ready", get(health::ready))
+        .route("/ready", get(web_kit::readiness::ready))
         .route("/metrics", get(web_kit::observability::metrics_handler))
         .with_state(state)
 }

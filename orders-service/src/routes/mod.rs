@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod events;
-pub mod health;
 pub mod orders;
 pub mod payment;
 
@@ -17,7 +16,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(web_kit::http::health))
-        .route("/ready", get(health::ready))
+        .route("/ready", get(web_kit::readiness::ready))
         .route("/metrics", get(web_kit::observability::metrics_handler))
         .route("/api/orders", post(orders::place).get(orders::list))
         .route("/api/orders/{id}", get(orders::show))

@@ -1,6 +1,5 @@
 //! The HTTP API: the catalog under `/api/products`, and the health endpoints.
 
-mod health;
 mod products;
 
 use axum::{Router, routing::get};
@@ -11,7 +10,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(web_kit::http::health))
-        .route("/ready", get(health::ready))
+        .route("/ready", get(web_kit::readiness::ready))
         .route("/metrics", get(web_kit::observability::metrics_handler))
         .route("/api/products", get(products::list).post(products::create))
         .route("/api/products/categories", get(products::categories))
