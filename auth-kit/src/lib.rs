@@ -191,6 +191,16 @@ pub enum KeyError {
     Fetch { url: String, reason: String },
 }
 
+/// Where a service gets the public key that verifies access tokens (its settings choose; see
+/// [`Verifier::from_source`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// auth-service's base URL; its `GET /api/auth/jwks` is fetched at start-up.
+    Url(String),
+    /// An Ed25519 public key in PEM.
+    PublicKeyPem(String),
+}
+
 /// Checks tokens: signature (EdDSA only; `alg: none` and every other algorithm are refused),
 /// expiry, issuer, and the deny-list. Cheap to clone.
 #[derive(Clone)]
@@ -300,6 +310,19 @@ impl Verifier {
             tracing::warn!(%url, %reason, retry_in_ms = delay.as_millis() as u64, "key set not available yet");
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// From either source: the PEM is parsed ([`Self::from_public_pem`]), the URL's key set is
+    /// fetched, retried for up to `patience` ([`Self::fetch_jwks`]).
+    pub async fn from_source(
+        source: &KeySource,
+        redis: deadpool_redis::Pool,
+        patience: Duration,
+    ) -> Result<Self, KeyError> {
+        match source {
+            KeySource::PublicKeyPem(pem) => Self::from_public_pem(pem.as_bytes(), redis),
+            KeySource::Url(url) => Self::fetch_jwks(url, redis, patience).await,
         }
     }
 

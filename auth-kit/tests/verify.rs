@@ -10,7 +10,7 @@ use std::{
 };
 
 use auth_kit::{
-    AdminUser, AuthError, AuthUser, Role, Verifier, deny_list_key,
+    AdminUser, AuthError, AuthUser, KeySource, Role, Verifier, deny_list_key,
     testing::{TestKeys, hs256_token, redis_pool, unique_prefix, unsigned_token},
 };
 use axum::{
@@ -238,6 +238,29 @@ async fn fetching_the_key_set_retries_until_the_auth_service_answers() {
     assert_eq!(user.id, id);
     let other = TestKeys::generate().token(id, name, Role::User);
     assert!(verifier.verify(&other).await.is_err());
+}
+
+#[tokio::test]
+async fn a_verifier_is_built_from_either_key_source() {
+    let keys = TestKeys::generate();
+    let (url, _) = slow_jwks_server(&keys).await;
+    let (id, name) = alice();
+    let token = keys.token(id, name, Role::User);
+
+    for source in [
+        KeySource::PublicKeyPem(keys.public_pem()),
+        KeySource::Url(url),
+    ] {
+        let verifier = Verifier::from_source(&source, redis_pool(), Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(verifier.verify(&token).await.unwrap().id, id);
+    }
+    let bad = KeySource::PublicKeyPem("not a key".to_owned());
+    assert!(matches!(
+        Verifier::from_source(&bad, redis_pool(), Duration::from_secs(30)).await,
+        Err(auth_kit::KeyError::InvalidKey(_))
+    ));
 }
 
 #[tokio::test]

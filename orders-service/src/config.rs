@@ -18,15 +18,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-
-/// Where the public key that verifies access tokens comes from.
-#[derive(Clone)]
-pub enum AuthKeySource {
-    /// An Ed25519 public key in PEM.
-    PublicKey(String),
-    /// auth-service's base URL; its JWKS is fetched at start-up.
-    Url(String),
-}
+use auth_kit::KeySource;
 
 /// What the service needs to run. Public fields, so tests build it in code.
 #[derive(Clone)]
@@ -37,7 +29,8 @@ pub struct Settings {
     pub redis_url: String,
     /// Prefix of every Redis key and channel (empty in production; unique per test).
     pub redis_key_prefix: String,
-    pub auth: AuthKeySource,
+    /// Token verification key (`JWT_PUBLIC_KEY`, else the key set from `AUTH_URL`).
+    pub auth: KeySource,
     /// CONFIRMED orders expire this long after the reservation.
     pub reservation_ttl: Duration,
     /// PENDING orders are rejected (reason `timeout`) this long after being placed.
@@ -50,8 +43,8 @@ impl Settings {
     /// Reads the environment; a missing or malformed value is an error naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
         let auth = match var("JWT_PUBLIC_KEY") {
-            Some(pem) => AuthKeySource::PublicKey(pem.replace("\\n", "\n")),
-            None => AuthKeySource::Url(
+            Some(pem) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
+            None => KeySource::Url(
                 var("AUTH_URL").unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
             ),
         };

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::{AuthKeySource, Settings},
+    config::Settings,
     events::{CONSUMER_GROUP, consumer::InventoryHandler},
     live::{Live, Subscriber},
     routes,
@@ -54,16 +54,10 @@ impl Application {
         let redis = deadpool_redis::Config::from_url(&settings.redis_url)
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .context("REDIS_URL")?;
-        let verifier = match &settings.auth {
-            AuthKeySource::PublicKey(pem) => {
-                Verifier::from_public_pem(pem.as_bytes(), redis.clone())
-                    .context("JWT_PUBLIC_KEY")?
-            }
-            AuthKeySource::Url(url) => Verifier::fetch_jwks(url, redis.clone(), JWKS_PATIENCE)
-                .await
-                .context("AUTH_URL")?,
-        }
-        .with_key_prefix(settings.redis_key_prefix.clone());
+        let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)
+            .await
+            .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?
+            .with_key_prefix(settings.redis_key_prefix.clone());
         let keys = StreamKeys::new(settings.redis_key_prefix.clone());
         let live = Live::new(redis.clone(), &settings.redis_key_prefix);
         let subscriber = live

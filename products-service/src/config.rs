@@ -11,18 +11,10 @@
 use std::str::FromStr;
 
 use anyhow::{Context, anyhow};
+use auth_kit::KeySource;
 use uuid::Uuid;
 
 use crate::seed;
-
-/// Where the public key that verifies access tokens comes from.
-#[derive(Debug, Clone)]
-pub enum AuthKeySource {
-    /// auth-service's base URL; its `GET /api/auth/jwks` is fetched at start-up (`AUTH_URL`).
-    Url(String),
-    /// An Ed25519 public key in PEM (`JWT_PUBLIC_KEY`).
-    PublicKeyPem(String),
-}
 
 /// What the service needs to run.
 #[derive(Debug, Clone)]
@@ -38,7 +30,7 @@ pub struct Settings {
     /// Prefix of every Redis key this service touches (`REDIS_KEY_PREFIX`, default empty).
     pub redis_key_prefix: String,
     /// Token verification key (`JWT_PUBLIC_KEY` or `AUTH_URL`).
-    pub auth: AuthKeySource,
+    pub auth: KeySource,
     /// Seed the demo catalog once (`SEED_CATALOG=true`).
     pub seed_catalog: bool,
     /// Owner of the first half of the seeded listings (`DEMO_SELLER_ID`), seller name `demo`.
@@ -51,8 +43,8 @@ impl Settings {
     /// Reads the environment; a missing or malformed value is an error naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
         let auth = match non_empty("JWT_PUBLIC_KEY") {
-            Some(pem) => AuthKeySource::PublicKeyPem(pem.replace("\\n", "\n")),
-            None => AuthKeySource::Url(
+            Some(pem) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
+            None => KeySource::Url(
                 non_empty("AUTH_URL").unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
             ),
         };

@@ -14,7 +14,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
-    config::{AuthKeySource, Settings},
+    config::Settings,
     events::{InventoryHandler, SERVICE_NAME},
     routes, seed,
     state::AppState,
@@ -23,6 +23,9 @@ use crate::{
 mod embedded {
     refinery::embed_migrations!("migrations");
 }
+
+/// How long start-up waits for auth-service's key set.
+const JWKS_PATIENCE: Duration = Duration::from_secs(60);
 
 /// How long shutdown waits for the consumer and the relay to finish their in-flight work.
 const BACKGROUND_GRACE: Duration = Duration::from_secs(15);
@@ -56,18 +59,10 @@ impl Application {
         let redis = deadpool_redis::Config::from_url(settings.redis_url.clone())
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .context("REDIS_URL is not a valid Redis URL")?;
-        let verifier = match &settings.auth {
-            AuthKeySource::PublicKeyPem(pem) => {
-                Verifier::from_public_pem(pem.as_bytes(), redis.clone())
-                    .context("JWT_PUBLIC_KEY is not a valid Ed25519 public key")?
-            }
-            AuthKeySource::Url(url) => {
-                Verifier::fetch_jwks(url, redis.clone(), Duration::from_secs(60))
-                    .await
-                    .with_context(|| format!("AUTH_URL: cannot fetch the key set from {url}"))?
-            }
-        }
-        .with_key_prefix(&settings.redis_key_prefix);
+        let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)
+            .await
+            .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?
+            .with_key_prefix(&settings.redis_key_prefix);
 
         let keys = StreamKeys::new(settings.redis_key_prefix.clone());
         let stop = CancellationToken::new();

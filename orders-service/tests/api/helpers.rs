@@ -5,10 +5,7 @@
 use std::{future::Future, time::Duration};
 
 use auth_kit::{Role, testing::TestKeys};
-use orders_service::{
-    config::{AuthKeySource, Settings},
-    startup::Application,
-};
+use orders_service::{config::Settings, startup::Application};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -62,7 +59,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         database_max_connections: 5,
         redis_url: redis_url(),
         redis_key_prefix: prefix.clone(),
-        auth: AuthKeySource::PublicKey(test_keys.public_pem()),
+        auth: auth_kit::KeySource::PublicKeyPem(test_keys.public_pem()),
         reservation_ttl: Duration::from_secs(900),
         pending_timeout: Duration::from_secs(120),
         sweep_interval: Duration::from_millis(200),

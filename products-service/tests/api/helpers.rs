@@ -3,11 +3,7 @@
 use std::{future::Future, time::Duration};
 
 use auth_kit::{Role, testing::TestKeys};
-use products_service::{
-    config::{AuthKeySource, Settings},
-    seed,
-    startup::Application,
-};
+use products_service::{config::Settings, seed, startup::Application};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
@@ -69,7 +65,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         database_max_connections: 20,
         redis_url: redis_url(),
         redis_key_prefix: prefix.clone(),
-        auth: AuthKeySource::PublicKeyPem(keys.public_pem()),
+        auth: auth_kit::KeySource::PublicKeyPem(keys.public_pem()),
         seed_catalog: false,
         demo_seller_id: seed::DEMO_SELLER_ID,
         demo2_seller_id: seed::DEMO2_SELLER_ID,
