@@ -29,10 +29,11 @@
 //!
 //! Logging reads `LOG_FORMAT` and `RUST_LOG` (see web-kit's telemetry).
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use auth_kit::signing::SigningKeys;
+use web_kit::config::Env;
 
 use crate::domain::Email;
 
@@ -147,37 +148,35 @@ impl Settings {
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let database_url = var("DATABASE_URL")
-            .ok_or_else(|| anyhow!("DATABASE_URL must be set (a PostgreSQL URL)"))?;
+        let env = Env::from_lookup(lookup);
+        let database_url = env.required("DATABASE_URL", "a PostgreSQL URL")?;
         if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
             bail!("DATABASE_URL must be a postgres:// URL");
         }
         let mut settings = Self::new(database_url);
-        settings.port = parse(&var, "PORT", settings.port)?;
-        settings.database_max_connections = parse(
-            &var,
+        settings.port = env.parse("PORT", settings.port)?;
+        settings.database_max_connections = env.parse(
             "DATABASE_MAX_CONNECTIONS",
             settings.database_max_connections,
         )?;
         if settings.database_max_connections == 0 {
             bail!("DATABASE_MAX_CONNECTIONS must be at least 1");
         }
-        if let Some(url) = var("REDIS_URL") {
+        if let Some(url) = env.var("REDIS_URL") {
             if !url.starts_with("redis://") && !url.starts_with("rediss://") {
                 bail!("REDIS_URL must be a redis:// URL, got {url:?}");
             }
             settings.redis_url = url;
         }
-        settings.redis_key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_default();
-        settings.app_env = match var("APP_ENV").as_deref() {
+        settings.redis_key_prefix = env.exact("REDIS_KEY_PREFIX").unwrap_or_default();
+        settings.app_env = match env.var("APP_ENV").as_deref() {
             None | Some("development") => AppEnv::Development,
             Some("production") => AppEnv::Production,
             Some(other) => {
                 bail!("APP_ENV must be \"development\" or \"production\", got {other:?}")
             }
         };
-        settings.signing_key = match (var("JWT_PRIVATE_KEY"), var("JWT_PRIVATE_KEY_FILE")) {
+        settings.signing_key = match (env.var("JWT_PRIVATE_KEY"), env.var("JWT_PRIVATE_KEY_FILE")) {
             (Some(pem), _) => Some(
                 SigningKeys::from_pem(&pem)
                     .map_err(|error| anyhow!("JWT_PRIVATE_KEY is not usable: {error}"))?,
@@ -198,13 +197,11 @@ impl Settings {
                  replicas)"
             );
         }
-        settings.access_token_ttl = Duration::from_secs(parse(
-            &var,
+        settings.access_token_ttl = Duration::from_secs(env.parse(
             "ACCESS_TOKEN_TTL_SECONDS",
             settings.access_token_ttl.as_secs(),
         )?);
-        settings.refresh_token_ttl = Duration::from_secs(parse(
-            &var,
+        settings.refresh_token_ttl = Duration::from_secs(env.parse(
             "REFRESH_TOKEN_TTL_SECONDS",
             settings.refresh_token_ttl.as_secs(),
         )?);
@@ -214,11 +211,11 @@ impl Settings {
         if settings.refresh_token_ttl <= settings.access_token_ttl {
             bail!("REFRESH_TOKEN_TTL_SECONDS must be longer than ACCESS_TOKEN_TTL_SECONDS");
         }
-        settings.cookie_secure = parse_bool(&var, "COOKIE_SECURE", settings.cookie_secure)?;
-        settings.demo_users = parse_bool(&var, "DEMO_USERS", settings.demo_users)?;
+        settings.cookie_secure = env.flag("COOKIE_SECURE", settings.cookie_secure)?;
+        settings.demo_users = env.flag("DEMO_USERS", settings.demo_users)?;
         settings.trust_proxy_headers =
-            parse_bool(&var, "TRUST_PROXY_HEADERS", settings.trust_proxy_headers)?;
-        settings.admin = match (var("ADMIN_EMAIL"), var("ADMIN_PASSWORD")) {
+            env.flag("TRUST_PROXY_HEADERS", settings.trust_proxy_headers)?;
+        settings.admin = match (env.var("ADMIN_EMAIL"), env.exact("ADMIN_PASSWORD")) {
             (Some(email), Some(password)) => {
                 Email::parse(&email)
                     .map_err(|error| anyhow!("ADMIN_EMAIL is not a valid address: {error}"))?;
@@ -231,7 +228,9 @@ impl Settings {
                 {
                     bail!("ADMIN_PASSWORD is a common password; choose another for production");
                 }
-                let username = var("ADMIN_USERNAME").unwrap_or_else(|| "admin".to_owned());
+                let username = env
+                    .var("ADMIN_USERNAME")
+                    .unwrap_or_else(|| "admin".to_owned());
                 crate::domain::Username::parse(&username)
                     .map_err(|error| anyhow!("ADMIN_USERNAME is not valid: {error}"))?;
                 Some(AdminAccount {
@@ -245,25 +244,17 @@ impl Settings {
             (None, None) => None,
         };
         let limits = &mut settings.rate_limits;
-        limits.login.per_ip = parse(&var, "RATE_LIMIT_LOGIN_PER_IP", limits.login.per_ip)?;
-        limits.login.per_account = parse(
-            &var,
-            "RATE_LIMIT_LOGIN_PER_ACCOUNT",
-            limits.login.per_account,
-        )?;
-        limits.login.window = Duration::from_secs(parse(
-            &var,
+        limits.login.per_ip = env.parse("RATE_LIMIT_LOGIN_PER_IP", limits.login.per_ip)?;
+        limits.login.per_account =
+            env.parse("RATE_LIMIT_LOGIN_PER_ACCOUNT", limits.login.per_account)?;
+        limits.login.window = Duration::from_secs(env.parse(
             "RATE_LIMIT_LOGIN_WINDOW_SECONDS",
             limits.login.window.as_secs(),
         )?);
-        limits.signup.per_ip = parse(&var, "RATE_LIMIT_SIGNUP_PER_IP", limits.signup.per_ip)?;
-        limits.signup.per_account = parse(
-            &var,
-            "RATE_LIMIT_SIGNUP_PER_ACCOUNT",
-            limits.signup.per_account,
-        )?;
-        limits.signup.window = Duration::from_secs(parse(
-            &var,
+        limits.signup.per_ip = env.parse("RATE_LIMIT_SIGNUP_PER_IP", limits.signup.per_ip)?;
+        limits.signup.per_account =
+            env.parse("RATE_LIMIT_SIGNUP_PER_ACCOUNT", limits.signup.per_account)?;
+        limits.signup.window = Duration::from_secs(env.parse(
             "RATE_LIMIT_SIGNUP_WINDOW_SECONDS",
             limits.signup.window.as_secs(),
         )?);
@@ -275,41 +266,11 @@ impl Settings {
                 bail!("{name} must be at least 1");
             }
         }
-        settings.max_body_bytes = parse(&var, "MAX_BODY_BYTES", settings.max_body_bytes)?;
+        settings.max_body_bytes = env.parse("MAX_BODY_BYTES", settings.max_body_bytes)?;
         if settings.max_body_bytes < 1024 {
             bail!("MAX_BODY_BYTES must be at least 1024");
         }
         Ok(settings)
-    }
-}
-
-fn parse<T: FromStr>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-) -> anyhow::Result<T> {
-    match var(name) {
-        Some(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| anyhow!("{name} must be a non-negative integer, got {value:?}")),
-        None => Ok(default),
-    }
-}
-
-fn parse_bool(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: bool,
-) -> anyhow::Result<bool> {
-    match var(name)
-        .map(|value| value.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None => Ok(default),
-        Some("true" | "1" | "yes" | "on") => Ok(true),
-        Some("false" | "0" | "no" | "off") => Ok(false),
-        Some(other) => bail!("{name} must be true or false, got {other:?}"),
     }
 }
 

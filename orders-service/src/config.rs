@@ -17,8 +17,9 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use auth_kit::KeySource;
+use web_kit::config::Env;
 
 /// What the service needs to run. Public fields, so tests build it in code.
 #[derive(Clone)]
@@ -42,43 +43,32 @@ pub struct Settings {
 impl Settings {
     /// Reads the environment; a missing or malformed value is an error naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
-        let auth = match var("JWT_PUBLIC_KEY") {
+        let env = Env::process();
+        let auth = match env.var("JWT_PUBLIC_KEY") {
             Some(pem) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
             None => KeySource::Url(
-                var("AUTH_URL").unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
+                env.var("AUTH_URL")
+                    .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
             ),
         };
         Ok(Self {
-            port: parse("PORT", 3040)?,
-            database_url: var("DATABASE_URL")
-                .ok_or_else(|| anyhow!("DATABASE_URL must be set (postgres://...)"))?,
-            database_max_connections: parse("DATABASE_MAX_CONNECTIONS", 10)?,
-            redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
-            redis_key_prefix: var("REDIS_KEY_PREFIX").unwrap_or_default(),
+            port: env.parse("PORT", 3040)?,
+            database_url: env.required("DATABASE_URL", "postgres://...")?,
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
+            redis_url: env
+                .var("REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
+            redis_key_prefix: env.exact("REDIS_KEY_PREFIX").unwrap_or_default(),
             auth,
-            reservation_ttl: Duration::from_secs(positive("RESERVATION_TTL_SECS", 900)?),
-            pending_timeout: Duration::from_secs(positive("PENDING_TIMEOUT_SECS", 120)?),
-            sweep_interval: Duration::from_millis(positive("SWEEP_INTERVAL_MS", 1000)?),
+            reservation_ttl: Duration::from_secs(positive(&env, "RESERVATION_TTL_SECS", 900)?),
+            pending_timeout: Duration::from_secs(positive(&env, "PENDING_TIMEOUT_SECS", 120)?),
+            sweep_interval: Duration::from_millis(positive(&env, "SWEEP_INTERVAL_MS", 1000)?),
         })
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
-}
-
-fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
-    match var(name) {
-        Some(value) => value
-            .parse()
-            .ok()
-            .with_context(|| format!("{name} must be a number, got {value:?}")),
-        None => Ok(default),
-    }
-}
-
-fn positive(name: &str, default: u64) -> anyhow::Result<u64> {
-    let value = parse(name, default)?;
+fn positive(env: &Env, name: &str, default: u64) -> anyhow::Result<u64> {
+    let value = env.parse(name, default)?;
     if value == 0 {
         return Err(anyhow!("{name} must be greater than 0"));
     }

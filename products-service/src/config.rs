@@ -8,11 +8,9 @@
 //! [`crate::seed::DEMO_SELLER_ID`] / [`crate::seed::DEMO2_SELLER_ID`]). `APP_ENV`, `LOG_FORMAT`
 //! and `RUST_LOG` are read by the telemetry set-up.
 
-use std::str::FromStr;
-
-use anyhow::{Context, anyhow};
 use auth_kit::KeySource;
 use uuid::Uuid;
+use web_kit::config::Env;
 
 use crate::seed;
 
@@ -42,52 +40,29 @@ pub struct Settings {
 impl Settings {
     /// Reads the environment; a missing or malformed value is an error naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
-        let auth = match non_empty("JWT_PUBLIC_KEY") {
+        let env = Env::process();
+        let auth = match env.var("JWT_PUBLIC_KEY") {
             Some(pem) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
             None => KeySource::Url(
-                non_empty("AUTH_URL").unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
+                env.var("AUTH_URL")
+                    .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
             ),
         };
         Ok(Self {
-            port: parsed("PORT", 3020)?,
-            database_url: non_empty("DATABASE_URL").context(
-                "DATABASE_URL must be set (e.g. postgres://postgres@127.0.0.1:5432/products)",
+            port: env.parse("PORT", 3020)?,
+            database_url: env.required(
+                "DATABASE_URL",
+                "e.g. postgres://postgres@127.0.0.1:5432/products",
             )?,
-            database_max_connections: parsed("DATABASE_MAX_CONNECTIONS", 20)?,
-            redis_url: non_empty("REDIS_URL")
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 20)?,
+            redis_url: env
+                .var("REDIS_URL")
                 .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
-            redis_key_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_default(),
+            redis_key_prefix: env.exact("REDIS_KEY_PREFIX").unwrap_or_default(),
             auth,
-            seed_catalog: flag("SEED_CATALOG")?,
-            demo_seller_id: parsed("DEMO_SELLER_ID", seed::DEMO_SELLER_ID)?,
-            demo2_seller_id: parsed("DEMO2_SELLER_ID", seed::DEMO2_SELLER_ID)?,
+            seed_catalog: env.flag("SEED_CATALOG", false)?,
+            demo_seller_id: env.parse("DEMO_SELLER_ID", seed::DEMO_SELLER_ID)?,
+            demo2_seller_id: env.parse("DEMO2_SELLER_ID", seed::DEMO2_SELLER_ID)?,
         })
-    }
-}
-
-fn non_empty(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
-fn parsed<T: FromStr>(name: &str, default: T) -> anyhow::Result<T> {
-    match non_empty(name) {
-        Some(value) => value
-            .parse()
-            .map_err(|_| anyhow!("{name} is malformed: got {value:?}")),
-        None => Ok(default),
-    }
-}
-
-fn flag(name: &str) -> anyhow::Result<bool> {
-    match non_empty(name)
-        .map(|value| value.to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(anyhow!("{name} must be true or false, got {other:?}")),
     }
 }

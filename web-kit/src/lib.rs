@@ -1,10 +1,11 @@
 //! Building blocks that must behave identically in every service of the marketplace: logging
-//! set-up, graceful shutdown, the standard HTTP layers, the one JSON error body (and extractors
-//! that speak it), database start-up with refinery migrations, the readiness probe (`GET /ready`)
-//! and the Prometheus endpoint.
+//! set-up, reading settings from the environment, graceful shutdown, the standard HTTP layers, the
+//! one JSON error body (and extractors that speak it), database start-up with refinery
+//! migrations, the readiness probe (`GET /ready`) and the Prometheus endpoint.
 //!
 //! Everything that is domain-specific (settings, the error enum, SQL) stays in the services.
 
+pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
