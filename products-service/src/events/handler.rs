@@ -96,10 +96,15 @@ struct ReserveRow {
 }
 
 /// Records the order (unless a reservation or a tombstone for it exists) and takes every line
-/// with one conditional update per line, in one statement. Lines are sorted by product id so
-/// concurrent orders lock rows in the same order.
+/// with one conditional update per line, in one statement.
+///
+/// `locked` takes the row locks in product-id order before the update touches a row: an
+/// `UPDATE ... FROM unnest(...)` locks rows in whatever order its plan scans `products`, so two
+/// orders over the same products could otherwise lock them in opposite orders and deadlock.
 const RESERVE_SQL: &str = "\
-WITH reservation AS (
+WITH locked AS (
+    SELECT id FROM products WHERE id = ANY($4::uuid[]) ORDER BY id FOR UPDATE
+), reservation AS (
     INSERT INTO reservations (order_id, status, lines) VALUES ($1, 'reserved', $3)
     ON CONFLICT (order_id) DO NOTHING
     RETURNING order_id
@@ -108,6 +113,7 @@ WITH reservation AS (
     SET stock = p.stock - l.quantity, version = p.version + 1, updated_at = now()
     FROM unnest($4::uuid[], $5::int4[], $6::numeric[]) AS l(product_id, quantity, unit_price)
     WHERE p.id = l.product_id
+      AND p.id IN (SELECT id FROM locked)
       AND EXISTS (SELECT 1 FROM reservation)
       AND p.deleted_at IS NULL
       AND p.stock >= l.quantity
@@ -121,17 +127,25 @@ FROM (SELECT 1) AS one LEFT JOIN taken ON true";
 
 /// Releases a held reservation exactly once (compare-and-set on its status) and puts its units
 /// back; for an order never seen it leaves a tombstone so a late `order.placed` is ignored.
+/// Rows are locked in product-id order first, as in [`RESERVE_SQL`].
 const RELEASE_SQL: &str = "\
 WITH released AS (
     INSERT INTO reservations AS r (order_id, status, lines) VALUES ($1, 'released', '[]'::jsonb)
     ON CONFLICT (order_id) DO UPDATE SET status = 'released', updated_at = now()
     WHERE r.status = 'reserved'
     RETURNING r.lines
+), locked AS (
+    SELECT p.id
+    FROM products AS p, released, jsonb_to_recordset(released.lines) AS l(product_id uuid)
+    WHERE p.id = l.product_id
+    ORDER BY p.id
+    FOR UPDATE OF p
 )
 UPDATE products AS p
 SET stock = p.stock + l.quantity, version = p.version + 1, updated_at = now()
 FROM released, jsonb_to_recordset(released.lines) AS l(product_id uuid, quantity int4)
 WHERE p.id = l.product_id
+  AND p.id IN (SELECT id FROM locked)
 RETURNING p.id, p.seller_id, p.name, p.price, p.stock, p.version,
           p.deleted_at IS NOT NULL AS deleted";
 
