@@ -56,14 +56,11 @@ impl Application {
             .await
             .context("running migrations")?;
 
-        let mut redis_config = deadpool_redis::Config::from_url(settings.redis_url.clone());
         let mut pool_config = deadpool_redis::PoolConfig::new(16);
         pool_config.timeouts.wait = Some(Duration::from_secs(2));
         pool_config.timeouts.create = Some(Duration::from_secs(2));
         pool_config.timeouts.recycle = Some(Duration::from_secs(2));
-        redis_config.pool = Some(pool_config);
-        let redis = redis_config
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        let redis = web_kit::redis_pool::create(&settings.redis_url, Some(pool_config))
             .context("REDIS_URL: cannot build the Redis pool")?;
 
         let passwords = Passwords::new().await?;

@@ -51,9 +51,7 @@ impl Application {
             .await
             .context("DATABASE_URL")?;
         web_kit::db::migrate(&pool, embedded::migrations::runner()).await?;
-        let redis = deadpool_redis::Config::from_url(&settings.redis_url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .context("REDIS_URL")?;
+        let redis = web_kit::redis_pool::create(&settings.redis_url, None).context("REDIS_URL")?;
         let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)
             .await
             .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?

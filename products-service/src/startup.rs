@@ -56,8 +56,7 @@ impl Application {
                 .context("seeding the demo catalog failed")?;
         }
 
-        let redis = deadpool_redis::Config::from_url(settings.redis_url.clone())
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        let redis = web_kit::redis_pool::create(&settings.redis_url, None)
             .context("REDIS_URL is not a valid Redis URL")?;
         let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)
             .await

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod http;
 pub mod observability;
 pub mod readiness;
+pub mod redis_pool;
 pub mod shutdown;
 pub mod telemetry;
 
