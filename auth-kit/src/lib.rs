@@ -201,6 +201,17 @@ pub enum KeySource {
     PublicKeyPem(String),
 }
 
+impl KeySource {
+    /// The public key when the settings give one (escaped `\n` newlines, as some environment
+    /// files carry them, are unescaped), else auth-service's key set at `auth_url`.
+    pub fn pem_or_url(public_key_pem: Option<String>, auth_url: String) -> Self {
+        match public_key_pem {
+            Some(pem) => Self::PublicKeyPem(pem.replace("\\n", "\n")),
+            None => Self::Url(auth_url),
+        }
+    }
+}
+
 /// Checks tokens: signature (EdDSA only; `alg: none` and every other algorithm are refused),
 /// expiry, issuer, and the deny-list. Cheap to clone.
 #[derive(Clone)]

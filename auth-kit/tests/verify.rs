@@ -263,6 +263,20 @@ async fn a_verifier_is_built_from_either_key_source() {
     ));
 }
 
+#[test]
+fn the_key_source_is_the_pem_when_given_else_the_url() {
+    let url = "http://auth:3030".to_owned();
+
+    assert_eq!(
+        KeySource::pem_or_url(Some("line\\nline".to_owned()), url.clone()),
+        KeySource::PublicKeyPem("line\nline".to_owned())
+    );
+    assert_eq!(
+        KeySource::pem_or_url(None, url.clone()),
+        KeySource::Url(url)
+    );
+}
+
 #[tokio::test]
 async fn fetching_the_key_set_gives_up_after_its_patience() {
     let result = Verifier::fetch_jwks(

@@ -41,13 +41,11 @@ impl Settings {
     /// Reads the environment; a missing or malformed value is an error naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
         let env = Env::process();
-        let auth = match env.var("JWT_PUBLIC_KEY") {
-            Some(pem) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
-            None => KeySource::Url(
-                env.var("AUTH_URL")
-                    .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
-            ),
-        };
+        let auth = KeySource::pem_or_url(
+            env.var("JWT_PUBLIC_KEY"),
+            env.var("AUTH_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
+        );
         Ok(Self {
             port: env.parse("PORT", 3020)?,
             database_url: env.required(
