@@ -36,3 +36,14 @@ pub fn init(service: &str) {
     // Already installed (a second app in the same test process): keep the first one.
     let _ = result;
 }
+
+/// For tests: logs only when `RUST_LOG` is set, through the test harness's capture, so a passing
+/// test prints nothing and a failing one shows its logs.
+pub fn init_for_tests() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}

@@ -49,7 +49,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// An app whose settings `configure` adjusts (short TTLs, say).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    web_kit::telemetry::init("orders-service");
+    web_kit::telemetry::init_for_tests();
     let db = std::sync::Arc::new(TestDatabase::create("orders").await.unwrap());
     let prefix = format!("test-orders-{}:", Uuid::new_v4().simple());
     let test_keys = std::sync::Arc::new(TestKeys::generate());

@@ -24,7 +24,7 @@ struct System {
 }
 
 async fn start_system() -> System {
-    web_kit::telemetry::init("orders-service");
+    web_kit::telemetry::init_for_tests();
     let prefix = format!("test-system-{}:", Uuid::new_v4().simple());
     let redis_url = "redis://127.0.0.1:6379".to_owned();
     let shutdown = CancellationToken::new();

@@ -331,12 +331,7 @@ where
 
 /// Logs to the test output when `RUST_LOG` is set.
 pub fn logs() {
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
-    }
+    web_kit::telemetry::init_for_tests();
 }
 
 /// A redis-server of the test's own (no persistence), which the test may stop and restart with
