@@ -45,6 +45,8 @@ QUIESCE_SECS = float(os.environ.get("CHAOS_QUIESCE_SECS", "180"))
 SEED = int(os.environ.get("CHAOS_SEED", str(random.SystemRandom().randrange(1, 10**9))))
 KEEP = os.environ.get("CHAOS_KEEP") == "1"
 WORKERS = int(os.environ.get("CHAOS_WORKERS", "6"))
+PG_KILLS = int(os.environ.get("CHAOS_PG_KILLS", "2"))
+TAMPER = os.environ.get("CHAOS_TAMPER") == "1"
 
 # Short timings (orders-service reads them from the environment). stream-lib's consumer timings
 # are fixed in code (ConsumerConfig::new): claim_min_idle 30 s, reclaim every 15 s, heartbeat every
@@ -315,6 +317,7 @@ class Run:
         self.results: list[tuple[str, bool, str]] = []
         self.products: dict[str, dict] = {}  # id -> {seller, stock (initial), scarce}
         self.users: dict[str, dict] = {}
+        self.pg_terminations: dict[str, int] = {}
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -539,6 +542,7 @@ class Run:
     def fault_plan(self, start: float, end: float) -> list[tuple[float, str, str]]:
         events = [(target, "KILL") for target in ("products", "orders", "redis") for _ in range(KILLS)]
         events += [("products", "TERM"), ("orders", "TERM"), ("auth", "TERM")]
+        events += [(target, "PGTERM") for target in ("products", "orders") for _ in range(PG_KILLS)]
         self.rng.shuffle(events)
         slot = (end - start) / len(events)
         return [
@@ -553,6 +557,9 @@ class Run:
             while time.monotonic() < at:
                 if self.stop_faults.wait(0.05):
                     return
+            if sig == "PGTERM":
+                self.terminate_connections(target)
+                continue
             proc = self.procs[target]
             # Not twice in a row before it came back.
             deadline = time.monotonic() + 30
@@ -592,6 +599,27 @@ class Run:
                 with proc.lock:
                     proc.restart_at = time.monotonic() + pause
 
+    def terminate_connections(self, target: str) -> None:
+        """For about 2 s, drops every PostgreSQL connection of one service's database every
+        ~150 ms: transactions in flight fail (some commits succeed without the client hearing
+        of it), which exercises the handlers' durable retries and the HTTP clients' retries."""
+        db = self.dbs[target]
+        total = 0
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end and not self.stop_faults.is_set():
+            try:
+                total += pg_value(
+                    "postgres",
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{db}' AND pid <> pg_backend_pid()) AS t",
+                )
+            except Exception as error:
+                log(f"pg_terminate_backend failed: {error}")
+            time.sleep(0.15)
+        self.pg_terminations[target] = self.pg_terminations.get(target, 0) + 1
+        self.fault_log.append(f"{time.strftime('%H:%M:%S')} {total} connections of {db} terminated over 2 s")
+        log(f"terminated {total} PostgreSQL connections of {target}-service over 2 s")
+
     def supervise_once(self) -> None:
         """Main thread: restarts what is due, notices exits we did not cause, marks readiness."""
         now = time.monotonic()
@@ -618,7 +646,8 @@ class Run:
             time.sleep(0.1)
 
     def workload(self) -> None:
-        log(f"workload for {DURATION:.0f} s with {WORKERS} buyers; faults: SIGKILL x{KILLS} each of products, orders, redis; one SIGTERM of each service")
+        log(f"workload for {DURATION:.0f} s with {WORKERS} buyers; faults: SIGKILL x{KILLS} each of products, orders, redis; one SIGTERM of each service; "
+            f"PostgreSQL connections of products and orders dropped x{PG_KILLS} each")
         t0 = time.monotonic()
         threads = [threading.Thread(target=self.burst, daemon=True)]
         threads += [threading.Thread(target=self.worker, args=(i,), daemon=True) for i in range(WORKERS)]
@@ -956,6 +985,45 @@ class Run:
         if self.harness_errors:
             self.check("harness ran without internal errors", [e.strip().splitlines()[-1] for e in self.harness_errors], "")
 
+    def tamper(self) -> None:
+        """CHAOS_TAMPER=1: corrupts the quiescent state the way the bugs we look for would, so the
+        run must fail; proves the checks can fail."""
+        o, p = self.dbs["orders"], self.dbs["products"]
+        pid = next(iter(self.products))
+        psql(p, f"UPDATE products SET stock = stock + 1 WHERE id = '{pid}'")  # a unit from nowhere
+        paid = pg_value(o, "SELECT id FROM orders WHERE status = 'PAID' LIMIT 1")
+        if paid:
+            psql(o, f"UPDATE orders SET status = 'PENDING' WHERE id = '{paid}'")  # a stuck order
+        psql(p, "DELETE FROM inbox WHERE event_id = (SELECT event_id FROM inbox LIMIT 1)")  # a lost event
+        psql(p, "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload, published_at) "
+                "SELECT stream, gen_random_uuid(), event_type, source, occurred_at, correlation_id, payload, now() "
+                "FROM outbox WHERE event_type = 'stock.reserved' LIMIT 1")  # a second decision
+        REDIS(["XADD", self.prefix + "dead_letter_stream", "*", "type", "order.placed", "error", "chaos tamper"])
+        log(f"TAMPERED: +1 stock on {pid}, order {paid} back to PENDING, one inbox row deleted, "
+            "one stock decision duplicated, one dead letter added")
+
+    EXERCISED = {
+        "retry scheduled": "handler failed; retry scheduled",
+        "reclaimed": "reclaimed an idle entry",
+        "handed back at shutdown": "leaving unfinished entries pending",
+        "ack retried": "ack failed; will retry",
+        "duplicate order.placed ignored": "order.placed for an order already seen",
+        "late reservation released": "late reservation; releasing it",
+        "release before/without hold": "nothing held for this order",
+        "relay backoff": "outbox relay failed; backing off",
+        "dead-lettered": "handler failed for good",
+    }
+
+    def exercised(self) -> dict:
+        counts = Counter()
+        for proc in self.procs.values():
+            if proc.health_url is None or not proc.log_path.exists():
+                continue
+            text = proc.log_path.read_text(errors="replace")
+            for label, needle in self.EXERCISED.items():
+                counts[label] += text.count(needle)
+        return {k: v for k, v in counts.items() if v}
+
     # -- clean-up ---------------------------------------------------------------------------
 
     def cleanup(self) -> None:
@@ -978,6 +1046,7 @@ class Run:
                 psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             except Exception as error:
                 log(f"could not drop {name}: {error}")
+        self.paths = self.exercised()
         logs = ROOT / "chaos" / "last-run"
         shutil.rmtree(logs, ignore_errors=True)
         logs.mkdir(parents=True, exist_ok=True)
@@ -1004,6 +1073,8 @@ def main() -> int:
         run.populate()
         run.workload()
         quiescent = run.quiesce()
+        if TAMPER:
+            run.tamper()
         run.invariants(quiescent)
     except KeyboardInterrupt:
         log("interrupted")
@@ -1020,6 +1091,8 @@ def main() -> int:
     for p in run.procs.values():
         print(f"  {p.name}: {p.sigkills} SIGKILL, {p.sigterms} SIGTERM, {p.starts} starts, "
               f"{len(p.startup_failures)} refused start-ups, {len(p.crashes)} crashes")
+    print(f"  PostgreSQL connection-drop bursts: {run.pg_terminations}")
+    print(f"  paths exercised (log lines): {getattr(run, 'paths', {})}")
     fates = Counter(r.fate for r in run.orders)
     print(f"  orders acknowledged: {len(run.orders)} (intended fates {dict(fates)}); logs in chaos/last-run/")
     print(f"  total time {time.monotonic() - started:.0f} s (seed {SEED})")
