@@ -53,8 +53,8 @@ TAMPER = os.environ.get("CHAOS_TAMPER") == "1"
 # 10 s, retries 1 s doubling (x2) up to 8 attempts. An entry in flight in a killed consumer is
 # therefore taken over 30-45 s later; PENDING_TIMEOUT_SECS must leave room for that plus the
 # restart and any Redis outage, or orders would time out instead of being answered.
-RESERVATION_TTL_SECS = 15
-PENDING_TIMEOUT_SECS = 90
+RESERVATION_TTL_SECS = int(os.environ.get("CHAOS_RESERVATION_TTL", "15"))
+PENDING_TIMEOUT_SECS = int(os.environ.get("CHAOS_PENDING_TIMEOUT", "90"))
 SWEEP_INTERVAL_MS = 500
 
 PRICE = "10.00"
@@ -646,6 +646,7 @@ class Run:
             time.sleep(0.1)
 
     def workload(self) -> None:
+        log(f"RESERVATION_TTL_SECS={RESERVATION_TTL_SECS}, PENDING_TIMEOUT_SECS={PENDING_TIMEOUT_SECS}")
         log(f"workload for {DURATION:.0f} s with {WORKERS} buyers; faults: SIGKILL x{KILLS} each of products, orders, redis; one SIGTERM of each service; "
             f"PostgreSQL connections of products and orders dropped x{PG_KILLS} each")
         t0 = time.monotonic()
@@ -819,7 +820,9 @@ class Run:
             elif order["status"] not in FINAL | {"CONFIRMED"}:
                 failures.append(f"order {oid} in unknown status {order['status']}")
         by_status = Counter(order["status"] for order in orders.values())
-        self.check("every order final or legitimately waiting; streams drained", failures, dict(sorted(by_status.items())).__repr__())
+        timeouts = sum(1 for order in orders.values() if order["status"] == "REJECTED" and order["reason"] == "timeout")
+        self.check("every order final or legitimately waiting; streams drained", failures,
+                   f"{dict(sorted(by_status.items()))}, {timeouts} REJECTED by the pending timeout")
 
         # 3. Every acknowledged client action is durable; no order doubled.
         failures = []
