@@ -19,6 +19,7 @@ SELECT gen_random_uuid(),
        (ARRAY['Audio','Cameras','Instruments','Books','Records','Stationery','Accessories'])[1 + g % 7],
        (1 + (g * 7919) % 90000) / 100.0,
        1 + g % 20,
-       now() - make_interval(secs => g)
+       now() - make_interval(secs => g),
+       now()
 FROM generate_series(1, :n) AS g;
 ANALYZE products;

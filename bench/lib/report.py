@@ -65,7 +65,8 @@ def machine():
     return f"{os.cpu_count()} cores ({model}), {mem} GiB RAM, {platform.system()} {platform.release()}"
 
 
-def results(figures_path, samples_path, out_path, started, finished, rust_log, wrk_s, conns, buyers, products, order_s):
+def results(figures_path, samples_path, out_path, started, finished, rust_log, wrk_s, conns, buyers, products, order_s,
+            orders_pool="default"):
     figs = [json.loads(l) for l in open(figures_path) if l.strip()]
     samples = [json.loads(l) for l in open(samples_path) if l.strip()] if os.path.exists(samples_path) else []
     commit = sh("git", "rev-parse", "--short", "HEAD")
@@ -78,7 +79,8 @@ def results(figures_path, samples_path, out_path, started, finished, rust_log, w
              f"Run {day:%Y-%m-%d %H:%M} UTC, {int(finished) - int(started)} s, commit `{commit}`"
              f"{' with uncommitted service changes' if dirty else ''}.  ")
     w.append(f"Machine: {machine()}, shared: every figure carries the 1-minute load average taken "
-             f"just before it. Services: release build, `RUST_LOG={rust_log}`, one process each, "
+             f"just before it (it includes this run's own previous phase). Services: release build, `RUST_LOG={rust_log}`, one process each, "
+             f"orders-service `DATABASE_MAX_CONNECTIONS={orders_pool}`, "
              f"PostgreSQL 15 and Redis 7 shared with everything else on the machine; load generator "
              f"(wrk, 1 thread, {conns} connections) on the same 2 cores.\n")
 
@@ -190,17 +192,27 @@ def results(figures_path, samples_path, out_path, started, finished, rust_log, w
              lambda s: v(s, "inventory_stream_lag") + v(s, "inventory_stream_pending")),
         ]
         in_load = [s for s in samples if ls <= s["t"] <= le + 0.5]
+        placed_all = total(samples[-1]) - total(samples[0])
+        commits = {db_: v(samples[-1], db_ + "_commits") - v(samples[0], db_ + "_commits") for db_ in ("orders", "products")}
         after = [s for s in samples if s["t"] > le]
 
-        def rate(window, fn):
+        def rate(window, fn, until_settled=False):
+            if until_settled and window:
+                # After posting: up to the first sample where the counter reached its final value.
+                final = fn(window[-1])
+                window = window[: next(i for i, s in enumerate(window) if fn(s) == final) + 1]
             if len(window) < 2:
                 return None
             return (fn(window[-1]) - fn(window[0])) / (window[-1]["t"] - window[0]["t"])
 
+        if placed_all:
+            w.append(f"PostgreSQL commits over the whole order phase (pg_stat_database.xact_commit, includes the "
+                     f"sampler's ~2 per second): orders DB {commits['orders']:,}, products DB {commits['products']:,}, "
+                     f"= {(commits['orders'] + commits['products']) / placed_all:.1f} commits per order placed.\n")
         w.append("### Per-stage rates (from the 1 s samples)\n")
         w.append("Backlog in front of a stage: unpublished outbox rows for a relay, the group's lag + "
                  "pending for a consumer. A stage is the bottleneck when its backlog grows while the load runs.\n")
-        w.append("| Stage | Counted as | Rate while posting (/s) | Rate after posting (/s) | Backlog at end of posting | Max backlog |")
+        w.append("| Stage | Counted as | Rate while posting (/s) | Rate after posting, until done (/s) | Backlog at end of posting | Max backlog |")
         w.append("|---|---|---|---|---|---|")
         growth = {}
         for name, what, fn, backlog in stages:
@@ -208,21 +220,31 @@ def results(figures_path, samples_path, out_path, started, finished, rust_log, w
             max_backlog = max(backlog(s) for s in samples) if backlog else None
             if backlog and in_load:
                 growth[name] = end_backlog - backlog(in_load[0])
-            w.append(f"| {name} | {what} | {fmt(rate(in_load, fn))} | {fmt(rate(after, fn))} | "
+            w.append(f"| {name} | {what} | {fmt(rate(in_load, fn))} | {fmt(rate(after, fn, True))} | "
                      f"{fmt(end_backlog) if backlog else '-'} | {fmt(max_backlog) if backlog else '-'} |")
         w.append("")
 
         if len(in_load) >= 2:
             dt = in_load[-1]["t"] - in_load[0]["t"]
-            cpu0, cpu1 = in_load[0]["cpu"], in_load[-1]["cpu"]
-            use = {k: (cpu1[k] - cpu0.get(k, 0)) / dt for k in cpu1}
-            busy = sum(use.values())
+            # Per component, sum the CPU seconds of the processes alive at both ends of each second.
+            use = {}
+            for a, b in zip(in_load, in_load[1:]):
+                for k, pids in b["cpu"].items():
+                    before = a["cpu"].get(k, {})
+                    use[k] = use.get(k, 0.0) + sum(secs - before[p] for p, secs in pids.items() if p in before)
+            use = {k: x / dt for k, x in use.items()}
+            machine_busy = use.pop("machine busy", None)
+            ours = sum(use.values())
+            if machine_busy is not None:
+                use["everything else"] = max(0.0, machine_busy - ours)
+            names = sorted(use, key=lambda k: -use[k])
             w.append("### CPU while posting (cores used, out of 2)\n")
-            w.append("| " + " | ".join(sorted(use, key=lambda k: -use[k])) + " | sum of these |")
-            w.append("|" + "---|" * (len(use) + 1))
-            w.append("| " + " | ".join(f"{use[k]:.2f}" for k in sorted(use, key=lambda k: -use[k])) + f" | {busy:.2f} |")
-            w.append("\n(postgres = every postgres process on the machine, redis = the shared redis-server; the "
-                     "rest of 2.0 is wrk, the sampler, the kernel and other users of the machine.)\n")
+            w.append("| " + " | ".join(names) + " | machine busy |")
+            w.append("|" + "---|" * (len(names) + 1))
+            w.append("| " + " | ".join(f"{use[k]:.2f}" for k in names) + f" | {fmt(machine_busy, 2)} |")
+            w.append("\n(From /proc: postgres (this run) = backends on this run's databases; postgres (others) = "
+                     "PostgreSQL's background processes and other people's databases; everything else = "
+                     "the kernel, the sampler, and any other process on the machine.)\n")
 
             top = max(growth, key=growth.get) if growth else None
             placed_rate = rate(in_load, total)
@@ -258,6 +280,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "wrk":
         parse_wrk(*sys.argv[2:7])
     elif sys.argv[1] == "results":
-        results(*sys.argv[2:14])
+        results(*sys.argv[2:15])
     else:
         raise SystemExit(__doc__)

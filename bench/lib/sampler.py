@@ -1,7 +1,9 @@
 """Samples the order pipeline once a second until SIGTERM, one JSON object per line on stdout:
 orders by status (orders DB), reservations (products DB), unpublished outbox rows (both DBs),
 entries added to each stream and each group's entries-read / pending / lag (Redis), the load
-average, and the CPU seconds used so far by each component (from /proc).
+average, and the CPU seconds used so far by each component (from /proc): the services, nginx,
+wrk, redis-server, PostgreSQL backends of this run's databases vs all other postgres processes
+(background writers, other people's databases), and the whole machine's busy time.
 
     sampler.py <pg_base_url> <orders_db> <products_db> <redis_prefix> <name=pid,...>
 """
@@ -14,6 +16,7 @@ import sys
 import time
 
 PG, ORDERS_DB, PRODUCTS_DB, PREFIX, PIDS = sys.argv[1:6]
+RUN_ID = PREFIX.rstrip(":")
 PIDS = {k: int(v) for k, v in (kv.split("=") for kv in PIDS.split(",") if kv)}
 TICK = os.sysconf("SC_CLK_TCK")
 stop = False
@@ -74,9 +77,8 @@ def psql(db, sql):
 
 def cpu_seconds():
     """Per component: utime+stime of the process (with its threads), postgres and redis summed."""
-    usage = {name: 0.0 for name in PIDS}
-    usage["postgres"] = 0.0
-    usage["redis"] = 0.0
+    names = list(PIDS) + ["postgres (this run)", "postgres (others)", "redis", "wrk"]
+    usage = {name: {} for name in names}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -92,11 +94,23 @@ def cpu_seconds():
         ppid = int(fields[1])
         for name, p in PIDS.items():
             if pid == p or (name == "nginx" and ppid == p):
-                usage[name] += secs
+                usage[name][entry] = secs
         if comm == "postgres":
-            usage["postgres"] += secs  # every backend (includes other users' queries)
+            # A backend's title names its database: ours start with the run id.
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace")
+            except OSError:
+                title = ""
+            mine = RUN_ID in title
+            usage["postgres (this run)" if mine else "postgres (others)"][entry] = secs
         elif comm.startswith("redis-server"):
-            usage["redis"] += secs
+            usage["redis"][entry] = secs
+        elif comm == "wrk":
+            usage["wrk"][entry] = secs
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    usage["machine busy"] = {"all": (sum(cpu) - cpu[3] - cpu[4]) / TICK}  # all but idle and iowait
     return usage
 
 
@@ -106,12 +120,14 @@ def main():
         t = time.time()
         sample = {"t": t, "load1": os.getloadavg()[0]}
         rows = psql(ORDERS_DB, "SELECT status, count(*) FROM orders GROUP BY 1 UNION ALL "
-                    "SELECT 'outbox_unpublished', count(*) FROM outbox WHERE published_at IS NULL")
+                    "SELECT 'outbox_unpublished', count(*) FROM outbox WHERE published_at IS NULL UNION ALL "
+                    "SELECT 'commits', xact_commit FROM pg_stat_database WHERE datname = current_database()")
         for line in rows.splitlines():
             k, v = line.split("|")
             sample["orders_" + k] = int(v)
         rows = psql(PRODUCTS_DB, "SELECT status, count(*) FROM reservations GROUP BY 1 UNION ALL "
-                    "SELECT 'outbox_unpublished', count(*) FROM outbox WHERE published_at IS NULL")
+                    "SELECT 'outbox_unpublished', count(*) FROM outbox WHERE published_at IS NULL UNION ALL "
+                    "SELECT 'commits', xact_commit FROM pg_stat_database WHERE datname = current_database()")
         for line in rows.splitlines():
             k, v = line.split("|")
             sample["products_" + k] = int(v)
