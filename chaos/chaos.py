@@ -47,6 +47,11 @@ KEEP = os.environ.get("CHAOS_KEEP") == "1"
 WORKERS = int(os.environ.get("CHAOS_WORKERS", "6"))
 PG_KILLS = int(os.environ.get("CHAOS_PG_KILLS", "2"))
 TAMPER = os.environ.get("CHAOS_TAMPER") == "1"
+# 2: a second replica of products-service and orders-service (same database and Redis), and a
+# freeze fault: SIGSTOP for longer than claim_min_idle, so the other replica takes the frozen
+# one's entries over while it still holds them (a zombie consumer), then SIGCONT.
+REPLICAS = int(os.environ.get("CHAOS_REPLICAS", "1"))
+FREEZE_SECS = float(os.environ.get("CHAOS_FREEZE_SECS", "36"))
 
 # Short timings (orders-service reads them from the environment). stream-lib's consumer timings
 # are fixed in code (ConsumerConfig::new): claim_min_idle 30 s, reclaim every 15 s, heartbeat every
@@ -174,6 +179,8 @@ class Proc:
     crashes: list[str] = field(default_factory=list)  # exits we did not cause, after being up
     startup_failures: list[str] = field(default_factory=list)  # exits before answering
     term_waits: list[float] = field(default_factory=list)
+    thaw_at: float | None = None  # SIGSTOPped until then
+    freezes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
@@ -380,8 +387,16 @@ class Run:
                 self.dir / f"{name}-service.log",
                 f"http://127.0.0.1:{ports[name]}/ready",
             )
+        if REPLICAS >= 2:
+            for name in ("products", "orders"):
+                first = self.procs[name]
+                port = free_port()
+                self.procs[f"{name}2"] = Proc(
+                    f"{name}-service#2", first.argv, {**first.env, "PORT": str(port)},
+                    self.dir / f"{name}-service-2.log", f"http://127.0.0.1:{port}/ready",
+                )
         self.url = {name: f"http://127.0.0.1:{ports[name]}" for name in ("auth", "products", "orders")}
-        for name in ("redis", "auth", "products", "orders"):
+        for name in self.procs:
             self.procs[name].start()
             self.wait_up(name, 120)
         log(
@@ -543,12 +558,18 @@ class Run:
         events = [(target, "KILL") for target in ("products", "orders", "redis") for _ in range(KILLS)]
         events += [("products", "TERM"), ("orders", "TERM"), ("auth", "TERM")]
         events += [(target, "PGTERM") for target in ("products", "orders") for _ in range(PG_KILLS)]
+        freezes = []
+        if REPLICAS >= 2:
+            # products#1 only serves set-up HTTP; orders#2 serves none: freezing them stalls no
+            # buyer. Early, so each freeze lasts its full length before the faults stop.
+            freezes = [(start + 3, "products", "STOP"), (start + 8, "orders2", "STOP")]
+            events += [("products2", "KILL"), ("orders2", "KILL")]
         self.rng.shuffle(events)
         slot = (end - start) / len(events)
-        return [
+        return sorted(freezes + [
             (start + i * slot + self.rng.uniform(0, slot * 0.8), target, sig)
             for i, (target, sig) in enumerate(events)
-        ]
+        ])
 
     def injector(self, plan) -> None:
         """Sends the signals; the main thread restarts (it owns every child)."""
@@ -562,10 +583,11 @@ class Run:
                 continue
             proc = self.procs[target]
             # Not twice in a row before it came back.
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 30 + FREEZE_SECS
             while not self.stop_faults.is_set():
                 with proc.lock:
-                    ready = proc.alive() and proc.was_up and not proc.expected_down and proc.restart_at is None
+                    ready = (proc.alive() and proc.was_up and not proc.expected_down
+                             and proc.restart_at is None and proc.thaw_at is None)
                 if ready or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
@@ -573,6 +595,13 @@ class Run:
                 return
             with proc.lock:
                 if not proc.alive():
+                    continue
+                if sig == "STOP":
+                    proc.popen.send_signal(signal.SIGSTOP)
+                    proc.freezes += 1
+                    proc.thaw_at = time.monotonic() + FREEZE_SECS
+                    self.fault_log.append(f"{time.strftime('%H:%M:%S')} SIGSTOP {proc.name} for {FREEZE_SECS:.0f} s")
+                    log(f"SIGSTOP {proc.name} for {FREEZE_SECS:.0f} s (its entries must be taken over, its late work absorbed)")
                     continue
                 pause = rng.uniform(0.5, 3.0) if target == "redis" else rng.uniform(0.5, 5.0)
                 proc.expected_down = True
@@ -625,6 +654,12 @@ class Run:
         now = time.monotonic()
         for proc in self.procs.values():
             with proc.lock:
+                if proc.thaw_at is not None and (now >= proc.thaw_at or self.stop_faults.is_set()):
+                    if proc.alive():
+                        proc.popen.send_signal(signal.SIGCONT)
+                        self.fault_log.append(f"{time.strftime('%H:%M:%S')} SIGCONT {proc.name}")
+                        log(f"SIGCONT {proc.name}")
+                    proc.thaw_at = None
                 if proc.restart_at is not None and now >= proc.restart_at and not proc.alive():
                     proc.start()
                     continue
@@ -671,7 +706,7 @@ class Run:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             self.supervise_once()
-            if all(p.alive() and p.was_up and p.restart_at is None for p in self.procs.values()):
+            if all(p.alive() and p.was_up and p.restart_at is None and p.thaw_at is None for p in self.procs.values()):
                 break
             time.sleep(0.1)
         log("faults stopped; every process is up again; waiting for the buyers' last flows")
@@ -1009,6 +1044,7 @@ class Run:
         "retry scheduled": "handler failed; retry scheduled",
         "reclaimed": "reclaimed an idle entry",
         "handed back at shutdown": "leaving unfinished entries pending",
+        "zombie's entries taken over": "entries in flight were claimed by another consumer",
         "ack retried": "ack failed; will retry",
         "duplicate order.placed ignored": "order.placed for an order already seen",
         "late reservation released": "late reservation; releasing it",
@@ -1031,6 +1067,8 @@ class Run:
 
     def cleanup(self) -> None:
         procs = [p for p in self.procs.values() if p.alive()]
+        for proc in procs:
+            proc.popen.send_signal(signal.SIGCONT)
         for proc in procs:
             if proc.health_url is not None:
                 proc.popen.send_signal(signal.SIGTERM)
@@ -1092,7 +1130,7 @@ def main() -> int:
     print()
     print("Summary")
     for p in run.procs.values():
-        print(f"  {p.name}: {p.sigkills} SIGKILL, {p.sigterms} SIGTERM, {p.starts} starts, "
+        print(f"  {p.name}: {p.sigkills} SIGKILL, {p.sigterms} SIGTERM, {p.freezes} SIGSTOP, {p.starts} starts, "
               f"{len(p.startup_failures)} refused start-ups, {len(p.crashes)} crashes")
     print(f"  PostgreSQL connection-drop bursts: {run.pg_terminations}")
     print(f"  paths exercised (log lines): {getattr(run, 'paths', {})}")
