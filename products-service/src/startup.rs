@@ -15,6 +15,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
     config::Settings,
+    db::products::CountCache,
     events::{InventoryHandler, SERVICE_NAME},
     routes, seed,
     state::AppState,
@@ -93,6 +94,7 @@ impl Application {
                 pool: pool.clone(),
                 redis,
                 verifier,
+                counts: CountCache::default(),
             }),
             web_kit::http::HttpLimits::default(),
         );

@@ -1,6 +1,12 @@
 //! Listings: the catalog queries and the writes, each write in one transaction with its
 //! `product.*` event in the outbox.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
 use rust_decimal::Decimal;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -273,6 +279,7 @@ pub async fn categories(pool: &PgPool) -> Result<Vec<CategoryCount>, sqlx::Error
     .await
 }
 
+#[derive(Debug)]
 enum Arg {
     Text(String),
     Money(Decimal),
@@ -379,24 +386,81 @@ macro_rules! bind_args {
     }};
 }
 
+/// How long a catalog count is reused: the items of a page are always fresh, its `total` may lag
+/// this long behind listings created or deleted meanwhile.
+const COUNT_TTL: Duration = Duration::from_secs(2);
+/// Distinct catalog queries whose counts are kept at once.
+const COUNT_CACHE_ENTRIES: usize = 1024;
+
+/// Counts of public catalog queries, kept for [`COUNT_TTL`]: an exact `count(*)` reads every
+/// matching row (tens of milliseconds over 100,000 listings), so a busy catalog counts each
+/// query at most once per TTL instead of once per request. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct CountCache {
+    counts: Arc<Mutex<HashMap<String, (Instant, i64)>>>,
+}
+
+impl CountCache {
+    fn get(&self, key: &str) -> Option<i64> {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .get(key)
+            .filter(|(counted_at, _)| counted_at.elapsed() < COUNT_TTL)
+            .map(|&(_, count)| count)
+    }
+
+    fn put(&self, key: String, count: i64) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if counts.len() >= COUNT_CACHE_ENTRIES {
+            counts.retain(|_, (counted_at, _)| counted_at.elapsed() < COUNT_TTL);
+            if counts.len() >= COUNT_CACHE_ENTRIES {
+                counts.clear();
+            }
+        }
+        counts.insert(key, (Instant::now(), count));
+    }
+}
+
 /// One page of the catalog and the number of matching listings.
+///
+/// A short page is the last one, so its total is known without counting; otherwise the count
+/// comes from `counts` when given and fresh (the public catalog), or from `count(*)` (a seller's
+/// own listings, which must show a new listing at once).
 pub async fn list(
     pool: &PgPool,
     filter: &CatalogFilter,
+    counts: Option<&CountCache>,
 ) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
     let sql = CatalogSql::new(filter);
     // Only fixed fragments are concatenated; every value is bound.
-    let page_query = bind_args!(
+    let items = bind_args!(
         sqlx::query_as::<_, ProductRow>(AssertSqlSafe(sql.page_sql())),
         &sql.args
     )
     .bind(filter.page.limit())
-    .bind(filter.page.offset());
-    let count_query = bind_args!(
+    .bind(filter.page.offset())
+    .fetch_all(pool)
+    .await?;
+
+    let offset = filter.page.offset();
+    let fetched = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    // An empty page past the end says nothing about how many there are.
+    if fetched < filter.page.limit() && (fetched > 0 || offset == 0) {
+        return Ok((items, offset + fetched));
+    }
+    let key = format!("{}|{:?}", sql.count_sql(), sql.args);
+    if let Some(total) = counts.and_then(|counts| counts.get(&key)) {
+        return Ok((items, total));
+    }
+    let total = bind_args!(
         sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.count_sql())),
         &sql.args
-    );
-    let (items, total) = tokio::try_join!(page_query.fetch_all(pool), count_query.fetch_one(pool))?;
+    )
+    .fetch_one(pool)
+    .await?;
+    if let Some(counts) = counts {
+        counts.put(key, total);
+    }
     Ok((items, total))
 }
 

@@ -17,7 +17,7 @@ use web_kit::{Json, Path, Query, RequestId, error::FieldErrors};
 use crate::{
     db::{
         NewProduct, ProductChanges, ProductRow,
-        products::{self, Actor, CategoryCount},
+        products::{self, Actor, CategoryCount, CountCache},
     },
     domain::{
         CatalogFilter, Category, Description, ImageUrl, Price, ProductName, Stock,
@@ -181,8 +181,12 @@ fn actor(user: &AuthUser) -> Actor {
     }
 }
 
-async fn page(pool: &PgPool, filter: CatalogFilter) -> Result<Json<PageResponse>, ApiError> {
-    let (rows, total) = products::list(pool, &filter).await?;
+async fn page(
+    pool: &PgPool,
+    filter: CatalogFilter,
+    counts: Option<&CountCache>,
+) -> Result<Json<PageResponse>, ApiError> {
+    let (rows, total) = products::list(pool, &filter, counts).await?;
     Ok(Json(PageResponse {
         items: rows.into_iter().map(ProductResponse::from).collect(),
         page: filter.page.page,
@@ -194,10 +198,11 @@ async fn page(pool: &PgPool, filter: CatalogFilter) -> Result<Json<PageResponse>
 /// `GET /api/products`: the public catalog.
 pub async fn list(
     State(pool): State<PgPool>,
+    State(counts): State<CountCache>,
     Query(query): Query<CatalogQuery>,
 ) -> Result<Json<PageResponse>, ApiError> {
     let filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
-    page(&pool, filter).await
+    page(&pool, filter, Some(&counts)).await
 }
 
 /// `GET /api/products/mine`: the caller's own listings.
@@ -208,7 +213,7 @@ pub async fn mine(
 ) -> Result<Json<PageResponse>, ApiError> {
     let mut filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
     filter.seller_id = Some(user.id);
-    page(&pool, filter).await
+    page(&pool, filter, None).await
 }
 
 /// `GET /api/products/categories`.

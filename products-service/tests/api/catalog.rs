@@ -7,7 +7,7 @@ use products_service::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, json_of, spawn_app};
+use crate::helpers::{TestApp, TestUser, json_of, spawn_app, wait_until};
 
 const STOCKED: &[(&str, &str, &str, &str)] = &[
     (
@@ -70,6 +70,39 @@ fn names(page: &Value) -> Vec<String> {
         .iter()
         .map(|item| item["name"].as_str().unwrap().to_owned())
         .collect()
+}
+
+#[tokio::test]
+async fn a_new_listing_shows_in_the_catalog_at_once_and_in_a_cached_total_within_seconds() {
+    let app = spawn_app().await;
+    let seller = app.user("seller");
+    for n in 0..3 {
+        app.listing(&seller, json!({"name": format!("Listing {n}")}))
+            .await;
+    }
+    let total = |path: &'static str| {
+        let app = &app;
+        async move { json_of(app.get(path).await).await.1["total"].clone() }
+    };
+    // A full page needs a count, which the public catalog caches for a moment.
+    assert_eq!(total("/api/products?per_page=2").await, 3);
+
+    app.listing(&seller, json!({"name": "Listing 3"})).await;
+
+    // A short page is the last one: its total is exact at once, and the new listing is on it.
+    let (_, page) = json_of(app.get("/api/products?per_page=10").await).await;
+    assert_eq!(page["total"], 4);
+    assert_eq!(names(&page)[0], "Listing 3");
+    // The seller's own listings are never counted from the cache.
+    let (_, mine) = json_of(app.get_as(&seller, "/api/products/mine?per_page=2").await).await;
+    assert_eq!(mine["total"], 4);
+    // The cached count of the full page catches up within seconds.
+    wait_until(
+        std::time::Duration::from_secs(10),
+        "the cached catalog total to count the new listing",
+        || async { (total("/api/products?per_page=2").await == 4).then_some(()) },
+    )
+    .await;
 }
 
 #[tokio::test]
