@@ -903,8 +903,11 @@ class Run:
                 failures.append(f"order {oid}: reservation lines {res_lines} differ from order lines {lines}")
             if res["status"] == "released" and res_lines and res_lines != lines:
                 failures.append(f"order {oid}: released lines {res_lines} differ from order lines {lines}")
-            if res["status"] == "released" and not res_lines and status not in ("CANCELLED", "REJECTED"):
-                failures.append(f"order {oid} is {status} but products-service has only a release tombstone")
+            timed_out = status == "REJECTED" and order["reason"] == "timeout"
+            if res["status"] == "released" and not res_lines and status != "CANCELLED" and not timed_out:
+                failures.append(f"order {oid} is {status} ({order['reason']}) but products-service has only a release tombstone")
+            if status == "REJECTED" and not timed_out and res["status"] != "rejected":
+                failures.append(f"order {oid} was rejected by the inventory ({order['reason']}) but its reservation is {res['status']}")
             if res["status"] == "rejected" and status != "REJECTED" and status != "CANCELLED":
                 failures.append(f"order {oid} is {status} but products-service rejected it")
         for oid in reservations:
