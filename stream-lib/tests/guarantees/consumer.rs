@@ -17,18 +17,7 @@ use crate::helpers::*;
 async fn entries_are_handled_and_acked_and_unknown_types_are_skipped() {
     let redis = TestRedis::new().await;
     let ledger = Ledger::default();
-    let seen = ledger.clone();
-    let running = spawn(
-        &redis,
-        config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
-            let seen = seen.clone();
-            async move {
-                seen.record(event.event_id);
-                Ok(())
-            }
-        }),
-    );
+    let running = spawn(&redis, config(STREAM, GROUP), ledger.recorder(&[PLACED]));
     let events: Vec<Event> = (0..20).map(placed).collect();
     for event in &events {
         redis.publish(STREAM, event).await;
@@ -347,17 +336,10 @@ async fn an_entry_that_crashes_the_consumer_every_time_still_ends_dead_lettered(
             .unwrap_or_else(|_| panic!("round {round} delivered the entry"));
         doomed.kill().await;
     }
-    let seen = ledger.clone();
     let last = spawn(
         &redis,
         config.clone_with_new_name(),
-        handler(&[PLACED], move |event: Event| {
-            let seen = seen.clone();
-            async move {
-                seen.record(event.event_id);
-                Ok(())
-            }
-        }),
+        ledger.recorder(&[PLACED]),
     );
     wait_until(
         Duration::from_secs(10),
@@ -465,18 +447,7 @@ async fn a_retry_schedule_survives_a_restart() {
 async fn a_vanished_group_is_recreated_and_consumption_carries_on() {
     let redis = TestRedis::new().await;
     let ledger = Ledger::default();
-    let seen = ledger.clone();
-    let running = spawn(
-        &redis,
-        config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
-            let seen = seen.clone();
-            async move {
-                seen.record(event.event_id);
-                Ok(())
-            }
-        }),
-    );
+    let running = spawn(&redis, config(STREAM, GROUP), ledger.recorder(&[PLACED]));
     let before = placed(1);
     redis.publish(STREAM, &before).await;
     wait_until(

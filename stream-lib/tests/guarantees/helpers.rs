@@ -219,6 +219,18 @@ where
 pub struct Ledger(Arc<Mutex<HashMap<Uuid, Vec<Instant>>>>);
 
 impl Ledger {
+    /// A handler of `types` that records every event it is given and succeeds.
+    pub fn recorder(&self, types: &[&'static str]) -> impl Handler {
+        let ledger = self.clone();
+        handler(types, move |event: Event| {
+            let ledger = ledger.clone();
+            async move {
+                ledger.record(event.event_id);
+                Ok(())
+            }
+        })
+    }
+
     /// Records an invocation; returns its number (1 for the first).
     pub fn record(&self, event_id: Uuid) -> usize {
         let mut calls = self.0.lock().unwrap();
