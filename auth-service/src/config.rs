@@ -16,7 +16,7 @@
 //! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days) |
 //! | `COOKIE_SECURE` | true | `Secure` attribute on the session cookies |
 //! | `DEMO_USERS` | true | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
-//! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set, that account exists with role admin |
+//! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set and no account has that email, an admin account is created; an existing admin is left unchanged, an existing non-admin account stops the start |
 //! | `ADMIN_USERNAME` | `admin` | username of that account when it is created |
 //! | `TRUST_PROXY_HEADERS` | true | take the client address from `X-Forwarded-For` / `X-Real-IP` |
 //! | `RATE_LIMIT_LOGIN_PER_IP` | 30 | failed logins per client address per window |

@@ -53,7 +53,10 @@ pub async fn demo_users(pool: &PgPool, passwords: &Passwords) -> anyhow::Result<
     Ok(())
 }
 
-/// Makes sure the administrator account exists, has role admin and the configured password.
+/// Creates the administrator account when no account has `ADMIN_EMAIL`. An existing account is
+/// never changed: an administrator keeps its password (`ADMIN_PASSWORD` only sets a new
+/// account's), and a non-admin account with that email stops the start, since promoting it would
+/// hand the site to whoever registered the address first.
 pub async fn admin(
     pool: &PgPool,
     passwords: &Passwords,
@@ -62,13 +65,36 @@ pub async fn admin(
     if crate::domain::password_is_common(&account.password) {
         tracing::warn!("ADMIN_PASSWORD is a common password; change it");
     }
-    let hash = passwords.hash(account.password.clone()).await?;
-    // A replica starting at the same moment may insert the account between our update and our
-    // insert; the second round then updates it.
+    // A replica starting at the same moment may create the account between our lookup and our
+    // insert; the second round then finds it.
     for _ in 0..2 {
-        match users::ensure_admin(pool, &account.username, &account.email, &hash).await {
+        match users::find_by_email(pool, &account.email).await? {
+            Some(row) if row.role == "admin" => {
+                tracing::info!(
+                    email = %row.email,
+                    "administrator account exists; left unchanged (ADMIN_PASSWORD applies only                      when the account is created)"
+                );
+                return Ok(());
+            }
+            Some(_) => anyhow::bail!(
+                "ADMIN_EMAIL {:?} belongs to an existing non-admin account; refusing to promote it                  (whoever registered that address would become administrator). Set ADMIN_EMAIL to                  an address no account uses, or remove that account",
+                account.email
+            ),
+            None => {}
+        }
+        let hash = passwords.hash(account.password.clone()).await?;
+        match users::insert(
+            pool,
+            Uuid::now_v7(),
+            &account.username,
+            &account.email,
+            &hash,
+            "admin",
+        )
+        .await
+        {
             Ok(row) => {
-                tracing::info!(email = %row.email, "administrator account ensured");
+                tracing::info!(email = %row.email, "administrator account created");
                 return Ok(());
             }
             Err(InsertError::EmailTaken) => continue,
@@ -77,9 +103,9 @@ pub async fn admin(
                 account.username
             ),
             Err(InsertError::Sql(error)) => {
-                return Err(error).context("ensuring the administrator");
+                return Err(error).context("creating the administrator");
             }
         }
     }
-    anyhow::bail!("ADMIN_EMAIL: the administrator account could not be ensured")
+    anyhow::bail!("ADMIN_EMAIL: the administrator account could not be created")
 }

@@ -96,38 +96,6 @@ pub async fn insert(
     })
 }
 
-/// Makes the account with `email` an admin with `password_hash`, creating it when missing.
-#[tracing::instrument(skip_all)]
-pub async fn ensure_admin(
-    pool: &PgPool,
-    username: &str,
-    email: &str,
-    password_hash: &str,
-) -> Result<UserRow, InsertError> {
-    let updated = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
-        "UPDATE users SET role = 'admin', password_hash = $2, updated_at = now() \
-         WHERE lower(email) = lower($1) RETURNING {COLUMNS}"
-    )))
-    .bind(email)
-    .bind(password_hash)
-    .fetch_optional(pool)
-    .await?;
-    match updated {
-        Some(row) => Ok(row),
-        None => {
-            insert(
-                pool,
-                Uuid::now_v7(),
-                username,
-                email,
-                password_hash,
-                "admin",
-            )
-            .await
-        }
-    }
-}
-
 fn unique_violation(error: &sqlx::Error) -> Option<String> {
     match error {
         sqlx::Error::Database(database) if database.is_unique_violation() => {

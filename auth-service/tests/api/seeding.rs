@@ -108,24 +108,65 @@ async fn the_configured_admin_exists_with_role_admin() {
 }
 
 #[tokio::test]
-async fn an_existing_account_named_as_admin_is_promoted_at_start() {
+async fn an_existing_user_account_named_as_admin_stops_the_start_and_is_left_unchanged() {
     let app = spawn_app().await;
-    app.signup("boss", "root@example.com", PASSWORD).await;
+    app.signup("squatter", "root@example.com", PASSWORD).await;
+    let mut settings = app.settings.clone();
+    settings.admin = Some(admin());
 
-    let restarted = app.sibling(|settings| settings.admin = Some(admin())).await;
-
-    let response = restarted
-        .login("root@example.com", "admin passphrase")
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["role"], "admin");
-    assert_eq!(body["user"]["username"], "boss");
-    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin'")
-        .fetch_one(&app.pool)
+    let error = auth_service::startup::Application::build(settings)
         .await
-        .unwrap();
-    assert_eq!(admins, 1);
+        .err()
+        .expect("the start is refused");
+
+    assert!(error.to_string().contains("ADMIN_EMAIL"), "{error:#}");
+    assert!(error.to_string().contains("non-admin"), "{error:#}");
+    let role: String =
+        sqlx::query_scalar("SELECT role FROM users WHERE email = 'root@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(role, "user");
+    // The squatter's password still works and the configured one does not.
+    assert_eq!(
+        app.login("root@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.login("root@example.com", "admin passphrase")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn an_existing_admin_keeps_its_password_across_restarts() {
+    let app = spawn_app_with(|settings| settings.admin = Some(admin())).await;
+
+    let restarted = app
+        .sibling(|settings| {
+            settings.admin = Some(AdminAccount {
+                password: "another passphrase".into(),
+                ..admin()
+            })
+        })
+        .await;
+
+    assert_eq!(
+        restarted
+            .login("root@example.com", "admin passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        restarted
+            .login("root@example.com", "another passphrase")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
