@@ -1,6 +1,8 @@
 //! PostgreSQL start-up: a pool, and refinery migrations run through sqlx (refinery has no sqlx
 //! driver, so [`SqlxMigrator`] implements its async traits on one pooled connection), serialised
-//! across replicas by an advisory lock. Also [`TestDatabase`], a throw-away database for tests.
+//! across replicas by an advisory lock. A binary also starts on a database that a newer release
+//! already migrated further (a rollback; migrations are expand/contract, docs/deploy.md). Also
+//! [`TestDatabase`], a throw-away database for tests.
 
 use std::time::Duration;
 
@@ -22,6 +24,8 @@ pub enum DbError {
     Connect(#[source] sqlx::Error),
     #[error("migrations failed: {0}")]
     Migrate(#[source] refinery_core::Error),
+    #[error("the database's migrations do not fit this release: {0}")]
+    Schema(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }
@@ -40,6 +44,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
 
 /// Applies the embedded migrations (`refinery::embed_migrations!`) once, even when several
 /// replicas start together: they queue on a PostgreSQL advisory lock.
+///
+/// A database that already holds migrations newer than every one this binary knows (the release
+/// after this one ran, then was rolled back) is accepted as it is, with a warning: each migration
+/// keeps the previous release working (expand/contract), so nothing needs undoing. Anything else
+/// unknown or out of order is refused, as refinery refuses it.
 pub async fn migrate(pool: &PgPool, runner: Runner) -> Result<(), DbError> {
     const MIGRATION_LOCK: i64 = 0x6d61_726b_6574; // "market"
     let mut connection = pool.acquire().await?;
@@ -48,17 +57,88 @@ pub async fn migrate(pool: &PgPool, runner: Runner) -> Result<(), DbError> {
         .execute(&mut *connection)
         .await?;
     let mut migrator = SqlxMigrator(connection);
-    let report = runner.run_async(&mut migrator).await;
+    let outcome = migrate_locked(&mut migrator, &runner).await;
     let mut connection = migrator.0;
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *connection)
         .await?;
-    let report = report.map_err(DbError::Migrate)?;
+    outcome
+}
+
+async fn migrate_locked(migrator: &mut SqlxMigrator, runner: &Runner) -> Result<(), DbError> {
+    let history: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('refinery_schema_history')::text")
+            .fetch_one(&mut *migrator.0)
+            .await?;
+    let applied = match history {
+        Some(_) => runner
+            .get_applied_migrations_async(migrator)
+            .await
+            .map_err(DbError::Migrate)?,
+        None => Vec::new(),
+    };
+    let newer = newer_migrations(runner.get_migrations(), &applied)?;
+    if let Some(latest) = newer.last() {
+        tracing::warn!(
+            database = %latest,
+            binary = ?runner.get_migrations().iter().map(Migration::version).max(),
+            unknown = newer.len(),
+            "the database is migrated beyond this release (a rollback?); running on it as it is"
+        );
+        return Ok(());
+    }
+    let report = runner.run_async(migrator).await.map_err(DbError::Migrate)?;
     for migration in report.applied_migrations() {
         tracing::info!(%migration, "migration applied");
     }
     Ok(())
+}
+
+/// The applied migrations this binary does not know, when they are all newer than every one it
+/// knows and it knows nothing unapplied or different: the schema of a later release. Empty when
+/// the binary knows every applied migration (refinery then checks and applies as usual).
+fn newer_migrations<'a>(
+    known: &[Migration],
+    applied: &'a [Migration],
+) -> Result<Vec<&'a Migration>, DbError> {
+    let mut unknown: Vec<&Migration> = applied
+        .iter()
+        .filter(|app| !known.iter().any(|m| m.version() == app.version()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(unknown);
+    }
+    unknown.sort();
+    let latest_known = known.iter().map(Migration::version).max();
+    if let Some(older) = unknown
+        .iter()
+        .find(|app| Some(app.version()) < latest_known)
+    {
+        return Err(DbError::Schema(format!(
+            "applied migration {older} is unknown to this release, yet older than its latest"
+        )));
+    }
+    for migration in known {
+        match applied
+            .iter()
+            .find(|app| app.version() == migration.version())
+        {
+            None => {
+                return Err(DbError::Schema(format!(
+                    "migration {migration} was never applied, and the database is already at {}",
+                    unknown[unknown.len() - 1]
+                )));
+            }
+            Some(app) if app != migration => {
+                return Err(DbError::Schema(format!(
+                    "applied migration {app} differs from this release's {migration}"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(unknown)
 }
 
 /// refinery's async driver traits over one sqlx connection.
@@ -204,7 +284,139 @@ fn replace_database(server_url: &str, database: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::replace_database;
+    use refinery_core::{Migration, Runner};
+    use sqlx::PgPool;
+
+    use super::{DbError, TestDatabase, migrate, newer_migrations, replace_database};
+
+    fn migration(name: &str, sql: &str) -> Migration {
+        Migration::unapplied(name, sql).unwrap()
+    }
+
+    fn release(migrations: &[(&str, &str)]) -> Runner {
+        let migrations: Vec<Migration> = migrations
+            .iter()
+            .map(|(name, sql)| migration(name, sql))
+            .collect();
+        Runner::new(&migrations)
+    }
+
+    const V1: (&str, &str) = (
+        "V1__create_items",
+        "CREATE TABLE items (id int PRIMARY KEY)",
+    );
+    const V2: (&str, &str) = (
+        "V2__add_item_note",
+        "ALTER TABLE items ADD COLUMN note text",
+    );
+    const V3: (&str, &str) = ("V3__create_tags", "CREATE TABLE tags (id int PRIMARY KEY)");
+
+    async fn database() -> (TestDatabase, PgPool) {
+        let db = TestDatabase::create("webkit_migrate").await.unwrap();
+        let pool = PgPool::connect(db.url()).await.unwrap();
+        (db, pool)
+    }
+
+    async fn applied_versions(pool: &PgPool) -> Vec<i32> {
+        sqlx::query_scalar("SELECT version FROM refinery_schema_history ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_binary_starts_on_a_database_with_one_more_migration_than_it_knows() {
+        let (_db, pool) = database().await;
+        migrate(&pool, release(&[V1, V2])).await.unwrap();
+
+        // The previous release, which knows only V1, starts on the schema V2 left behind.
+        migrate(&pool, release(&[V1])).await.unwrap();
+
+        assert_eq!(applied_versions(&pool).await, [1, 2]);
+        sqlx::query("INSERT INTO items (id) VALUES (1)")
+            .execute(&pool)
+            .await
+            .expect("the old release's writes still work on the expanded table");
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_newer_release_then_applies_only_what_is_missing() {
+        let (_db, pool) = database().await;
+        migrate(&pool, release(&[V1, V2])).await.unwrap();
+        migrate(&pool, release(&[V1])).await.unwrap();
+
+        migrate(&pool, release(&[V1, V2, V3])).await.unwrap();
+
+        assert_eq!(applied_versions(&pool).await, [1, 2, 3]);
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_unknown_migration_older_than_the_binarys_latest_is_refused() {
+        let (_db, pool) = database().await;
+        migrate(&pool, release(&[V1, V2])).await.unwrap();
+
+        let refused = migrate(&pool, release(&[V1, V3])).await;
+
+        assert!(matches!(refused, Err(DbError::Schema(_))), "{refused:?}");
+        assert_eq!(applied_versions(&pool).await, [1, 2]);
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_rollback_onto_a_changed_migration_is_refused() {
+        let (_db, pool) = database().await;
+        migrate(&pool, release(&[V1, V2])).await.unwrap();
+
+        let edited = (
+            "V1__create_items",
+            "CREATE TABLE items (id bigint PRIMARY KEY)",
+        );
+        let refused = migrate(&pool, release(&[edited])).await;
+
+        assert!(matches!(refused, Err(DbError::Schema(_))), "{refused:?}");
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_changed_migration_is_still_refused_without_a_rollback() {
+        let (_db, pool) = database().await;
+        migrate(&pool, release(&[V1])).await.unwrap();
+
+        let edited = (
+            "V1__create_items",
+            "CREATE TABLE items (id bigint PRIMARY KEY)",
+        );
+        let refused = migrate(&pool, release(&[edited])).await;
+
+        assert!(matches!(refused, Err(DbError::Migrate(_))), "{refused:?}");
+        pool.close().await;
+    }
+
+    #[test]
+    fn newer_migrations_are_only_those_past_the_binarys_latest() {
+        let known = [migration(V1.0, V1.1), migration(V2.0, V2.1)];
+        let mut applied = known.to_vec();
+        for migration in &mut applied {
+            migration.set_applied();
+        }
+        assert!(newer_migrations(&known, &applied).unwrap().is_empty());
+
+        let mut future = migration(V3.0, V3.1);
+        future.set_applied();
+        applied.push(future);
+        let newer = newer_migrations(&known, &applied).unwrap();
+        assert_eq!(newer.iter().map(|m| m.version()).collect::<Vec<_>>(), [3]);
+
+        // A binary that knows a migration the newer database never got is refused.
+        let gap = [migration(V1.0, V1.1), migration(V2.0, V2.1)];
+        let skipped = [applied[0].clone(), applied[2].clone()];
+        assert!(matches!(
+            newer_migrations(&gap, &skipped),
+            Err(DbError::Schema(_))
+        ));
+    }
 
     #[test]
     fn the_database_name_is_swapped_and_the_query_kept() {

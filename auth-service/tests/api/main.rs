@@ -6,6 +6,7 @@ mod helpers;
 mod health;
 mod jwks;
 mod login;
+mod migrations;
 mod rate_limit;
 mod requests;
 mod seeding;
