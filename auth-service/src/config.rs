@@ -18,7 +18,7 @@
 //! | `DEMO_USERS` | true | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
 //! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set and no account has that email, an admin account is created; an existing admin is left unchanged, an existing non-admin account stops the start |
 //! | `ADMIN_USERNAME` | `admin` | username of that account when it is created |
-//! | `TRUST_PROXY_HEADERS` | true | take the client address from `X-Forwarded-For` / `X-Real-IP` |
+//! | `TRUSTED_PROXIES` | `127.0.0.1/32,::1/128` | comma-separated CIDRs of the proxies whose `X-Forwarded-For` is believed (nginx, and a TLS proxy in front of it); `none` trusts none |
 //! | `RATE_LIMIT_LOGIN_PER_IP` | 30 | failed logins per client address per window |
 //! | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | failed logins per email per window |
 //! | `RATE_LIMIT_LOGIN_WINDOW_SECONDS` | 900 | login window |
@@ -35,7 +35,7 @@ use anyhow::{Context, anyhow, bail};
 use auth_kit::signing::SigningKeys;
 use web_kit::config::Env;
 
-use crate::domain::Email;
+use crate::{client_ip::TrustedProxies, domain::Email};
 
 /// Where the service runs: production refuses unsafe fallbacks (an ephemeral signing key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +113,8 @@ pub struct Settings {
     pub cookie_secure: bool,
     pub demo_users: bool,
     pub admin: Option<AdminAccount>,
-    pub trust_proxy_headers: bool,
+    /// The proxies whose forwarded headers give the client's address.
+    pub trusted_proxies: TrustedProxies,
     pub rate_limits: RateLimits,
     pub max_body_bytes: usize,
 }
@@ -135,7 +136,7 @@ impl Settings {
             cookie_secure: true,
             demo_users: true,
             admin: None,
-            trust_proxy_headers: true,
+            trusted_proxies: TrustedProxies::loopback(),
             rate_limits: RateLimits::default(),
             max_body_bytes: 16 * 1024,
         }
@@ -213,8 +214,10 @@ impl Settings {
         }
         settings.cookie_secure = env.flag("COOKIE_SECURE", settings.cookie_secure)?;
         settings.demo_users = env.flag("DEMO_USERS", settings.demo_users)?;
-        settings.trust_proxy_headers =
-            env.flag("TRUST_PROXY_HEADERS", settings.trust_proxy_headers)?;
+        if let Some(list) = env.exact("TRUSTED_PROXIES") {
+            settings.trusted_proxies = TrustedProxies::parse(&list)
+                .map_err(|error| anyhow!("TRUSTED_PROXIES: {error}"))?;
+        }
         settings.admin = match (env.var("ADMIN_EMAIL"), env.exact("ADMIN_PASSWORD")) {
             (Some(email), Some(password)) => {
                 Email::parse(&email)
@@ -307,6 +310,7 @@ mod tests {
         assert!(settings.demo_users);
         assert!(settings.admin.is_none());
         assert_eq!(settings.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(settings.trusted_proxies, TrustedProxies::loopback());
     }
 
     #[test]
@@ -329,6 +333,7 @@ mod tests {
         assert!(
             error_of(&[DB, ("RATE_LIMIT_LOGIN_PER_IP", "-1")]).contains("RATE_LIMIT_LOGIN_PER_IP")
         );
+        assert!(error_of(&[DB, ("TRUSTED_PROXIES", "10.0.0.0/33")]).contains("TRUSTED_PROXIES"));
     }
 
     #[test]

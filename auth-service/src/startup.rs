@@ -10,7 +10,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    client_ip::TrustProxyHeaders,
     config::{AppEnv, Settings},
     passwords::Passwords,
     rate_limit::RateLimiter,
@@ -96,7 +95,7 @@ impl Application {
             passwords,
             limiter,
             sessions,
-            trust_proxy: TrustProxyHeaders(settings.trust_proxy_headers),
+            trusted_proxies: settings.trusted_proxies.clone(),
             demo_users: DemoUsers(settings.demo_users),
         };
         let router = web_kit::http::layers(

@@ -7,7 +7,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::{
-    client_ip::TrustProxyHeaders, passwords::Passwords, rate_limit::RateLimiter, sessions::Sessions,
+    client_ip::TrustedProxies, passwords::Passwords, rate_limit::RateLimiter, sessions::Sessions,
 };
 
 /// Everything the handlers need. Cheap to clone.
@@ -20,7 +20,7 @@ pub struct AppState {
     pub passwords: Passwords,
     pub limiter: RateLimiter,
     pub sessions: Sessions,
-    pub trust_proxy: TrustProxyHeaders,
+    pub trusted_proxies: TrustedProxies,
     /// Whether the demo accounts exist (demo-login answers 404 otherwise).
     pub demo_users: DemoUsers,
 }
@@ -47,6 +47,6 @@ from_ref!(
     passwords: Passwords,
     limiter: RateLimiter,
     sessions: Sessions,
-    trust_proxy: TrustProxyHeaders,
+    trusted_proxies: TrustedProxies,
     demo_users: DemoUsers,
 );

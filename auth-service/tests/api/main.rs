@@ -2,7 +2,9 @@
 //! port 0 with its own database and Redis key prefix.
 
 mod helpers;
+mod nginx;
 
+mod behind_nginx;
 mod health;
 mod jwks;
 mod login;

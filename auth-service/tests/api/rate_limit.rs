@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use auth_service::config::Limit;
+use auth_service::{client_ip::TrustedProxies, config::Limit};
 use reqwest::{StatusCode, header::RETRY_AFTER};
 
 use crate::helpers::{PASSWORD, error_code, generous_limits, spawn_app_with};
@@ -153,4 +153,31 @@ async fn the_counters_live_under_the_redis_key_prefix_and_expire() {
             .unwrap();
         assert!(ttl > 0 && ttl <= 600, "{key}: {ttl}");
     }
+}
+
+#[tokio::test]
+async fn forwarded_addresses_from_a_peer_that_is_not_a_trusted_proxy_are_ignored() {
+    let app = spawn_app_with(|settings| {
+        settings.rate_limits.login = limit(2, 100);
+        settings.trusted_proxies = TrustedProxies::parse("none").unwrap();
+    })
+    .await;
+    app.signup("alice", "alice@example.com", PASSWORD).await;
+
+    // Each guess claims another address; they all come from this test's one peer address.
+    for n in 0..2 {
+        let response = app
+            .login_from(
+                &format!("203.0.113.{n}"),
+                "alice@example.com",
+                "wrong horse",
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let blocked = app
+        .login_from("198.51.100.1", "alice@example.com", PASSWORD)
+        .await;
+
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
 }
