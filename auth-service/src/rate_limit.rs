@@ -1,35 +1,24 @@
-//! Fixed-window counters in Redis, so limits hold across replicas. Login counts failures per
-//! client address and per account (a success clears the account's count); signup counts
-//! attempts. Keys (under `REDIS_KEY_PREFIX`):
-//! `auth:rl:{login|signup}:ip:{address}` and `auth:rl:{login|signup}:account:{sha256(email)}`.
+//! Fixed-window counters in Redis, so limits hold across replicas. An attempt is counted before
+//! the work it limits (the password hash), by one script that refuses it when any of its counters
+//! is full (`lua/take_attempt.lua`): a burst of parallel guesses cannot all pass a check made
+//! before any of them was counted. Signup counts every attempt; a login that succeeds gives its
+//! count back and clears the account's failures.
+//!
+//! Keys (under `REDIS_KEY_PREFIX`): `auth:rl:{login|signup}:ip:{address}` and
+//! `auth:rl:{login|signup}:account:{sha256(lowercased email)[..16] hex}`.
 //! Redis being unreachable fails closed (503): the limits protect the password hashes.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::{
-    config::{Limit, RateLimits},
-    domain::Email,
-    error::ApiError,
-};
+use crate::{config::RateLimits, domain::Email, error::ApiError};
 
-/// The two rate-limited actions.
-#[derive(Debug, Clone, Copy)]
-pub enum Action {
-    Login,
-    Signup,
-}
-
-impl Action {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Login => "login",
-            Self::Signup => "signup",
-        }
-    }
-}
+/// Checks and counts an attempt against several counters at once.
+const TAKE_ATTEMPT: &str = include_str!("lua/take_attempt.lua");
+/// Gives a successful attempt back.
+const REFUND_ATTEMPT: &str = include_str!("lua/refund_attempt.lua");
 
 /// Reads and bumps the counters. Cheap to clone.
 #[derive(Clone)]
@@ -37,13 +26,21 @@ pub struct RateLimiter {
     redis: deadpool_redis::Pool,
     prefix: String,
     limits: RateLimits,
+    take: Arc<redis::Script>,
+    refund: Arc<redis::Script>,
 }
 
-/// The counter keys of one request, with their limits.
-struct Keys {
-    ip: (String, u32),
-    account: (String, u32),
-    window_seconds: u64,
+/// A counted login attempt, and what to give back if the password was right.
+#[must_use = "a successful login gives its attempt back with RateLimiter::login_succeeded"]
+pub struct LoginAttempt {
+    decrement: Vec<String>,
+    delete: Vec<String>,
+}
+
+/// The short, stable id of an account in counter keys: no email in Redis.
+pub fn account_tag(email: &str) -> String {
+    let digest = Sha256::digest(Email::normalized(email).as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl RateLimiter {
@@ -52,22 +49,13 @@ impl RateLimiter {
             redis,
             prefix,
             limits,
+            take: Arc::new(redis::Script::new(TAKE_ATTEMPT)),
+            refund: Arc::new(redis::Script::new(REFUND_ATTEMPT)),
         }
     }
 
-    fn keys(&self, action: Action, ip: IpAddr, email: &str) -> Keys {
-        let limit: Limit = match action {
-            Action::Login => self.limits.login,
-            Action::Signup => self.limits.signup,
-        };
-        let account = Sha256::digest(Email::normalized(email).as_bytes());
-        let account: String = account[..16].iter().map(|b| format!("{b:02x}")).collect();
-        let base = format!("{}auth:rl:{}", self.prefix, action.name());
-        Keys {
-            ip: (format!("{base}:ip:{ip}"), limit.per_ip),
-            account: (format!("{base}:account:{account}"), limit.per_account),
-            window_seconds: limit.window.as_secs().max(1),
-        }
+    fn key(&self, action: &str, kind: &str, id: impl std::fmt::Display) -> String {
+        format!("{}auth:rl:{action}:{kind}:{id}", self.prefix)
     }
 
     async fn connection(&self) -> Result<deadpool_redis::Connection, ApiError> {
@@ -78,81 +66,78 @@ impl RateLimiter {
             .map_err(ApiError::Unavailable)
     }
 
-    /// Refuses with 429 when either counter has reached its limit (login: before the password
-    /// is checked).
-    pub async fn check(&self, action: Action, ip: IpAddr, email: &str) -> Result<(), ApiError> {
-        let keys = self.keys(action, ip, email);
-        let mut connection = self.connection().await?;
-        let (ip_count, ip_ttl, account_count, account_ttl): (Option<u32>, i64, Option<u32>, i64) =
-            redis::pipe()
-                .get(&keys.ip.0)
-                .ttl(&keys.ip.0)
-                .get(&keys.account.0)
-                .ttl(&keys.account.0)
-                .query_async(&mut *connection)
-                .await
-                .context("reading rate-limit counters")
-                .map_err(ApiError::Unavailable)?;
-        let mut retry_after = None;
-        if ip_count.unwrap_or(0) >= keys.ip.1 {
-            retry_after = Some(ip_ttl);
-        }
-        if account_count.unwrap_or(0) >= keys.account.1 {
-            retry_after = Some(retry_after.unwrap_or(0).max(account_ttl));
-        }
-        match retry_after {
-            Some(ttl) => {
-                tracing::warn!(action = action.name(), %ip, "rate limited");
-                Err(ApiError::RateLimited {
-                    retry_after_seconds: u64::try_from(ttl).unwrap_or(keys.window_seconds).max(1),
-                })
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Counts one more event (a failed login, a signup attempt) for both keys.
-    pub async fn record(&self, action: Action, ip: IpAddr, email: &str) -> Result<(), ApiError> {
-        let keys = self.keys(action, ip, email);
-        let mut connection = self.connection().await?;
-        let window = keys.window_seconds;
-        let () = redis::pipe()
-            .atomic()
-            .incr(&keys.ip.0, 1)
-            .ignore()
-            .cmd("EXPIRE")
-            .arg(&keys.ip.0)
-            .arg(window)
-            .arg("NX")
-            .ignore()
-            .incr(&keys.account.0, 1)
-            .ignore()
-            .cmd("EXPIRE")
-            .arg(&keys.account.0)
-            .arg(window)
-            .arg("NX")
-            .ignore()
-            .query_async(&mut *connection)
-            .await
-            .context("bumping rate-limit counters")
-            .map_err(ApiError::Unavailable)?;
-        Ok(())
-    }
-
-    /// Clears the account's failure count (after a successful login).
-    pub async fn clear_account(
+    /// Counts one attempt against each `(key, limit)`, or refuses it with 429 when any is full.
+    async fn take(
         &self,
-        action: Action,
+        action: &'static str,
         ip: IpAddr,
-        email: &str,
+        counters: &[(String, u32)],
+        window_seconds: u64,
     ) -> Result<(), ApiError> {
-        let keys = self.keys(action, ip, email);
+        let mut invocation = self.take.prepare_invoke();
+        invocation.arg(window_seconds);
+        for (key, limit) in counters {
+            invocation.key(key).arg(limit);
+        }
         let mut connection = self.connection().await?;
-        let () = redis::cmd("DEL")
-            .arg(&keys.account.0)
-            .query_async(&mut *connection)
+        let retry_after: u64 = invocation
+            .invoke_async(&mut *connection)
             .await
-            .context("clearing a rate-limit counter")
+            .context("counting an attempt")
+            .map_err(ApiError::Unavailable)?;
+        if retry_after == 0 {
+            return Ok(());
+        }
+        tracing::warn!(action, %ip, "rate limited");
+        Err(ApiError::RateLimited {
+            retry_after_seconds: retry_after,
+        })
+    }
+
+    /// Counts a signup attempt per address and per email (429 when either is spent).
+    pub async fn signup_attempt(&self, ip: IpAddr, email: &str) -> Result<(), ApiError> {
+        let limit = self.limits.signup;
+        let counters = [
+            (self.key("signup", "ip", ip), limit.per_ip),
+            (
+                self.key("signup", "account", account_tag(email)),
+                limit.per_account,
+            ),
+        ];
+        self.take("signup", ip, &counters, limit.window.as_secs().max(1))
+            .await
+    }
+
+    /// Counts a login attempt before its password is checked (429 when a counter is spent).
+    pub async fn login_attempt(&self, ip: IpAddr, email: &str) -> Result<LoginAttempt, ApiError> {
+        let limit = self.limits.login;
+        let ip_key = self.key("login", "ip", ip);
+        let account_key = self.key("login", "account", account_tag(email));
+        let counters = [
+            (ip_key.clone(), limit.per_ip),
+            (account_key.clone(), limit.per_account),
+        ];
+        self.take("login", ip, &counters, limit.window.as_secs().max(1))
+            .await?;
+        Ok(LoginAttempt {
+            decrement: vec![ip_key],
+            delete: vec![account_key],
+        })
+    }
+
+    /// The password was right: the attempt is not a failure, and the account's failures are
+    /// cleared.
+    pub async fn login_succeeded(&self, attempt: LoginAttempt) -> Result<(), ApiError> {
+        let mut invocation = self.refund.prepare_invoke();
+        invocation.arg(attempt.decrement.len());
+        for key in attempt.decrement.iter().chain(&attempt.delete) {
+            invocation.key(key);
+        }
+        let mut connection = self.connection().await?;
+        let () = invocation
+            .invoke_async(&mut *connection)
+            .await
+            .context("giving back a login attempt")
             .map_err(ApiError::Unavailable)?;
         Ok(())
     }

@@ -21,7 +21,7 @@ use crate::{
     domain::{Email, NewPassword, Username},
     error::ApiError,
     passwords::Passwords,
-    rate_limit::{Action, RateLimiter},
+    rate_limit::RateLimiter,
     seed::DEMO_ACCOUNTS,
     sessions::{SessionResponse, Sessions, UserResponse},
     state::DemoUsers,
@@ -52,8 +52,7 @@ pub async fn signup(
     jar: CookieJar,
     Json(request): Json<SignupRequest>,
 ) -> Result<(StatusCode, CookieJar, Json<UserResponse>), ApiError> {
-    limiter.check(Action::Signup, ip, &request.email).await?;
-    limiter.record(Action::Signup, ip, &request.email).await?;
+    limiter.signup_attempt(ip, &request.email).await?;
 
     let mut errors = FieldErrors::new();
     let username = Username::parse(&request.username)
@@ -131,7 +130,7 @@ pub async fn login(
     jar: CookieJar,
     Json(request): Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<SessionResponse>), ApiError> {
-    limiter.check(Action::Login, ip, &request.email).await?;
+    let attempt = limiter.login_attempt(ip, &request.email).await?;
 
     let user = if Email::parse(&request.email).is_ok() {
         users::find_by_email(&pool, &request.email).await?
@@ -141,12 +140,9 @@ pub async fn login(
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     let matches = passwords.verify(request.password, hash).await?;
     let Some(user) = user.filter(|_| matches) else {
-        limiter.record(Action::Login, ip, &request.email).await?;
         return Err(ApiError::InvalidCredentials);
     };
-    limiter
-        .clear_account(Action::Login, ip, &request.email)
-        .await?;
+    limiter.login_succeeded(attempt).await?;
 
     let issued = sessions.start(&user).await?;
     let jar = sessions.set_cookies(jar, &issued);

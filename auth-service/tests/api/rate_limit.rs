@@ -181,3 +181,37 @@ async fn forwarded_addresses_from_a_peer_that_is_not_a_trusted_proxy_are_ignored
 
     assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_wrong_guesses_verifies_at_most_the_limits_worth() {
+    let app = spawn_app_with(|settings| settings.rate_limits.login = limit(10_000, 10)).await;
+    app.signup("alice", "alice@example.com", PASSWORD).await;
+
+    let guesses = (0..200).map(|n| {
+        let app = &app;
+        async move {
+            app.login_from(
+                &format!("203.0.{}.{}", n / 250, n % 250),
+                "alice@example.com",
+                &format!("wrong guess {n}"),
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+
+    let verified = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(verified + refused, 200, "{statuses:?}");
+    assert!(
+        verified <= 10,
+        "{verified} guesses were checked against the hash"
+    );
+}
