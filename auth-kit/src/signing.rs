@@ -3,7 +3,7 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{
-    SigningKey,
+    Signature, Signer, SigningKey,
     pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding},
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -94,6 +94,22 @@ impl SigningKeys {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+
+    /// A detached Ed25519 signature of `message`, for auth-service's own opaque tokens (device
+    /// cookies). Callers start `message` with a context string of their own, so a signature made
+    /// for one purpose never verifies for another (a JWT's signing input starts with its base64
+    /// header).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
+    /// Whether `signature` is this key's signature of `message` ([`Self::sign_bytes`]).
+    pub fn verify_bytes(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        self.key
+            .verifying_key()
+            .verify_strict(message, &Signature::from_bytes(signature))
+            .is_ok()
     }
 
     /// A verifier for this key's tokens.

@@ -20,7 +20,9 @@
 //! | `ADMIN_USERNAME` | `admin` | username of that account when it is created |
 //! | `TRUSTED_PROXIES` | `127.0.0.1/32,::1/128` | comma-separated CIDRs of the proxies whose `X-Forwarded-For` is believed (nginx, and a TLS proxy in front of it); `none` trusts none |
 //! | `RATE_LIMIT_LOGIN_PER_IP` | 30 | failed logins per client address per window |
-//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | failed logins per email per window |
+//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | failed logins per email per window, from browsers without the account's device cookie |
+//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP` | 5 | failed logins per email and client address per window, from those browsers |
+//! | `RATE_LIMIT_LOGIN_PER_DEVICE` | 10 | failed logins per window from one browser with the account's device cookie |
 //! | `RATE_LIMIT_LOGIN_WINDOW_SECONDS` | 900 | login window |
 //! | `RATE_LIMIT_SIGNUP_PER_IP` | 20 | signup attempts per client address per window |
 //! | `RATE_LIMIT_SIGNUP_PER_ACCOUNT` | 5 | signup attempts per email per window |
@@ -71,19 +73,35 @@ pub struct Limit {
     pub window: Duration,
 }
 
+/// Limits of login attempts (a fixed window per key; a success gives its attempt back).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Per client address.
+    pub per_ip: u32,
+    /// Per account, shared by every browser without the account's device cookie.
+    pub per_account: u32,
+    /// Per account and client address, from those browsers.
+    pub per_account_and_ip: u32,
+    /// Per browser with the account's device cookie.
+    pub per_device: u32,
+    pub window: Duration,
+}
+
 /// Login counts failures; signup counts attempts.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits {
-    pub login: Limit,
+    pub login: LoginLimits,
     pub signup: Limit,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            login: Limit {
+            login: LoginLimits {
                 per_ip: 30,
                 per_account: 10,
+                per_account_and_ip: 5,
+                per_device: 10,
                 window: Duration::from_secs(15 * 60),
             },
             signup: Limit {
@@ -250,6 +268,12 @@ impl Settings {
         limits.login.per_ip = env.parse("RATE_LIMIT_LOGIN_PER_IP", limits.login.per_ip)?;
         limits.login.per_account =
             env.parse("RATE_LIMIT_LOGIN_PER_ACCOUNT", limits.login.per_account)?;
+        limits.login.per_account_and_ip = env.parse(
+            "RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP",
+            limits.login.per_account_and_ip,
+        )?;
+        limits.login.per_device =
+            env.parse("RATE_LIMIT_LOGIN_PER_DEVICE", limits.login.per_device)?;
         limits.login.window = Duration::from_secs(env.parse(
             "RATE_LIMIT_LOGIN_WINDOW_SECONDS",
             limits.login.window.as_secs(),

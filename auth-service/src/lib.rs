@@ -6,11 +6,14 @@
 //! `auth-kit` with the public key from `GET /api/auth/jwks`) plus a single-use refresh token,
 //! stored hashed and grouped in families so that replaying a spent one revokes the family. Logout
 //! deny-lists the access token's `jti` in Redis, which every verifier checks. Login and signup are
-//! rate limited per client address and per account in Redis. Settings: see [`config`].
+//! rate limited in Redis, counted before the password is checked: per client address and per
+//! account, where a browser that signed in before (its device cookie, [`devices`]) is counted on
+//! its own, so nobody can lock an owner out of their account. Settings: see [`config`].
 
 pub mod client_ip;
 pub mod config;
 pub mod db;
+pub mod devices;
 pub mod domain;
 pub mod error;
 pub mod passwords;

@@ -1,11 +1,18 @@
 //! Fixed-window counters in Redis, so limits hold across replicas. An attempt is counted before
 //! the work it limits (the password hash), by one script that refuses it when any of its counters
 //! is full (`lua/take_attempt.lua`): a burst of parallel guesses cannot all pass a check made
-//! before any of them was counted. Signup counts every attempt; a login that succeeds gives its
-//! count back and clears the account's failures.
+//! before any of them was counted. Signup counts every attempt per address and per email.
 //!
-//! Keys (under `REDIS_KEY_PREFIX`): `auth:rl:{login|signup}:ip:{address}` and
-//! `auth:rl:{login|signup}:account:{sha256(lowercased email)[..16] hex}`.
+//! A login is counted per address, and then either against its known device (a valid device
+//! cookie for the account, see `devices`) or, from any other browser, per account and per
+//! account and address. So a storm of guesses exhausts the account-wide limit only for unknown
+//! browsers, while the owner signs in from theirs. A success gives its count back and clears the
+//! counters of that browser (its device, or its account-and-address), never the account-wide
+//! one, which an attacker elsewhere may be filling.
+//!
+//! Keys (under `REDIS_KEY_PREFIX`, `{account}` = sha256(lowercased email)[..16] hex):
+//! `auth:rl:{login|signup}:ip:{address}`, `auth:rl:{login|signup}:account:{account}`,
+//! `auth:rl:login:account-ip:{account}:{address}`, `auth:rl:login:device:{account}:{device}`.
 //! Redis being unreachable fails closed (503): the limits protect the password hashes.
 
 use std::{net::IpAddr, sync::Arc};
@@ -13,7 +20,9 @@ use std::{net::IpAddr, sync::Arc};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::{config::RateLimits, domain::Email, error::ApiError};
+use axum_extra::extract::CookieJar;
+
+use crate::{config::RateLimits, devices::Devices, domain::Email, error::ApiError};
 
 /// Checks and counts an attempt against several counters at once.
 const TAKE_ATTEMPT: &str = include_str!("lua/take_attempt.lua");
@@ -26,6 +35,7 @@ pub struct RateLimiter {
     redis: deadpool_redis::Pool,
     prefix: String,
     limits: RateLimits,
+    devices: Devices,
     take: Arc<redis::Script>,
     refund: Arc<redis::Script>,
 }
@@ -37,18 +47,35 @@ pub struct LoginAttempt {
     delete: Vec<String>,
 }
 
-/// The short, stable id of an account in counter keys: no email in Redis.
-pub fn account_tag(email: &str) -> String {
+/// The short, stable id of an account (of its lowercased email): no email in Redis or cookies.
+pub fn account_digest(email: &str) -> [u8; 16] {
     let digest = Sha256::digest(Email::normalized(email).as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    digest[..16]
+        .try_into()
+        .expect("a SHA-256 digest has 32 bytes")
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn account_tag(email: &str) -> String {
+    hex(&account_digest(email))
 }
 
 impl RateLimiter {
-    pub fn new(redis: deadpool_redis::Pool, prefix: String, limits: RateLimits) -> Self {
+    pub fn new(
+        redis: deadpool_redis::Pool,
+        prefix: String,
+        limits: RateLimits,
+        devices: Devices,
+    ) -> Self {
         Self {
             redis,
             prefix,
             limits,
+            devices,
             take: Arc::new(redis::Script::new(TAKE_ATTEMPT)),
             refund: Arc::new(redis::Script::new(REFUND_ATTEMPT)),
         }
@@ -108,24 +135,50 @@ impl RateLimiter {
             .await
     }
 
-    /// Counts a login attempt before its password is checked (429 when a counter is spent).
-    pub async fn login_attempt(&self, ip: IpAddr, email: &str) -> Result<LoginAttempt, ApiError> {
+    /// Counts a login attempt before its password is checked (429 when a counter is spent):
+    /// from a browser whose device cookie (in `jar`) is valid for the account, against that
+    /// device; else against the account and the account at this address.
+    pub async fn login_attempt(
+        &self,
+        ip: IpAddr,
+        jar: &CookieJar,
+        email: &str,
+    ) -> Result<LoginAttempt, ApiError> {
+        let device = self.devices.recognise(jar, email);
         let limit = self.limits.login;
+        let account = account_tag(email);
         let ip_key = self.key("login", "ip", ip);
-        let account_key = self.key("login", "account", account_tag(email));
-        let counters = [
-            (ip_key.clone(), limit.per_ip),
-            (account_key.clone(), limit.per_account),
-        ];
+        let mut counters = vec![(ip_key.clone(), limit.per_ip)];
+        let mut attempt = LoginAttempt {
+            decrement: vec![ip_key],
+            delete: Vec::new(),
+        };
+        match device {
+            Some(device) => {
+                let device_key = self.key("login", "device", format!("{account}:{}", device.id));
+                counters.push((device_key.clone(), limit.per_device));
+                attempt.delete.push(device_key);
+            }
+            None => {
+                let account_key = self.key("login", "account", &account);
+                let account_ip_key = self.key("login", "account-ip", format!("{account}:{ip}"));
+                counters.push((account_key.clone(), limit.per_account));
+                counters.push((account_ip_key.clone(), limit.per_account_and_ip));
+                attempt.decrement.push(account_key);
+                attempt.delete.push(account_ip_key);
+            }
+        }
         self.take("login", ip, &counters, limit.window.as_secs().max(1))
             .await?;
-        Ok(LoginAttempt {
-            decrement: vec![ip_key],
-            delete: vec![account_key],
-        })
+        Ok(attempt)
     }
 
-    /// The password was right: the attempt is not a failure, and the account's failures are
+    /// A device cookie for the account of `email`, to set after a successful sign-in.
+    pub fn remember_device(&self, jar: CookieJar, email: &str) -> CookieJar {
+        self.devices.remember(jar, email)
+    }
+
+    /// The password was right: the attempt is not a failure, and that browser's failures are
     /// cleared.
     pub async fn login_succeeded(&self, attempt: LoginAttempt) -> Result<(), ApiError> {
         let mut invocation = self.refund.prepare_invoke();

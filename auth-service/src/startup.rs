@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::{AppEnv, Settings},
+    devices::Devices,
     passwords::Passwords,
     rate_limit::RateLimiter,
     routes, seed,
@@ -86,6 +87,7 @@ impl Application {
             redis.clone(),
             settings.redis_key_prefix.clone(),
             settings.rate_limits,
+            Devices::new(keys.clone(), settings.cookie_secure),
         );
         let state = AppState {
             pool,

@@ -91,7 +91,7 @@ pub async fn signup(
     tracing::info!(user_id = %user.id, "account created");
 
     let issued = sessions.start(&user).await?;
-    let jar = sessions.set_cookies(jar, &issued);
+    let jar = limiter.remember_device(sessions.set_cookies(jar, &issued), &user.email);
     Ok((
         StatusCode::CREATED,
         jar,
@@ -119,8 +119,9 @@ fn conflict(email_taken: bool, username_taken: bool) -> ApiError {
     }
 }
 
-/// `POST /api/auth/login`: 200 `{user, access_token, expires_in}` and the session cookies. An
-/// unknown email and a wrong password get the same 401 after the same work.
+/// `POST /api/auth/login`: 200 `{user, access_token, expires_in}`, the session cookies and a
+/// fresh device cookie. An unknown email and a wrong password get the same 401 after the same
+/// work.
 pub async fn login(
     State(pool): State<PgPool>,
     State(passwords): State<Passwords>,
@@ -130,7 +131,7 @@ pub async fn login(
     jar: CookieJar,
     Json(request): Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<SessionResponse>), ApiError> {
-    let attempt = limiter.login_attempt(ip, &request.email).await?;
+    let attempt = limiter.login_attempt(ip, &jar, &request.email).await?;
 
     let user = if Email::parse(&request.email).is_ok() {
         users::find_by_email(&pool, &request.email).await?
@@ -145,7 +146,7 @@ pub async fn login(
     limiter.login_succeeded(attempt).await?;
 
     let issued = sessions.start(&user).await?;
-    let jar = sessions.set_cookies(jar, &issued);
+    let jar = limiter.remember_device(sessions.set_cookies(jar, &issued), &user.email);
     Ok((jar, Json(sessions.response(&user, issued)?)))
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use auth_kit::testing::TestKeys;
 use auth_service::{
-    config::{Limit, RateLimits, Settings},
+    config::{Limit, LoginLimits, RateLimits, Settings},
     startup::Application,
 };
 use reqwest::{Client, Response, StatusCode};
@@ -37,7 +37,13 @@ pub fn generous_limits() -> RateLimits {
         window: Duration::from_secs(600),
     };
     RateLimits {
-        login: limit,
+        login: LoginLimits {
+            per_ip: limit.per_ip,
+            per_account: limit.per_account,
+            per_account_and_ip: limit.per_account,
+            per_device: limit.per_account,
+            window: limit.window,
+        },
         signup: limit,
     }
 }
@@ -143,7 +149,18 @@ impl TestApp {
 
     /// Login from a given client address (as nginx would forward it).
     pub async fn login_from(&self, ip: &str, email: &str, password: &str) -> Response {
-        plain_client()
+        self.login_with(&plain_client(), ip, email, password).await
+    }
+
+    /// Login through `client` (a browser keeps its cookies) from a given client address.
+    pub async fn login_with(
+        &self,
+        client: &Client,
+        ip: &str,
+        email: &str,
+        password: &str,
+    ) -> Response {
+        client
             .post(self.url("/api/auth/login"))
             .header("x-forwarded-for", ip)
             .json(&json!({"email": email, "password": password}))

@@ -5,6 +5,7 @@ mod helpers;
 mod nginx;
 
 mod behind_nginx;
+mod devices;
 mod health;
 mod jwks;
 mod login;

@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use auth_service::{client_ip::TrustedProxies, config::Limit};
+use auth_service::{
+    client_ip::TrustedProxies,
+    config::{Limit, LoginLimits},
+};
 use reqwest::{StatusCode, header::RETRY_AFTER};
 
 use crate::helpers::{PASSWORD, error_code, generous_limits, spawn_app_with};
@@ -13,9 +16,20 @@ fn limit(per_ip: u32, per_account: u32) -> Limit {
     }
 }
 
+/// Login limits with the account-and-address and device limits equal to the account's.
+fn login_limit(per_ip: u32, per_account: u32) -> LoginLimits {
+    LoginLimits {
+        per_ip,
+        per_account,
+        per_account_and_ip: per_account,
+        per_device: per_account,
+        window: Duration::from_secs(120),
+    }
+}
+
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_account_with_retry_after() {
-    let app = spawn_app_with(|settings| settings.rate_limits.login = limit(100, 3)).await;
+    let app = spawn_app_with(|settings| settings.rate_limits.login = login_limit(100, 3)).await;
     app.signup("alice", "alice@example.com", PASSWORD).await;
     app.signup("bob", "bob@example.com", PASSWORD).await;
 
@@ -52,7 +66,7 @@ async fn repeated_wrong_passwords_lock_the_account_with_retry_after() {
 
 #[tokio::test]
 async fn many_failures_from_one_address_block_that_address_only() {
-    let app = spawn_app_with(|settings| settings.rate_limits.login = limit(3, 100)).await;
+    let app = spawn_app_with(|settings| settings.rate_limits.login = login_limit(3, 100)).await;
     app.signup("alice", "alice@example.com", PASSWORD).await;
 
     for n in 0..3 {
@@ -74,8 +88,8 @@ async fn many_failures_from_one_address_block_that_address_only() {
 }
 
 #[tokio::test]
-async fn a_successful_login_clears_the_accounts_failures() {
-    let app = spawn_app_with(|settings| settings.rate_limits.login = limit(100, 3)).await;
+async fn a_successful_login_clears_that_browsers_failures() {
+    let app = spawn_app_with(|settings| settings.rate_limits.login = login_limit(100, 3)).await;
     app.signup("alice", "alice@example.com", PASSWORD).await;
 
     for round in 0..2 {
@@ -143,7 +157,8 @@ async fn the_counters_live_under_the_redis_key_prefix_and_expire() {
         keys.contains(&format!("{}auth:rl:login:ip:203.0.113.77", app.prefix)),
         "{keys:?}"
     );
-    assert_eq!(keys.len(), 2, "{keys:?}");
+    // Per address, per account, per account and address.
+    assert_eq!(keys.len(), 3, "{keys:?}");
     let mut redis = app.redis.get().await.unwrap();
     for key in keys {
         let ttl: i64 = redis::cmd("TTL")
@@ -158,7 +173,7 @@ async fn the_counters_live_under_the_redis_key_prefix_and_expire() {
 #[tokio::test]
 async fn forwarded_addresses_from_a_peer_that_is_not_a_trusted_proxy_are_ignored() {
     let app = spawn_app_with(|settings| {
-        settings.rate_limits.login = limit(2, 100);
+        settings.rate_limits.login = login_limit(2, 100);
         settings.trusted_proxies = TrustedProxies::parse("none").unwrap();
     })
     .await;
@@ -184,7 +199,7 @@ async fn forwarded_addresses_from_a_peer_that_is_not_a_trusted_proxy_are_ignored
 
 #[tokio::test]
 async fn a_burst_of_parallel_wrong_guesses_verifies_at_most_the_limits_worth() {
-    let app = spawn_app_with(|settings| settings.rate_limits.login = limit(10_000, 10)).await;
+    let app = spawn_app_with(|settings| settings.rate_limits.login = login_limit(10_000, 10)).await;
     app.signup("alice", "alice@example.com", PASSWORD).await;
 
     let guesses = (0..200).map(|n| {
