@@ -9,13 +9,14 @@
 //! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | deny-list and rate limits |
 //! | `REDIS_KEY_PREFIX` | empty | prefix of every Redis key this service uses |
-//! | `APP_ENV` | `development` | `development` or `production` |
+//! | `APP_ENV` | `development` | `development` or `production` (refuses demo users, cookies without `Secure` and an ephemeral key) |
+//! | `PRODUCTION_OVERRIDES` | – | comma-separated: `demo-users`, `insecure-cookies` allow that in production anyway |
 //! | `JWT_PRIVATE_KEY` | – | Ed25519 PKCS#8 PEM private key (text) |
 //! | `JWT_PRIVATE_KEY_FILE` | – | path of that PEM file (used when `JWT_PRIVATE_KEY` is unset) |
 //! | `ACCESS_TOKEN_TTL_SECONDS` | 900 | access token lifetime |
 //! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days) |
 //! | `COOKIE_SECURE` | true | `Secure` attribute on the session cookies |
-//! | `DEMO_USERS` | true | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
+//! | `DEMO_USERS` | true (false in production) | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
 //! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set and no account has that email, an admin account is created; an existing admin is left unchanged, an existing non-admin account stops the start |
 //! | `ADMIN_USERNAME` | `admin` | username of that account when it is created |
 //! | `TRUSTED_PROXIES` | `127.0.0.1/32,::1/128` | comma-separated CIDRs of the proxies whose `X-Forwarded-For` is believed (nginx, and a TLS proxy in front of it); `none` trusts none |
@@ -231,7 +232,11 @@ impl Settings {
             bail!("REFRESH_TOKEN_TTL_SECONDS must be longer than ACCESS_TOKEN_TTL_SECONDS");
         }
         settings.cookie_secure = env.flag("COOKIE_SECURE", settings.cookie_secure)?;
-        settings.demo_users = env.flag("DEMO_USERS", settings.demo_users)?;
+        let production = settings.app_env == AppEnv::Production;
+        settings.demo_users = env.flag("DEMO_USERS", !production)?;
+        if production {
+            refuse_unsafe_production(&settings, env.var("PRODUCTION_OVERRIDES"))?;
+        }
         if let Some(list) = env.exact("TRUSTED_PROXIES") {
             settings.trusted_proxies = TrustedProxies::parse(&list)
                 .map_err(|error| anyhow!("TRUSTED_PROXIES: {error}"))?;
@@ -301,6 +306,40 @@ impl Settings {
     }
 }
 
+/// With `APP_ENV=production`, demo users and cookies without `Secure` stop the start, naming the
+/// setting, unless `PRODUCTION_OVERRIDES` lists them.
+fn refuse_unsafe_production(settings: &Settings, overrides: Option<String>) -> anyhow::Result<()> {
+    let overrides = overrides.unwrap_or_default();
+    let mut allowed = Vec::new();
+    for item in overrides
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        match item {
+            "demo-users" | "insecure-cookies" => allowed.push(item),
+            other => bail!(
+                "PRODUCTION_OVERRIDES: unknown item {other:?} (known: demo-users, insecure-cookies)"
+            ),
+        }
+    }
+    if settings.demo_users && !allowed.contains(&"demo-users") {
+        bail!(
+            "DEMO_USERS=true is refused when APP_ENV=production: anyone could sign in as \
+             demo@demo.com with the published password. Set DEMO_USERS=false, or add demo-users \
+             to PRODUCTION_OVERRIDES to allow it"
+        );
+    }
+    if !settings.cookie_secure && !allowed.contains(&"insecure-cookies") {
+        bail!(
+            "COOKIE_SECURE=false is refused when APP_ENV=production: session cookies would travel \
+             over plain http. Set COOKIE_SECURE=true (and serve over https), or add \
+             insecure-cookies to PRODUCTION_OVERRIDES to allow it"
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -365,6 +404,46 @@ mod tests {
         let error = error_of(&[DB, ("APP_ENV", "production")]);
 
         assert!(error.contains("JWT_PRIVATE_KEY"), "{error}");
+    }
+
+    static PEM: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| SigningKeys::generate().private_pem());
+
+    fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut pairs = vec![
+            DB,
+            ("APP_ENV", "production"),
+            ("JWT_PRIVATE_KEY", PEM.as_str()),
+        ];
+        pairs.extend_from_slice(extra);
+        pairs
+    }
+
+    #[test]
+    fn production_refuses_demo_users_and_insecure_cookies_naming_the_setting() {
+        let demo = error_of(&production(&[("DEMO_USERS", "true")]));
+        let cookies = error_of(&production(&[("COOKIE_SECURE", "false")]));
+        let unknown = error_of(&production(&[("PRODUCTION_OVERRIDES", "everything")]));
+
+        assert!(demo.contains("DEMO_USERS"), "{demo}");
+        assert!(cookies.contains("COOKIE_SECURE"), "{cookies}");
+        assert!(unknown.contains("PRODUCTION_OVERRIDES"), "{unknown}");
+    }
+
+    #[test]
+    fn production_defaults_to_no_demo_users_and_takes_explicit_overrides() {
+        let defaults = settings(&production(&[])).unwrap();
+        let overridden = settings(&production(&[
+            ("DEMO_USERS", "true"),
+            ("COOKIE_SECURE", "false"),
+            ("PRODUCTION_OVERRIDES", "demo-users, insecure-cookies"),
+        ]))
+        .unwrap();
+
+        assert!(!defaults.demo_users);
+        assert!(defaults.cookie_secure);
+        assert!(overridden.demo_users);
+        assert!(!overridden.cookie_secure);
     }
 
     #[test]
