@@ -14,7 +14,8 @@
 //! | `JWT_PRIVATE_KEY` | – | Ed25519 PKCS#8 PEM private key (text) |
 //! | `JWT_PRIVATE_KEY_FILE` | – | path of that PEM file (used when `JWT_PRIVATE_KEY` is unset) |
 //! | `ACCESS_TOKEN_TTL_SECONDS` | 900 | access token lifetime |
-//! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days) |
+//! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days): a session unused that long ends |
+//! | `SESSION_MAX_LIFETIME_SECONDS` | 7776000 | a session ends this long after its sign-in (90 days), however often it is refreshed |
 //! | `COOKIE_SECURE` | true | `Secure` attribute on the session cookies |
 //! | `DEMO_USERS` | true (false in production) | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
 //! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set and no account has that email, an admin account is created; an existing admin is left unchanged, an existing non-admin account stops the start |
@@ -129,6 +130,7 @@ pub struct Settings {
     pub signing_key: Option<SigningKeys>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    pub session_max_lifetime: Duration,
     pub cookie_secure: bool,
     pub demo_users: bool,
     pub admin: Option<AdminAccount>,
@@ -152,6 +154,7 @@ impl Settings {
             signing_key: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            session_max_lifetime: Duration::from_secs(90 * 24 * 60 * 60),
             cookie_secure: true,
             demo_users: true,
             admin: None,
@@ -225,6 +228,13 @@ impl Settings {
             "REFRESH_TOKEN_TTL_SECONDS",
             settings.refresh_token_ttl.as_secs(),
         )?);
+        settings.session_max_lifetime = Duration::from_secs(env.parse(
+            "SESSION_MAX_LIFETIME_SECONDS",
+            settings.session_max_lifetime.as_secs(),
+        )?);
+        if settings.session_max_lifetime <= settings.access_token_ttl {
+            bail!("SESSION_MAX_LIFETIME_SECONDS must be longer than ACCESS_TOKEN_TTL_SECONDS");
+        }
         if settings.access_token_ttl.is_zero() {
             bail!("ACCESS_TOKEN_TTL_SECONDS must be at least 1");
         }

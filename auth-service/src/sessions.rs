@@ -1,8 +1,12 @@
 //! Sessions: a short-lived signed access token plus a long-lived, single-use refresh token
 //! (256 random bits, stored as its SHA-256), both delivered as HttpOnly, SameSite=Strict cookies.
-//! Rotation spends the presented refresh token and issues the next one in the same family;
-//! presenting a spent or revoked token revokes the whole family. Logout revokes the family and
-//! deny-lists the access token's `jti` in Redis until it expires.
+//! Rotation spends the presented refresh token and issues the next one in the same family, never
+//! past the session's absolute end (`SESSION_MAX_LIFETIME_SECONDS` after sign-in); presenting a
+//! spent or revoked token revokes the whole family. One exception keeps two tabs of one browser
+//! from tripping that: a token spent less than [`REUSE_GRACE`] ago is answered with the same
+//! successor it was rotated into (the successor is derived from it with the service's key, so it
+//! can be given again without being stored). Logout revokes the family, "sign out everywhere"
+//! every family of the user, and both deny-list the access tokens in Redis until they expire.
 
 use std::{sync::Arc, time::Duration};
 
@@ -23,6 +27,11 @@ use crate::{
 
 /// The path of the refresh cookie: only auth-service's own routes receive it.
 pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+/// How long a spent refresh token may be presented again and get the same successor (two tabs
+/// refreshing at once with one cookie).
+pub const REUSE_GRACE: Duration = Duration::from_secs(10);
+/// Domain separation of the successor derivation.
+const SUCCESSOR_CONTEXT: &[u8] = b"marketplace auth-service refresh successor v1\0";
 
 /// A user as the API shows it (never the hash).
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +76,7 @@ pub struct SessionResponse {
 pub struct Issued {
     pub access_token: String,
     pub refresh_token: String,
+    pub refresh_expires_at: OffsetDateTime,
     pub claims: Claims,
 }
 
@@ -79,7 +89,30 @@ pub struct Sessions {
     key_prefix: String,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    session_max_lifetime: Duration,
     cookie_secure: bool,
+}
+
+/// How long the session cookies live.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+    /// The absolute end of a session after its sign-in, however often it is refreshed.
+    pub session_max: Duration,
+}
+
+/// `(jti, exp)` of the access tokens a revoked family handed out, for the deny-list.
+fn denials(issued: &[refresh_tokens::IssuedAccess]) -> Vec<(&str, i64)> {
+    issued
+        .iter()
+        .map(|access| {
+            (
+                access.access_jti.as_str(),
+                access.access_expires_at.unix_timestamp(),
+            )
+        })
+        .collect()
 }
 
 fn hash_token(token: &str) -> Vec<u8> {
@@ -92,8 +125,7 @@ impl Sessions {
         pool: PgPool,
         redis: deadpool_redis::Pool,
         key_prefix: String,
-        access_ttl: Duration,
-        refresh_ttl: Duration,
+        lifetimes: Lifetimes,
         cookie_secure: bool,
     ) -> Self {
         Self {
@@ -101,8 +133,9 @@ impl Sessions {
             pool,
             redis,
             key_prefix,
-            access_ttl,
-            refresh_ttl,
+            access_ttl: lifetimes.access,
+            refresh_ttl: lifetimes.refresh,
+            session_max_lifetime: lifetimes.session_max,
             cookie_secure,
         }
     }
@@ -111,16 +144,35 @@ impl Sessions {
     pub async fn start(&self, user: &UserRow) -> Result<Issued, ApiError> {
         refresh_tokens::delete_expired(&self.pool, user.id).await?;
         let mut transaction = self.pool.begin().await?;
-        let issued = self.issue(&mut transaction, user, Uuid::now_v7()).await?;
+        let session_expires_at = OffsetDateTime::now_utc() + self.session_max_lifetime;
+        let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let issued = self
+            .issue(
+                &mut transaction,
+                user,
+                (Uuid::now_v7(), session_expires_at),
+                refresh_token,
+            )
+            .await?;
         transaction.commit().await?;
         Ok(issued)
+    }
+
+    /// The refresh token that `token` rotates into: a keyed derivation, so it can be given again
+    /// during [`REUSE_GRACE`] without being stored, and guessed by nobody without the key.
+    fn successor_of(&self, token: &str) -> String {
+        let signature = self
+            .keys
+            .sign_bytes(&[SUCCESSOR_CONTEXT, token.as_bytes()].concat());
+        URL_SAFE_NO_PAD.encode(Sha256::digest(signature))
     }
 
     async fn issue(
         &self,
         connection: &mut sqlx::PgConnection,
         user: &UserRow,
-        family_id: Uuid,
+        (family_id, session_expires_at): (Uuid, OffsetDateTime),
+        refresh_token: String,
     ) -> Result<Issued, ApiError> {
         let claims = Claims::new(
             user.id,
@@ -129,8 +181,7 @@ impl Sessions {
             self.access_ttl,
         );
         let access_token = self.keys.sign(&claims).context("signing an access token")?;
-        let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let expires_at = OffsetDateTime::now_utc() + self.refresh_ttl;
+        let expires_at = (OffsetDateTime::now_utc() + self.refresh_ttl).min(session_expires_at);
         let access_expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
             .context("access token expiry out of range")?;
         refresh_tokens::insert(
@@ -140,6 +191,7 @@ impl Sessions {
                 family_id,
                 token_hash: &hash_token(&refresh_token),
                 expires_at,
+                session_expires_at,
                 access_jti: &claims.jti,
                 access_expires_at,
             },
@@ -148,8 +200,67 @@ impl Sessions {
         Ok(Issued {
             access_token,
             refresh_token,
+            refresh_expires_at: expires_at,
             claims,
         })
+    }
+
+    /// A spent token presented again within [`REUSE_GRACE`] of its rotation: the same successor
+    /// (and its access token, signed again with the same id), when that successor is still
+    /// unspent and live.
+    async fn replay_successor(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        spent: &refresh_tokens::RefreshTokenRow,
+        refresh_token: &str,
+    ) -> Result<Option<(UserRow, Issued)>, ApiError> {
+        let now = OffsetDateTime::now_utc();
+        let Some(used_at) = spent.used_at else {
+            return Ok(None);
+        };
+        if now - used_at > REUSE_GRACE || spent.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let successor = self.successor_of(refresh_token);
+        let Some(next) =
+            refresh_tokens::find_for_update(&mut *connection, &hash_token(&successor)).await?
+        else {
+            return Ok(None);
+        };
+        let (Some(jti), Some(access_expires_at)) = (next.access_jti, next.access_expires_at) else {
+            return Ok(None);
+        };
+        if next.family_id != spent.family_id
+            || next.used_at.is_some()
+            || next.revoked_at.is_some()
+            || next.expires_at <= now
+        {
+            return Ok(None);
+        }
+        let Some(user) = crate::db::users::find_by_id(&mut *connection, next.user_id).await? else {
+            return Ok(None);
+        };
+        let exp = access_expires_at.unix_timestamp();
+        let ttl = i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = Claims {
+            sub: user.id,
+            username: user.username.clone(),
+            role: parse_role(&user.role)?,
+            jti,
+            iat: exp - ttl,
+            exp,
+            iss: auth_kit::ISSUER.to_owned(),
+        };
+        let access_token = self.keys.sign(&claims).context("signing an access token")?;
+        Ok(Some((
+            user,
+            Issued {
+                access_token,
+                refresh_token: successor,
+                refresh_expires_at: next.expires_at,
+                claims,
+            },
+        )))
     }
 
     /// Spends `refresh_token` and issues the next session of its family. A spent or revoked
@@ -161,6 +272,14 @@ impl Sessions {
         else {
             return Err(ApiError::InvalidRefreshToken);
         };
+        if let Some(replayed) = self
+            .replay_successor(&mut transaction, &row, refresh_token)
+            .await?
+        {
+            transaction.commit().await?;
+            tracing::info!(family_id = %row.family_id, "refresh token presented again within the grace period");
+            return Ok(replayed);
+        }
         if row.used_at.is_some() || row.revoked_at.is_some() {
             let issued = refresh_tokens::revoke_family(&mut *transaction, row.family_id).await?;
             transaction.commit().await?;
@@ -170,21 +289,14 @@ impl Sessions {
                 "refresh token reused; family revoked"
             );
             // The family is revoked either way; without Redis its access tokens live out their TTL.
-            let denied: Vec<_> = issued
-                .iter()
-                .map(|access| {
-                    (
-                        access.access_jti.as_str(),
-                        access.access_expires_at.unix_timestamp(),
-                    )
-                })
-                .collect();
+            let denied: Vec<_> = denials(&issued);
             if let Err(error) = self.deny(&denied).await {
                 tracing::error!(error = %error, "cannot deny-list the reused family's access tokens");
             }
             return Err(ApiError::RefreshTokenReused);
         }
-        if row.expires_at <= OffsetDateTime::now_utc() {
+        let now = OffsetDateTime::now_utc();
+        if row.expires_at <= now || row.session_expires_at <= now {
             return Err(ApiError::InvalidRefreshToken);
         }
         if !refresh_tokens::mark_used(&mut *transaction, row.id).await? {
@@ -193,9 +305,26 @@ impl Sessions {
         let Some(user) = crate::db::users::find_by_id(&mut *transaction, row.user_id).await? else {
             return Err(ApiError::InvalidRefreshToken);
         };
-        let issued = self.issue(&mut transaction, &user, row.family_id).await?;
+        let issued = self
+            .issue(
+                &mut transaction,
+                &user,
+                (row.family_id, row.session_expires_at),
+                self.successor_of(refresh_token),
+            )
+            .await?;
         transaction.commit().await?;
         Ok((user, issued))
+    }
+
+    /// Signs a user out everywhere: revokes every session and deny-lists every access token
+    /// they handed out, and `access` (the presented one).
+    pub async fn end_all(&self, user_id: Uuid, access: &Claims) -> Result<(), ApiError> {
+        let issued = refresh_tokens::revoke_user(&self.pool, user_id).await?;
+        let mut denied: Vec<(&str, i64)> = denials(&issued);
+        denied.push((access.jti.as_str(), access.exp));
+        tracing::info!(%user_id, sessions = issued.len(), "signed out everywhere");
+        self.deny(&denied).await
     }
 
     /// Ends a session: revokes the refresh token's family and deny-lists the access tokens it
@@ -212,15 +341,7 @@ impl Sessions {
         {
             issued = refresh_tokens::revoke_family(&self.pool, family_id).await?;
         }
-        let mut denied: Vec<(&str, i64)> = issued
-            .iter()
-            .map(|access| {
-                (
-                    access.access_jti.as_str(),
-                    access.access_expires_at.unix_timestamp(),
-                )
-            })
-            .collect();
+        let mut denied: Vec<(&str, i64)> = denials(&issued);
         if let Some(claims) = access {
             denied.push((claims.jti.as_str(), claims.exp));
         }
@@ -286,9 +407,9 @@ impl Sessions {
             issued.refresh_token.clone(),
             REFRESH_COOKIE_PATH,
         );
-        refresh.set_max_age(time::Duration::seconds(
-            i64::try_from(self.refresh_ttl.as_secs()).unwrap_or(i64::MAX),
-        ));
+        refresh.set_max_age(
+            (issued.refresh_expires_at - OffsetDateTime::now_utc()).max(time::Duration::ZERO),
+        );
         jar.add(access).add(refresh)
     }
 

@@ -15,7 +15,7 @@ use crate::{
     passwords::Passwords,
     rate_limit::RateLimiter,
     routes, seed,
-    sessions::Sessions,
+    sessions::{Lifetimes, Sessions},
     state::{AppState, DemoUsers},
 };
 
@@ -79,8 +79,11 @@ impl Application {
             pool.clone(),
             redis.clone(),
             settings.redis_key_prefix.clone(),
-            settings.access_token_ttl,
-            settings.refresh_token_ttl,
+            Lifetimes {
+                access: settings.access_token_ttl,
+                refresh: settings.refresh_token_ttl,
+                session_max: settings.session_max_lifetime,
+            },
             settings.cookie_secure,
         );
         let limiter = RateLimiter::new(

@@ -11,9 +11,16 @@ pub struct RefreshTokenRow {
     pub family_id: Uuid,
     pub user_id: Uuid,
     pub expires_at: OffsetDateTime,
+    /// The absolute end of the session (family): rotation never goes past it.
+    pub session_expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    pub access_jti: Option<String>,
+    pub access_expires_at: Option<OffsetDateTime>,
 }
+
+const COLUMNS: &str = "id, family_id, user_id, expires_at, session_expires_at, used_at, \
+                       revoked_at, access_jti, access_expires_at";
 
 /// A new refresh token and the access token issued with it.
 pub struct NewRefreshToken<'a> {
@@ -21,6 +28,7 @@ pub struct NewRefreshToken<'a> {
     pub family_id: Uuid,
     pub token_hash: &'a [u8],
     pub expires_at: OffsetDateTime,
+    pub session_expires_at: OffsetDateTime,
     pub access_jti: &'a str,
     pub access_expires_at: OffsetDateTime,
 }
@@ -39,14 +47,16 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO refresh_tokens \
-         (id, family_id, user_id, token_hash, expires_at, access_jti, access_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         (id, family_id, user_id, token_hash, expires_at, session_expires_at, access_jti, \
+          access_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(Uuid::now_v7())
     .bind(token.family_id)
     .bind(token.user_id)
     .bind(token.token_hash)
     .bind(token.expires_at)
+    .bind(token.session_expires_at)
     .bind(token.access_jti)
     .bind(token.access_expires_at)
     .execute(executor)
@@ -60,10 +70,9 @@ pub async fn find_for_update(
     connection: &mut PgConnection,
     token_hash: &[u8],
 ) -> Result<Option<RefreshTokenRow>, sqlx::Error> {
-    sqlx::query_as::<_, RefreshTokenRow>(
-        "SELECT id, family_id, user_id, expires_at, used_at, revoked_at \
-         FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-    )
+    sqlx::query_as::<_, RefreshTokenRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE"
+    )))
     .bind(token_hash)
     .fetch_optional(connection)
     .await
@@ -100,6 +109,27 @@ pub async fn revoke_family(
          WHERE family_id = $1 AND access_jti IS NOT NULL AND access_expires_at > now()",
     )
     .bind(family_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Revokes every live token of a user (sign out everywhere) and returns the access tokens they
+/// handed out that have not expired yet.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
+pub async fn revoke_user(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<IssuedAccess>, sqlx::Error> {
+    sqlx::query_as::<_, IssuedAccess>(
+        "WITH revoked AS ( \
+             UPDATE refresh_tokens SET revoked_at = now() \
+             WHERE user_id = $1 AND revoked_at IS NULL \
+             RETURNING id \
+         ) \
+         SELECT access_jti, access_expires_at FROM refresh_tokens \
+         WHERE user_id = $1 AND access_jti IS NOT NULL AND access_expires_at > now()",
+    )
+    .bind(user_id)
     .fetch_all(executor)
     .await
 }

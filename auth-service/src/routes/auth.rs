@@ -191,6 +191,22 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, sessions.clear_cookies(jar)))
 }
 
+/// `POST /api/auth/logout-everywhere`: 204; ends every session of the signed-in user (every
+/// browser and device), deny-lists their access tokens and clears this browser's cookies.
+pub async fn logout_everywhere(
+    State(sessions): State<Sessions>,
+    State(verifier): State<Verifier>,
+    user: AuthUser,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<(StatusCode, CookieJar), ApiError> {
+    let claims = auth_kit::token_from_headers(&headers)
+        .and_then(|token| verifier.decode(&token).ok())
+        .ok_or(ApiError::Auth(auth_kit::AuthError::Invalid))?;
+    sessions.end_all(user.id, &claims).await?;
+    Ok((StatusCode::NO_CONTENT, sessions.clear_cookies(jar)))
+}
+
 /// `GET /api/auth/me`: the signed-in user.
 pub async fn me(
     State(pool): State<PgPool>,

@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/refresh", post(auth::refresh))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/logout-everywhere", post(auth::logout_everywhere))
         .route("/api/auth/me", get(auth::me))
         .route("/api/auth/demo-login", post(auth::demo_login))
         .route("/api/auth/jwks", get(auth::jwks))

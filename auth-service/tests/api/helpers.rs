@@ -228,6 +228,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Makes every spent refresh token look spent a minute ago: past the two-tabs grace period,
+    /// so presenting one again is a reuse.
+    pub async fn age_spent_refresh_tokens(&self) {
+        sqlx::query(
+            "UPDATE refresh_tokens SET used_at = now() - interval '1 minute' \
+             WHERE used_at IS NOT NULL",
+        )
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
     /// A verifier like products-service's: key from this app's JWKS, deny-list under its prefix.
     pub async fn shared_verifier(&self) -> auth_kit::Verifier {
         auth_kit::Verifier::fetch_jwks(&self.address, self.redis.clone(), Duration::from_secs(5))

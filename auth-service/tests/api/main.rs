@@ -13,6 +13,7 @@ mod migrations;
 mod rate_limit;
 mod requests;
 mod seeding;
+mod session_lifetime;
 mod sessions;
 mod signup;
 mod tokens;

@@ -56,9 +56,10 @@ async fn reusing_a_spent_refresh_token_revokes_its_whole_family() {
     let app = spawn_app().await;
     let signup = app.signup("alice", "alice@example.com", PASSWORD).await;
     let stolen = cookie_value(&signup, "refresh_token").unwrap();
-    // The legitimate browser rotates first.
+    // The legitimate browser rotates first, longer ago than the two-tabs grace period.
     let rotated = app.refresh().await;
     assert_eq!(rotated.status(), StatusCode::OK);
+    app.age_spent_refresh_tokens().await;
 
     let replay = plain_client()
         .post(app.url("/api/auth/refresh"))
@@ -208,6 +209,7 @@ async fn reuse_detection_also_revokes_the_access_tokens_the_family_handed_out() 
         app.me_with_bearer(&current_access).await.status(),
         StatusCode::OK
     );
+    app.age_spent_refresh_tokens().await;
 
     plain_client()
         .post(app.url("/api/auth/refresh"))
