@@ -5,7 +5,7 @@
 # manifests (not on SERVICE), so a source change rebuilds just our crates and the three images
 # share that layer.
 
-ARG RUST_VERSION=1.95
+ARG RUST_VERSION=1.95.0
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS chef
