@@ -2,7 +2,8 @@
 # Writes the settings CI's Ansible run uses instead of the vault (fresh random secrets, the given
 # self-signed certificate) as YAML on stdout:
 #   ansible/ci/vars.sh <certificate.pem> <key.pem> > ci-vars.yml
-# Demo users and catalog are on, so scripts/smoke can sign in and order over https.
+# Demo users and catalog are on (APP_ENV=production refuses demo users unless PRODUCTION_OVERRIDES
+# allows them), so scripts/smoke can sign in and order over https.
 set -euo pipefail
 certificate=${1:?usage: vars.sh <certificate.pem> <key.pem>}
 key=${2:?usage: vars.sh <certificate.pem> <key.pem>}
@@ -27,4 +28,6 @@ marketplace_domain: localhost
 marketplace_tls_mode: files
 marketplace_demo_users: true
 marketplace_seed_catalog: true
+marketplace_env_overrides:
+  PRODUCTION_OVERRIDES: demo-users
 YML
