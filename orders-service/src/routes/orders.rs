@@ -165,31 +165,30 @@ pub async fn place(
     let fingerprint = request_hash(&request);
 
     let mut tx = pool.begin().await?;
-    if let Some(key) = key {
-        if let Claim::Seen {
+    if let Some(key) = key
+        && let Claim::Seen {
             request_hash,
             response,
         } = idempotency::claim(&mut tx, user.id, key, &fingerprint).await?
-        {
-            tx.rollback().await?;
-            if request_hash != fingerprint {
-                return Err(ApiError::unprocessable(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different order",
-                ));
-            }
-            let Some((status, body)) = response else {
-                return Err(ApiError::Conflict(
-                    "a request with this Idempotency-Key is still in progress".into(),
-                ));
-            };
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            let mut response = (status, Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return Ok(response);
+    {
+        tx.rollback().await?;
+        if request_hash != fingerprint {
+            return Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different order",
+            ));
         }
+        let Some((status, body)) = response else {
+            return Err(ApiError::Conflict(
+                "a request with this Idempotency-Key is still in progress".into(),
+            ));
+        };
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+        let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(response);
     }
 
     let items = price_lines(&mut tx, &user, &lines).await?;
