@@ -1,7 +1,8 @@
 //! Building blocks that must behave identically in every service of the marketplace: logging
 //! set-up, reading settings from the environment, graceful shutdown, the standard HTTP layers, the
 //! one JSON error body (and extractors that speak it), database start-up with refinery
-//! migrations, the readiness probe (`GET /ready`) and the Prometheus endpoint.
+//! migrations, the readiness probe (`GET /ready`) and the Prometheus endpoint. With the `testing`
+//! feature (tests only), real Redis servers for tests: a cluster and a private single server.
 //!
 //! Everything that is domain-specific (settings, the error enum, SQL) stays in the services.
 
@@ -15,6 +16,8 @@ pub mod readiness;
 pub mod redis_pool;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::ErrorBody;
 pub use extract::{Json, Path, Query, RequestId, ValidJson};
