@@ -492,6 +492,71 @@ scenario('a session revoked elsewhere returns to login', async () => {
   await shot(page, '18-session-ended')
 }, ['a new user signs up and lists a product, with field errors shown next to the fields'])
 
+scenario('two tabs refreshing the session at the same moment both stay signed in', async () => {
+  const first = await newPage()
+  const username = `tabs_${RUN}`
+  await signUp(first, username)
+  const context = first.context()
+  const second = await context.newPage()
+  second.setDefaultTimeout(STEP)
+  await second.goto('/')
+  await second.getByTestId('whoami').filter({ hasText: username }).waitFor()
+  // Both tabs refresh with the one refresh cookie at the same moment, as each does when it finds
+  // the access cookie expired: each refresh is held until both are on their way, so neither
+  // carries the other's new cookie.
+  let release
+  const bothSent = new Promise((resolve) => (release = resolve))
+  const cookies = []
+  const hold = async (route) => {
+    cookies.push((await route.request().allHeaders()).cookie ?? '')
+    if (cookies.length === 2) release()
+    await Promise.race([bothSent, new Promise((resolve) => setTimeout(resolve, 5000))])
+    return route.fallback()
+  }
+  await context.route('**/api/auth/refresh', hold)
+  const statuses = await Promise.all(
+    [first, second].map((page) =>
+      page.evaluate(async () => (await fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })).status),
+    ),
+  )
+  await context.unroute('**/api/auth/refresh', hold)
+  check(cookies.length === 2 && cookies[0] === cookies[1], `the two refreshes did not carry the same cookie: ${cookies.length} seen`)
+  check(statuses.every((s) => s === 200), `the two tabs' refreshes answered ${statuses.join(' and ')}`)
+  // And both tabs go on signed in, each refreshing silently when its access cookie is gone.
+  for (const page of [first, second]) {
+    await context.clearCookies({ name: 'access_token' })
+    await page.getByRole('link', { name: 'Sell', exact: true }).click()
+    await page.getByRole('heading', { name: 'Your listings' }).waitFor()
+    check(!page.url().includes('/login'), 'a tab was signed out by the other tab\'s refresh')
+  }
+  // The session goes on: once more, from one tab.
+  await context.clearCookies({ name: 'access_token' })
+  await first.goto('/orders')
+  await first.getByRole('heading', { name: 'Your orders' }).waitFor()
+  check(!first.url().includes('/login'), 'the session did not survive the next refresh')
+  await context.close()
+})
+
+scenario('signing out everywhere ends the session in the other browser too', async () => {
+  const laptop = await newPage()
+  const username = `everywhere_${RUN}`
+  await signUp(laptop, username)
+  const phone = await newPage()
+  await phone.goto('/login')
+  await phone.getByLabel('Email').fill(`${username}@example.com`)
+  await phone.getByLabel('Password').fill(`correct-horse-${RUN}`)
+  await phone.getByRole('button', { name: 'Log in', exact: true }).click()
+  await phone.getByTestId('whoami').filter({ hasText: username }).waitFor()
+  await laptop.getByRole('button', { name: 'Sign out everywhere' }).click()
+  await laptop.waitForURL(/\/login$/)
+  await laptop.getByRole('link', { name: 'Log in' }).first().waitFor()
+  await phone.getByRole('link', { name: 'Sell', exact: true }).click()
+  await phone.waitForURL(/\/login\?next=%2Fsell$/)
+  await phone.getByText('Your session ended. Please log in again.').waitFor()
+  await laptop.context().close()
+  await phone.context().close()
+})
+
 scenario('after logging out, the orders page sends the user to login', async () => {
   const page = state.buyer
   await page.getByRole('button', { name: 'Log out' }).click()

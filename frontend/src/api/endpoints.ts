@@ -29,6 +29,8 @@ export const auth = {
     unwrapUser(await client.request<User>('POST', '/api/auth/signup', { body: { username, email, password } })),
   demoLogin: async () => unwrapUser(await client.request<LoginResponse>('POST', '/api/auth/demo-login')),
   logout: () => client.request<void>('POST', '/api/auth/logout'),
+  /** Ends every session of the signed-in user, on every browser and device. */
+  logoutEverywhere: () => client.request<void>('POST', '/api/auth/logout-everywhere'),
 }
 
 export const products = {

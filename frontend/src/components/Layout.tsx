@@ -30,12 +30,13 @@ export function Logo() {
 }
 
 export function Layout({ children }: { children: ReactNode }) {
-  const { user, status, logout } = useAuth()
+  const { user, status, logout, logoutEverywhere } = useAuth()
   const { cart } = useCart()
   const navigate = useNavigate()
   const location = useLocation()
   const mainRef = useRef<HTMLElement>(null)
   const [loggingOut, setLoggingOut] = useState(false)
+  const [everywhere, setEverywhere] = useState<'idle' | 'busy' | 'failed'>('idle')
   const count = cartCount(cart)
 
   // Move focus to the new page's content on navigation, as a full page load would.
@@ -58,6 +59,17 @@ export function Layout({ children }: { children: ReactNode }) {
     } finally {
       setLoggingOut(false)
       navigate('/')
+    }
+  }
+
+  const onLogoutEverywhere = async () => {
+    setEverywhere('busy')
+    try {
+      await logoutEverywhere()
+      setEverywhere('idle')
+      navigate('/login')
+    } catch {
+      setEverywhere('failed')
     }
   }
 
@@ -123,6 +135,15 @@ export function Layout({ children }: { children: ReactNode }) {
         <div className="site-footer__inner">
           <span>Marketplace — buy and sell records, books and gear.</span>
           <span className="muted">Payments on this site are demo payments; no card is ever charged.</span>
+          {user && (
+            <span className="muted">
+              Signed in on another device you no longer have?{' '}
+              <button type="button" className="link-button" onClick={onLogoutEverywhere} disabled={everywhere === 'busy'}>
+                {everywhere === 'busy' ? 'Signing out everywhere…' : 'Sign out everywhere'}
+              </button>
+              {everywhere === 'failed' && <span role="alert"> That did not work; please try again.</span>}
+            </span>
+          )}
         </div>
       </footer>
     </>

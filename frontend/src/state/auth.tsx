@@ -13,6 +13,8 @@ interface AuthValue {
   sessionLost: boolean
   signIn(user: User): void
   logout(): Promise<void>
+  /** Signs out on every browser and device, this one included. */
+  logoutEverywhere(): Promise<void>
 }
 
 const AuthContext = createContext<AuthValue | null>(null)
@@ -66,7 +68,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, [])
 
-  const value = useMemo(() => ({ user, status, sessionLost, signIn, logout }), [user, status, sessionLost, signIn, logout])
+  const logoutEverywhere = useCallback(async () => {
+    await auth.logoutEverywhere()
+    setUser(null)
+    setStatus('signed-out')
+    setSessionLost(false)
+  }, [])
+
+  const value = useMemo(
+    () => ({ user, status, sessionLost, signIn, logout, logoutEverywhere }),
+    [user, status, sessionLost, signIn, logout, logoutEverywhere],
+  )
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>
 }
 
