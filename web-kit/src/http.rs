@@ -1,6 +1,7 @@
 //! The standard HTTP stack of every service: request ids set at the edge and returned to the
 //! caller, a tracing span per request, credentials redacted from logs, a body-size limit, a
-//! timeout, panics turned into JSON 500s, and JSON bodies for axum's bare 404 and 405.
+//! timeout, panics turned into JSON 500s, JSON bodies for axum's bare 404 and 405, and cookie
+//! requests from another site refused ([`crate::same_site`]).
 
 use std::{any::Any, time::Duration};
 
@@ -62,6 +63,7 @@ pub fn layers(router: Router, limits: HttpLimits) -> Router {
     router
         .fallback(not_found)
         .layer(middleware::from_fn(json_for_bare_errors))
+        .layer(middleware::from_fn(crate::same_site::same_site_only))
         .layer(middleware::from_fn(crate::observability::track_http))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(

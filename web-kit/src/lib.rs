@@ -14,6 +14,7 @@ pub mod http;
 pub mod observability;
 pub mod readiness;
 pub mod redis_pool;
+pub mod same_site;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -242,3 +242,35 @@ async fn logout_with_only_the_refresh_cookie_revokes_the_sessions_access_token()
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(me).await, "token_revoked");
 }
+
+#[tokio::test]
+async fn a_cookie_request_from_another_site_cannot_end_or_refresh_the_session() {
+    let app = spawn_app().await;
+    app.signup("alice", "alice@example.com", PASSWORD).await;
+
+    for path in [
+        "/api/auth/logout",
+        "/api/auth/refresh",
+        "/api/auth/logout-everywhere",
+    ] {
+        let forged = app
+            .client
+            .post(app.url(path))
+            .header("origin", "https://evil.example.com")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(error_code(forged).await, "cross_site_request");
+    }
+
+    assert_eq!(app.me().await.status(), StatusCode::OK);
+    let same_site = app
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .header("origin", app.address.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_site.status(), StatusCode::OK);
+}
