@@ -13,17 +13,16 @@ use axum::{
     http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{VerifyingKey, pkcs8::DecodePublicKey};
-use jsonwebtoken::{
-    Algorithm, DecodingKey, Validation,
-    errors::ErrorKind,
-    jwk::{AlgorithmParameters, EllipticCurve, JwkSet},
-};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use web_kit::ErrorBody;
 
+use crate::keys::KeyRing;
+pub use crate::keys::{RefreshPolicy, kid_of};
+
+pub mod keys;
 #[cfg(feature = "signing")]
 pub mod signing;
 #[cfg(feature = "testing")]
@@ -212,30 +211,42 @@ impl KeySource {
     }
 }
 
-/// Checks tokens: signature (EdDSA only; `alg: none` and every other algorithm are refused),
-/// expiry, issuer, and the deny-list. Cheap to clone.
+/// Checks tokens: signature (EdDSA only; `alg: none` and every other algorithm are refused) with
+/// the key the token's `kid` names, expiry, issuer, and the deny-list. Cheap to clone.
 #[derive(Clone)]
 pub struct Verifier {
-    inner: Arc<VerifierInner>,
-}
-
-#[derive(Clone)]
-struct VerifierInner {
-    key: DecodingKey,
-    validation: Validation,
+    ring: Arc<KeyRing>,
+    validation: Arc<Validation>,
     redis: deadpool_redis::Pool,
-    key_prefix: String,
+    key_prefix: Arc<str>,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("key_prefix", &self.inner.key_prefix)
+            .field("key_prefix", &self.key_prefix)
             .finish_non_exhaustive()
     }
 }
 
+fn validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    validation.leeway = LEEWAY_SECONDS;
+    validation
+}
+
 impl Verifier {
+    fn with_ring(ring: KeyRing, redis: deadpool_redis::Pool) -> Self {
+        Self {
+            ring: Arc::new(ring),
+            validation: Arc::new(validation()),
+            redis,
+            key_prefix: Arc::from(""),
+        }
+    }
+
     /// From an Ed25519 public key in PEM (`JWT_PUBLIC_KEY`). Escaped newlines (`\n` written as two
     /// characters, as some environment files carry them) are accepted.
     pub fn from_public_pem(pem: &[u8], redis: deadpool_redis::Pool) -> Result<Self, KeyError> {
@@ -249,41 +260,23 @@ impl Verifier {
 
     /// From a parsed Ed25519 public key.
     pub fn from_verifying_key(key: &VerifyingKey, redis: deadpool_redis::Pool) -> Self {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.leeway = LEEWAY_SECONDS;
-        Self {
-            inner: Arc::new(VerifierInner {
-                key: DecodingKey::from_ed_der(key.as_bytes()),
-                validation,
-                redis,
-                key_prefix: String::new(),
-            }),
-        }
+        Self::from_verifying_keys(std::slice::from_ref(key), redis)
     }
 
-    /// From a JWKS document (`{"keys": [...]}`): its first Ed25519 key.
+    /// From several Ed25519 public keys (a signing key and the ones it replaced), each chosen by
+    /// its `kid`.
+    pub fn from_verifying_keys(keys: &[VerifyingKey], redis: deadpool_redis::Pool) -> Self {
+        Self::with_ring(KeyRing::fixed(keys), redis)
+    }
+
+    /// From a JWKS document (`{"keys": [...]}`): its Ed25519 keys (never fetched again).
     pub fn from_jwks(jwks: &[u8], redis: deadpool_redis::Pool) -> Result<Self, KeyError> {
-        let set: JwkSet = serde_json::from_slice(jwks)
-            .map_err(|error| KeyError::InvalidKey(format!("not a JWK set: {error}")))?;
-        let key = set
-            .keys
-            .iter()
-            .find_map(|jwk| match &jwk.algorithm {
-                AlgorithmParameters::OctetKeyPair(pair) if pair.curve == EllipticCurve::Ed25519 => {
-                    let bytes = URL_SAFE_NO_PAD.decode(pair.x.trim_end_matches('=')).ok()?;
-                    let bytes: [u8; 32] = bytes.try_into().ok()?;
-                    VerifyingKey::from_bytes(&bytes).ok()
-                }
-                _ => None,
-            })
-            .ok_or_else(|| KeyError::InvalidKey("the key set holds no Ed25519 key".into()))?;
-        Ok(Self::from_verifying_key(&key, redis))
+        Ok(Self::from_verifying_keys(&keys::parse_jwks(jwks)?, redis))
     }
 
     /// From auth-service's `GET /api/auth/jwks`, retried with backoff for up to `patience` (the
-    /// services may start before auth-service is ready).
+    /// services may start before auth-service is ready); fetched again as [`RefreshPolicy`]'s
+    /// default says (every 5 minutes, and on an unknown `kid` at most every 30 s).
     pub async fn fetch_jwks(
         auth_url: &str,
         redis: deadpool_redis::Pool,
@@ -308,7 +301,11 @@ impl Verifier {
                         .await
                         .map_err(|error| fetch_error(error.to_string()));
                     match body {
-                        Ok(body) => return Self::from_jwks(&body, redis),
+                        Ok(body) => {
+                            let keys = keys::parse_jwks(&body)?;
+                            let ring = KeyRing::fetched(&keys, url, RefreshPolicy::default());
+                            return Ok(Self::with_ring(ring, redis));
+                        }
                         Err(error) => error.to_string(),
                     }
                 }
@@ -337,24 +334,30 @@ impl Verifier {
         }
     }
 
+    /// The same verifier fetching its key set again as `policy` says (tests shorten it).
+    pub fn with_refresh_policy(self, policy: RefreshPolicy) -> Self {
+        Self {
+            ring: Arc::new(self.ring.with_policy(policy)),
+            ..self
+        }
+    }
+
     /// The same verifier, reading deny-list keys under `prefix` (the service's
     /// `REDIS_KEY_PREFIX`).
     pub fn with_key_prefix(self, prefix: impl Into<String>) -> Self {
-        let mut inner = Arc::unwrap_or_clone(self.inner);
-        inner.key_prefix = prefix.into();
         Self {
-            inner: Arc::new(inner),
+            key_prefix: Arc::from(prefix.into()),
+            ..self
         }
     }
 
     /// The Redis key prefix of the deny-list.
     pub fn key_prefix(&self) -> &str {
-        &self.inner.key_prefix
+        &self.key_prefix
     }
 
-    /// Checks signature, algorithm, issuer and expiry, without the deny-list.
-    pub fn decode(&self, token: &str) -> Result<Claims, AuthError> {
-        jsonwebtoken::decode::<Claims>(token, &self.inner.key, &self.inner.validation)
+    fn decode_with(&self, token: &str, key: &DecodingKey) -> Result<Claims, AuthError> {
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
@@ -362,9 +365,32 @@ impl Verifier {
             })
     }
 
-    /// Verifies a token and its deny-list entry.
+    /// Checks signature (with the key held for the token's `kid`), algorithm, issuer and expiry,
+    /// without the deny-list and without fetching keys.
+    pub fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
+        let key = self
+            .ring
+            .find(header.kid.as_deref())
+            .ok_or(AuthError::Invalid)?;
+        self.decode_with(token, &key)
+    }
+
+    /// Verifies a token and its deny-list entry. A `kid` the verifier does not hold makes it
+    /// fetch the key set again first (at most every 30 s): a new key signs after a rotation.
     pub async fn verify(&self, token: &str) -> Result<AuthUser, AuthError> {
-        let claims = self.decode(token)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
+        self.ring.refresh_if_stale();
+        let kid = header.kid.as_deref();
+        let key = match self.ring.find(kid) {
+            Some(key) => key,
+            None if kid.is_some() => {
+                self.ring.refresh().await;
+                self.ring.find(kid).ok_or(AuthError::Invalid)?
+            }
+            None => return Err(AuthError::Invalid),
+        };
+        let claims = self.decode_with(token, &key)?;
         if self.is_denied(&claims.jti).await? {
             return Err(AuthError::Revoked);
         }
@@ -377,17 +403,18 @@ impl Verifier {
         })
     }
 
+    /// Whether the token with id `jti` was revoked since it was verified (a long-lived response,
+    /// such as an event stream, checks again now and then).
+    pub async fn is_revoked(&self, jti: &str) -> Result<bool, AuthError> {
+        self.is_denied(jti).await
+    }
+
     /// Whether token `jti` was revoked; an unreadable deny-list is `Unavailable` (fail closed).
     async fn is_denied(&self, jti: &str) -> Result<bool, AuthError> {
         use redis::AsyncCommands;
-        let key = deny_list_key(&self.inner.key_prefix, jti);
+        let key = deny_list_key(&self.key_prefix, jti);
         let lookup = async {
-            let mut connection = self
-                .inner
-                .redis
-                .get()
-                .await
-                .map_err(|error| error.to_string())?;
+            let mut connection = self.redis.get().await.map_err(|error| error.to_string())?;
             connection
                 .exists::<_, bool>(&key)
                 .await

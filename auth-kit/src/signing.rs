@@ -1,22 +1,25 @@
 //! Token minting with the Ed25519 private key (feature `signing`): auth-service's side of the
 //! contract, kept next to the verifier so both agree on the format by construction.
 
+use crate::{Claims, KeyError, Verifier, kid_of};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{
-    Signature, Signer, SigningKey,
-    pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding},
+    Signature, Signer, SigningKey, VerifyingKey,
+    pkcs8::{
+        DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey,
+        spki::der::pem::LineEnding,
+    },
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sha2::{Digest, Sha256};
 
-use crate::{Claims, KeyError, Verifier};
-
-/// An Ed25519 key pair that signs access tokens.
+/// An Ed25519 key pair that signs access tokens, and the public keys of the keys it replaced
+/// (still published and accepted, so their tokens stay valid until they expire).
 #[derive(Clone)]
 pub struct SigningKeys {
     key: SigningKey,
     encoding: EncodingKey,
     kid: String,
+    previous: Vec<VerifyingKey>,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -49,9 +52,40 @@ impl SigningKeys {
             .to_pkcs8_der()
             .expect("an Ed25519 key always encodes as PKCS#8");
         let encoding = EncodingKey::from_ed_der(der.as_bytes());
-        let digest = Sha256::digest(key.verifying_key().as_bytes());
-        let kid = URL_SAFE_NO_PAD.encode(&digest[..12]);
-        Self { key, encoding, kid }
+        let kid = kid_of(&key.verifying_key());
+        Self {
+            key,
+            encoding,
+            kid,
+            previous: Vec::new(),
+        }
+    }
+
+    /// The same signing key, also publishing and accepting the retired public keys in `pems`
+    /// (one or more SPKI PEM blocks, as `openssl pkey -pubout` writes them; escaped newlines are
+    /// accepted).
+    pub fn with_previous(mut self, pems: &str) -> Result<Self, KeyError> {
+        let pems = pems.replace("\\n", "\n");
+        const END: &str = "-----END PUBLIC KEY-----";
+        for block in pems.split_inclusive(END).map(str::trim) {
+            if block.is_empty() {
+                continue;
+            }
+            let key = VerifyingKey::from_public_key_pem(block).map_err(|error| {
+                KeyError::InvalidKey(format!("not an Ed25519 public key: {error}"))
+            })?;
+            if key != self.key.verifying_key() && !self.previous.contains(&key) {
+                self.previous.push(key);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Every public key: the signing one first, then the retired ones.
+    fn public_keys(&self) -> Vec<VerifyingKey> {
+        std::iter::once(self.key.verifying_key())
+            .chain(self.previous.iter().copied())
+            .collect()
     }
 
     /// The private key as PKCS#8 PEM (what `JWT_PRIVATE_KEY` carries).
@@ -70,23 +104,34 @@ impl SigningKeys {
             .expect("an Ed25519 key always encodes as PEM")
     }
 
+    /// The public key of the signing key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
     /// The key id, derived from the public key.
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
-    /// The public key set served at `GET /api/auth/jwks` (RFC 8037 OKP key).
+    /// The public key set served at `GET /api/auth/jwks` (RFC 8037 OKP keys): the signing key
+    /// and the retired ones.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes()),
-                "alg": "EdDSA",
-                "use": "sig",
-                "kid": self.kid,
-            }]
-        })
+        let keys: Vec<_> = self
+            .public_keys()
+            .iter()
+            .map(|key| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": URL_SAFE_NO_PAD.encode(key.as_bytes()),
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": kid_of(key),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 
     /// Signs `claims` into a compact JWT (header `alg: EdDSA`, `kid`).
@@ -112,8 +157,8 @@ impl SigningKeys {
             .is_ok()
     }
 
-    /// A verifier for this key's tokens.
+    /// A verifier for this key's tokens and the retired keys'.
     pub fn verifier(&self, redis: deadpool_redis::Pool) -> Verifier {
-        Verifier::from_verifying_key(&self.key.verifying_key(), redis)
+        Verifier::from_verifying_keys(&self.public_keys(), redis)
     }
 }

@@ -512,3 +512,160 @@ async fn keys_made_by_openssl_sign_and_verify() {
     assert_eq!(keys.public_pem().trim(), OPENSSL_PUBLIC.trim());
     assert!(auth_kit::signing::SigningKeys::from_pem(OPENSSL_PUBLIC).is_err());
 }
+
+/// A key-set server whose keys the test changes, counting its requests.
+struct KeySetServer {
+    url: String,
+    jwks: Arc<std::sync::Mutex<serde_json::Value>>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl KeySetServer {
+    async fn start(keys: &[&TestKeys]) -> Self {
+        let jwks = Arc::new(std::sync::Mutex::new(serde_json::Value::Null));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (served, counter) = (jwks.clone(), calls.clone());
+        let app = Router::new().route(
+            "/api/auth/jwks",
+            get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let body = served.lock().unwrap().clone();
+                async move { axum::Json(body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let server = Self { url, jwks, calls };
+        server.serve(keys);
+        server
+    }
+
+    /// Serves these keys from now on.
+    fn serve(&self, keys: &[&TestKeys]) {
+        let entries: Vec<serde_json::Value> = keys
+            .iter()
+            .map(|keys| keys.signing_keys().jwks()["keys"][0].clone())
+            .collect();
+        *self.jwks.lock().unwrap() = serde_json::json!({ "keys": entries });
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn each_token_is_checked_with_the_key_its_kid_names() {
+    let (old, new, stranger) = (
+        TestKeys::generate(),
+        TestKeys::generate(),
+        TestKeys::generate(),
+    );
+    let verifier = Verifier::from_verifying_keys(
+        &[
+            old.signing_keys().verifying_key(),
+            new.signing_keys().verifying_key(),
+        ],
+        redis_pool(),
+    );
+    let (id, name) = alice();
+
+    for keys in [&old, &new] {
+        assert_eq!(
+            verifier
+                .verify(&keys.token(id, name, Role::User))
+                .await
+                .unwrap()
+                .id,
+            id
+        );
+    }
+    assert!(matches!(
+        verifier.verify(&stranger.token(id, name, Role::User)).await,
+        Err(AuthError::Invalid)
+    ));
+}
+
+#[tokio::test]
+async fn after_a_rotation_the_new_key_is_fetched_on_its_first_token_and_old_tokens_stay_valid() {
+    let (old, new) = (TestKeys::generate(), TestKeys::generate());
+    let server = KeySetServer::start(&[&old]).await;
+    let verifier = Verifier::fetch_jwks(&server.url, redis_pool(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .with_refresh_policy(auth_kit::RefreshPolicy {
+            every: Duration::from_secs(3600),
+            min_interval: Duration::ZERO,
+        });
+    let (id, name) = alice();
+    let old_token = old.token(id, name, Role::User);
+
+    // auth-service restarts with the new key, still publishing the old one.
+    server.serve(&[&new, &old]);
+
+    let new_token = new.token(id, name, Role::User);
+    assert_eq!(verifier.verify(&new_token).await.unwrap().id, id);
+    assert_eq!(verifier.verify(&old_token).await.unwrap().id, id);
+    assert_eq!(server.calls(), 2);
+}
+
+#[tokio::test]
+async fn made_up_kids_fetch_the_key_set_at_most_once_per_interval() {
+    let keys = TestKeys::generate();
+    let server = KeySetServer::start(&[&keys]).await;
+    let verifier = Verifier::fetch_jwks(&server.url, redis_pool(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .with_refresh_policy(auth_kit::RefreshPolicy {
+            every: Duration::from_secs(3600),
+            min_interval: Duration::from_secs(3600),
+        });
+    let (id, name) = alice();
+
+    let forged = (0..50).map(|_| {
+        let token = TestKeys::generate().token(id, name, Role::User);
+        let verifier = verifier.clone();
+        async move { verifier.verify(&token).await }
+    });
+    let results = futures::future::join_all(forged).await;
+
+    assert!(results.iter().all(|r| matches!(r, Err(AuthError::Invalid))));
+    assert_eq!(server.calls(), 1, "only the start-up fetch");
+}
+
+#[tokio::test]
+async fn the_key_set_is_fetched_again_periodically_so_a_removed_key_stops_verifying() {
+    let (old, new) = (TestKeys::generate(), TestKeys::generate());
+    let server = KeySetServer::start(&[&new, &old]).await;
+    let verifier = Verifier::fetch_jwks(&server.url, redis_pool(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .with_refresh_policy(auth_kit::RefreshPolicy {
+            every: Duration::from_millis(200),
+            min_interval: Duration::ZERO,
+        });
+    let (id, name) = alice();
+    let old_token = old.token(id, name, Role::User);
+    assert!(verifier.verify(&old_token).await.is_ok());
+
+    server.serve(&[&new]);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if matches!(verifier.verify(&old_token).await, Err(AuthError::Invalid)) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old key is still accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        verifier
+            .verify(&new.token(id, name, Role::User))
+            .await
+            .is_ok()
+    );
+}

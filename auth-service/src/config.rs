@@ -13,6 +13,7 @@
 //! | `PRODUCTION_OVERRIDES` | – | comma-separated: `demo-users`, `insecure-cookies` allow that in production anyway |
 //! | `JWT_PRIVATE_KEY` | – | Ed25519 PKCS#8 PEM private key (text) |
 //! | `JWT_PRIVATE_KEY_FILE` | – | path of that PEM file (used when `JWT_PRIVATE_KEY` is unset) |
+//! | `JWT_PREVIOUS_PUBLIC_KEYS` | – | public keys (PEM, one or more) of retired signing keys: still published and accepted, so their tokens stay valid until they expire |
 //! | `ACCESS_TOKEN_TTL_SECONDS` | 900 | access token lifetime |
 //! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days): a session unused that long ends |
 //! | `SESSION_MAX_LIFETIME_SECONDS` | 7776000 | a session ends this long after its sign-in (90 days), however often it is refreshed |
@@ -213,6 +214,15 @@ impl Settings {
             }
             (None, None) => None,
         };
+        if let Some(previous) = env.var("JWT_PREVIOUS_PUBLIC_KEYS") {
+            let keys = settings.signing_key.take().ok_or_else(|| {
+                anyhow!("JWT_PREVIOUS_PUBLIC_KEYS needs JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE")
+            })?;
+            settings.signing_key = Some(
+                keys.with_previous(&previous)
+                    .map_err(|error| anyhow!("JWT_PREVIOUS_PUBLIC_KEYS is not usable: {error}"))?,
+            );
+        }
         if settings.signing_key.is_none() && settings.app_env == AppEnv::Production {
             bail!(
                 "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be set when APP_ENV=production \

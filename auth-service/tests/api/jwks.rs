@@ -46,3 +46,61 @@ async fn a_verifier_built_from_the_key_set_accepts_the_services_tokens() {
     assert_eq!(user.role, Role::User);
     assert_eq!(user.id.to_string(), login["user"]["id"].as_str().unwrap());
 }
+
+#[tokio::test]
+async fn a_key_rotation_signs_with_the_new_key_and_keeps_the_old_tokens_valid() {
+    let app = spawn_app().await;
+    let before = app.registered_user("alice").await;
+    let old_token = before["access_token"].as_str().unwrap().to_owned();
+    let new_keys = auth_kit::signing::SigningKeys::generate();
+
+    // The restart of a rotation: the new private key, the old public key kept.
+    let rotated = app
+        .sibling(|settings| {
+            settings.signing_key = Some(
+                new_keys
+                    .clone()
+                    .with_previous(&app.keys.public_pem())
+                    .unwrap(),
+            );
+        })
+        .await;
+
+    let jwks: Value = rotated
+        .client
+        .get(rotated.url("/api/auth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [new_keys.kid(), app.keys.signing_keys().kid()]);
+    let after: Value = rotated
+        .login("alice@example.com", crate::helpers::PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_token = after["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(new_token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(new_keys.kid()));
+    // auth-service itself and the other services (their verifier reads the key set) accept both.
+    let verifier = rotated.shared_verifier().await;
+    assert_eq!(
+        rotated.me_with_bearer(&old_token).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        rotated.me_with_bearer(new_token).await.status(),
+        StatusCode::OK
+    );
+    assert!(verifier.verify(&old_token).await.is_ok());
+    assert!(verifier.verify(new_token).await.is_ok());
+}
