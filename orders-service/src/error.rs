@@ -32,6 +32,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("the card was declined")]
     PaymentDeclined,
+    /// 429: this user has as many event streams open as allowed.
+    #[error("too many live order views are open; close some and try again")]
+    TooManyStreams,
     #[error("a dependency is unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -83,6 +86,14 @@ impl IntoResponse for ApiError {
             }
             Self::PaymentDeclined => ErrorBody::new("payment_declined", message)
                 .into_response_with(StatusCode::PAYMENT_REQUIRED),
+            Self::TooManyStreams => {
+                let mut response = ErrorBody::new("too_many_streams", message)
+                    .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, 5.into());
+                response
+            }
             Self::Unavailable => ErrorBody::new("unavailable", message)
                 .into_response_with(StatusCode::SERVICE_UNAVAILABLE),
             Self::Database(ref error) => {

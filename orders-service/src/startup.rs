@@ -71,6 +71,7 @@ impl Application {
             live: live.clone(),
             shutdown: shutdown.clone(),
             timing: Timing::default(),
+            streams: crate::routes::StreamSlots::new(crate::routes::STREAMS_PER_USER),
         };
         let router =
             web_kit::http::layers(routes::router(state), web_kit::http::HttpLimits::default());

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use stream_lib::StreamKeys;
 use tokio_util::sync::CancellationToken;
 
-use crate::live::Live;
+use crate::{live::Live, routes::StreamSlots};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -20,6 +20,8 @@ pub struct AppState {
     /// Cancelled at shutdown: ends open event streams so the server can drain.
     pub shutdown: CancellationToken,
     pub timing: Timing,
+    /// Event streams open per user (on this replica).
+    pub streams: StreamSlots,
 }
 
 /// Durations the handlers need.

@@ -5,6 +5,8 @@ pub mod events;
 pub mod orders;
 pub mod payment;
 
+pub use events::{STREAMS_PER_USER, StreamSlots};
+
 use axum::{
     Router,
     routing::{get, post},

@@ -133,3 +133,95 @@ async fn shutting_down_ends_open_event_streams_and_stops_every_task() {
     .await;
     assert!(rest.is_ok(), "the event stream ended");
 }
+
+/// Reads a stream to its end and returns the data of its `session_ended` message, if any.
+async fn read_to_end(events: &mut EventReader, within: std::time::Duration) -> Option<String> {
+    tokio::time::timeout(within, async {
+        while let Some(chunk) = events.response.chunk().await.ok().flatten() {
+            events.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .expect("the stream ends in time");
+    let at = events.buffer.find("event: session_ended")?;
+    events.buffer[at..]
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .map(str::to_owned)
+}
+
+/// A user whose token expires in `seconds`, with the claims (for the `jti`).
+fn short_lived_user(app: &TestApp, seconds: i64) -> (TestUser, auth_kit::Claims) {
+    let user = app.user();
+    let mut claims = app
+        .test_keys
+        .claims(user.id, "shortlived", auth_kit::Role::User);
+    claims.exp = time::OffsetDateTime::now_utc().unix_timestamp() + seconds;
+    let token = app.test_keys.sign(&claims);
+    (TestUser { id: user.id, token }, claims)
+}
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_token_expires() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let (buyer, _) = short_lived_user(&app, 3);
+    let order_id = app.order(&buyer, product, 1).await;
+    let mut events = EventReader::new(open(&app, &buyer, order_id).await);
+    assert_eq!(events.next_status().await["status"], "PENDING");
+
+    let why = read_to_end(&mut events, std::time::Duration::from_secs(10)).await;
+
+    assert_eq!(why.as_deref(), Some("expired"));
+}
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_token_is_revoked() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let (buyer, claims) = short_lived_user(&app, 900);
+    let order_id = app.order(&buyer, product, 1).await;
+    let mut events = EventReader::new(open(&app, &buyer, order_id).await);
+    assert_eq!(events.next_status().await["status"], "PENDING");
+
+    // What logout does.
+    let mut redis = app.redis.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("SET")
+        .arg(auth_kit::deny_list_key(&app.prefix, &claims.jti))
+        .arg(1)
+        .arg("EX")
+        .arg(900)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+
+    // Within one resync (10 s).
+    let why = read_to_end(&mut events, std::time::Duration::from_secs(20)).await;
+    assert_eq!(why.as_deref(), Some("revoked"));
+}
+
+#[tokio::test]
+async fn a_user_may_hold_only_so_many_event_streams_at_once() {
+    let app = spawn_app().await;
+    let product = app.product(app.user().id, "Radio", "60.00").await;
+    let buyer = app.user();
+    let order_id = app.order(&buyer, product, 1).await;
+    let mut open_streams = Vec::new();
+    for _ in 0..orders_service::routes::STREAMS_PER_USER {
+        let response = open(&app, &buyer, order_id).await;
+        assert_eq!(response.status(), 200);
+        open_streams.push(response);
+    }
+
+    let response = open(&app, &buyer, order_id).await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert_error(response, 429, "too_many_streams").await;
+    // Someone else is not affected, and closing one frees its slot.
+    assert_eq!(open(&app, &app.user(), order_id).await.status(), 404);
+    open_streams.pop();
+    crate::helpers::wait_until("a slot to free up", || async {
+        let response = open(&app, &buyer, order_id).await;
+        (response.status() == 200).then_some(response)
+    })
+    .await;
+}
