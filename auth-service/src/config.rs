@@ -7,6 +7,7 @@
 //! | `PORT` | 3030 | listening port (0 picks a free one) |
 //! | `DATABASE_URL` | required | PostgreSQL URL |
 //! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
+//! | `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS`, `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | 5000, 4000, 3000 | every session's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout` (0: off; [`web_kit::db::Timeouts`]) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | deny-list and rate limits |
 //! | `REDIS_KEY_PREFIX` | empty | prefix of every Redis key this service uses |
 //! | `APP_ENV` | `development` | `development` or `production` (refuses demo users, cookies without `Secure` and an ephemeral key) |
@@ -123,6 +124,8 @@ pub struct Settings {
     pub port: u16,
     pub database_url: String,
     pub database_max_connections: u32,
+    /// Deadlines of every database session (`DATABASE_*_TIMEOUT_MS`).
+    pub database_timeouts: web_kit::db::Timeouts,
     pub redis_url: String,
     /// Prefix of every Redis key (deny-list, rate limits).
     pub redis_key_prefix: String,
@@ -149,6 +152,7 @@ impl Settings {
             port: 3030,
             database_url: database_url.into(),
             database_max_connections: 10,
+            database_timeouts: web_kit::db::Timeouts::default(),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
             redis_key_prefix: String::new(),
             app_env: AppEnv::Development,
@@ -186,6 +190,7 @@ impl Settings {
         if settings.database_max_connections == 0 {
             bail!("DATABASE_MAX_CONNECTIONS must be at least 1");
         }
+        settings.database_timeouts = web_kit::db::Timeouts::from_env(&env)?;
         if let Some(url) = env.var("REDIS_URL") {
             if !url.starts_with("redis://") && !url.starts_with("rediss://") {
                 bail!("REDIS_URL must be a redis:// URL, got {url:?}");

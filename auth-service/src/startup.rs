@@ -49,9 +49,13 @@ impl Application {
         };
         let keys = Arc::new(keys);
 
-        let pool = web_kit::db::connect(&settings.database_url, settings.database_max_connections)
-            .await
-            .context("DATABASE_URL: cannot connect")?;
+        let pool = web_kit::db::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            &settings.database_timeouts,
+        )
+        .await
+        .context("DATABASE_URL: cannot connect")?;
         web_kit::db::migrate(&pool, embedded::migrations::runner())
             .await
             .context("running migrations")?;

@@ -5,6 +5,7 @@
 //! | `PORT` | 3040 | HTTP port (0 picks a free one) |
 //! | `DATABASE_URL` | required | PostgreSQL database of orders-service |
 //! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
+//! | `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS`, `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | 5000, 4000, 3000 | every session's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout` (0: off; [`web_kit::db::Timeouts`]) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | streams, deny-list, pub/sub |
 //! | `REDIS_KEY_PREFIX` | empty | prefixes every Redis key and channel |
 //! | `JWT_PUBLIC_KEY` | unset | auth-service's Ed25519 public key (PEM); when unset the key set is fetched from `AUTH_URL` |
@@ -27,6 +28,8 @@ pub struct Settings {
     pub port: u16,
     pub database_url: String,
     pub database_max_connections: u32,
+    /// Deadlines of every database session (`DATABASE_*_TIMEOUT_MS`).
+    pub database_timeouts: web_kit::db::Timeouts,
     pub redis_url: String,
     /// Prefix of every Redis key and channel (empty in production; unique per test).
     pub redis_key_prefix: String,
@@ -53,6 +56,7 @@ impl Settings {
             port: env.parse("PORT", 3040)?,
             database_url: env.required("DATABASE_URL", "postgres://...")?,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
+            database_timeouts: web_kit::db::Timeouts::from_env(&env)?,
             redis_url: env
                 .var("REDIS_URL")
                 .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),

@@ -47,9 +47,13 @@ impl Application {
     /// Connects and migrates the database, connects Redis, gets the verification key, binds the
     /// port (0 picks a free one) and builds the router.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = web_kit::db::connect(&settings.database_url, settings.database_max_connections)
-            .await
-            .context("DATABASE_URL")?;
+        let pool = web_kit::db::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            &settings.database_timeouts,
+        )
+        .await
+        .context("DATABASE_URL")?;
         web_kit::db::migrate(&pool, embedded::migrations::runner()).await?;
         let redis = web_kit::redis_pool::create(&settings.redis_url, None).context("REDIS_URL")?;
         let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)

@@ -2,6 +2,8 @@
 //! test (this crate's or another service's) can build a `Settings` in code.
 //!
 //! Variables read: `PORT` (3020), `DATABASE_URL` (required), `DATABASE_MAX_CONNECTIONS` (20),
+//! `DATABASE_STATEMENT_TIMEOUT_MS` / `DATABASE_LOCK_TIMEOUT_MS` /
+//! `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (5000 / 4000 / 3000, [`web_kit::db::Timeouts`]),
 //! `REDIS_URL` (redis://127.0.0.1:6379), `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
 //! unset the key set is fetched from `AUTH_URL`, default http://127.0.0.1:3030), `SEED_CATALOG`
 //! (false), `DEMO_SELLER_ID` / `DEMO2_SELLER_ID` (owners of the seeded listings; default
@@ -23,6 +25,8 @@ pub struct Settings {
     pub database_url: String,
     /// Pool size (`DATABASE_MAX_CONNECTIONS`, default 20); the consumer runs up to 16 handlers.
     pub database_max_connections: u32,
+    /// Deadlines of every database session (`DATABASE_*_TIMEOUT_MS`).
+    pub database_timeouts: web_kit::db::Timeouts,
     /// Redis for the streams and the token deny-list (`REDIS_URL`).
     pub redis_url: String,
     /// Prefix of every Redis key this service touches (`REDIS_KEY_PREFIX`, default empty).
@@ -53,6 +57,7 @@ impl Settings {
                 "e.g. postgres://postgres@127.0.0.1:5432/products",
             )?,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 20)?,
+            database_timeouts: web_kit::db::Timeouts::from_env(&env)?,
             redis_url: env
                 .var("REDIS_URL")
                 .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),

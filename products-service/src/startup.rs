@@ -45,9 +45,13 @@ impl Application {
     /// Connects, migrates, seeds (if `seed_catalog`), binds the port (0 picks a free one) and
     /// spawns the consumer and the outbox relay.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = web_kit::db::connect(&settings.database_url, settings.database_max_connections)
-            .await
-            .context("DATABASE_URL: cannot connect")?;
+        let pool = web_kit::db::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            &settings.database_timeouts,
+        )
+        .await
+        .context("DATABASE_URL: cannot connect")?;
         web_kit::db::migrate(&pool, embedded::migrations::runner())
             .await
             .context("migrations failed")?;

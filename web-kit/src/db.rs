@@ -1,6 +1,6 @@
-//! PostgreSQL start-up: a pool, and refinery migrations run through sqlx (refinery has no sqlx
-//! driver, so [`SqlxMigrator`] implements its async traits on one pooled connection), serialised
-//! across replicas by an advisory lock. A binary also starts on a database that a newer release
+//! PostgreSQL start-up: a pool whose every session has deadlines ([`Timeouts`]), and refinery
+//! migrations run through sqlx (refinery has no sqlx driver, so [`SqlxMigrator`] implements its
+//! async traits on one connection), serialised across replicas by an advisory lock. A binary also starts on a database that a newer release
 //! already migrated further (a rollback; migrations are expand/contract, docs/deploy.md). Also
 //! [`TestDatabase`], a throw-away database for tests.
 
@@ -12,10 +12,11 @@ use refinery_core::{
 };
 use sqlx::{
     AssertSqlSafe, Connection, Executor, PgPool, Row,
-    pool::PoolConnection,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::config::{Env, EnvError};
 
 /// Why the database could not be made ready.
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +31,86 @@ pub enum DbError {
     Sql(#[from] sqlx::Error),
 }
 
+/// Server-side deadlines of every pooled session, so that a stuck statement, a lock wait or a
+/// peer frozen inside a transaction (SIGSTOP, a hung handler) cannot hold row locks for long.
+/// Zero turns one off (PostgreSQL's meaning).
+///
+/// The defaults nest: a transaction left idle is ended first (3 s), so a session waiting for its
+/// row locks gets them before its own lock wait gives up (4 s), and every statement ends within
+/// 5 s, half of stream-lib's handler deadline (10 s) and a sixth of the HTTP request timeout
+/// (30 s). Our statements take milliseconds; migrations run without these (see [`migrate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT_MS`, default 5000).
+    pub statement: Duration,
+    /// `lock_timeout` (`DATABASE_LOCK_TIMEOUT_MS`, default 4000).
+    pub lock: Duration,
+    /// `idle_in_transaction_session_timeout` (`DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`, default
+    /// 3000): the server ends the session, its transaction rolls back and its locks are released.
+    pub idle_in_transaction: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            statement: Duration::from_secs(5),
+            lock: Duration::from_secs(4),
+            idle_in_transaction: Duration::from_secs(3),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Reads `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS` and
+    /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (milliseconds), the defaults where unset.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, EnvError> {
+        let defaults = Self::default();
+        let env_millis = |name: &str, default: Duration| -> Result<Duration, EnvError> {
+            let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+            Ok(Duration::from_millis(env.parse(name, default)?))
+        };
+        let idle = defaults.idle_in_transaction;
+        Ok(Self {
+            statement: env_millis("DATABASE_STATEMENT_TIMEOUT_MS", defaults.statement)?,
+            lock: env_millis("DATABASE_LOCK_TIMEOUT_MS", defaults.lock)?,
+            idle_in_transaction: env_millis("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", idle)?,
+        })
+    }
+}
+
+/// Server-side TCP keepalives: the server finds a client whose host or network vanished
+/// (half-open connection) within about 10 + 3 × 5 = 25 s and ends its session, releasing its
+/// locks (session advisory locks included); `client_connection_check_interval` also stops a
+/// running statement of a client that is gone. sqlx 0.9 has no client-side keepalive option
+/// (launchbadge/sqlx#3540); the client's own waits are bounded by the pool's acquire timeout,
+/// stream-lib's handler deadline and the HTTP request timeout.
+const KEEPALIVES: [(&str, &str); 4] = [
+    ("tcp_keepalives_idle", "10"),
+    ("tcp_keepalives_interval", "5"),
+    ("tcp_keepalives_count", "3"),
+    ("client_connection_check_interval", "5000"),
+];
+
 /// A pool that waits at most `acquire_timeout` for a connection, so a dead database turns into a
-/// quick 503 instead of a hung request.
-pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+/// quick 503 instead of a hung request; every session gets `timeouts` and server-side keepalives
+/// as startup options.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    timeouts: &Timeouts,
+) -> Result<PgPool, DbError> {
     let options: PgConnectOptions = url.parse().map_err(DbError::Connect)?;
+    let millis = |duration: Duration| duration.as_millis().to_string();
+    let options = options
+        .options([
+            ("statement_timeout", millis(timeouts.statement)),
+            ("lock_timeout", millis(timeouts.lock)),
+            (
+                "idle_in_transaction_session_timeout",
+                millis(timeouts.idle_in_transaction),
+            ),
+        ])
+        .options(KEEPALIVES);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
@@ -41,6 +118,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
         .await
         .map_err(DbError::Connect)
 }
+
+/// The PostgreSQL advisory lock that [`migrate`] holds while it migrates ("market").
+pub const MIGRATION_LOCK: i64 = 0x6d61_726b_6574;
 
 /// Applies the embedded migrations (`refinery::embed_migrations!`) once, even when several
 /// replicas start together: they queue on a PostgreSQL advisory lock.
@@ -50,26 +130,32 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
 /// keeps the previous release working (expand/contract), so nothing needs undoing. Anything else
 /// unknown or out of order is refused, as refinery refuses it.
 pub async fn migrate(pool: &PgPool, runner: Runner) -> Result<(), DbError> {
-    const MIGRATION_LOCK: i64 = 0x6d61_726b_6574; // "market"
-    let mut connection = pool.acquire().await?;
+    // A connection of its own, never handed back to the pool: waiting for another replica's
+    // migrations and running a long one must not be cut by the pool's statement and lock
+    // timeouts.
+    let mut connection = pool.acquire().await?.detach();
+    sqlx::raw_sql("SET statement_timeout = 0; SET lock_timeout = 0")
+        .execute(&mut connection)
+        .await?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK)
-        .execute(&mut *connection)
+        .execute(&mut connection)
         .await?;
     let mut migrator = SqlxMigrator(connection);
     let outcome = migrate_locked(&mut migrator, &runner).await;
     let mut connection = migrator.0;
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK)
-        .execute(&mut *connection)
+        .execute(&mut connection)
         .await?;
+    connection.close().await?;
     outcome
 }
 
 async fn migrate_locked(migrator: &mut SqlxMigrator, runner: &Runner) -> Result<(), DbError> {
     let history: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('refinery_schema_history')::text")
-            .fetch_one(&mut *migrator.0)
+            .fetch_one(&mut migrator.0)
             .await?;
     let applied = match history {
         Some(_) => runner
@@ -142,7 +228,7 @@ fn newer_migrations<'a>(
 }
 
 /// refinery's async driver traits over one sqlx connection.
-pub struct SqlxMigrator(PoolConnection<sqlx::Postgres>);
+pub struct SqlxMigrator(sqlx::PgConnection);
 
 impl AsyncTransaction for SqlxMigrator {
     type Error = sqlx::Error;
@@ -168,7 +254,7 @@ impl AsyncTransaction for SqlxMigrator {
 impl AsyncQuery<Vec<Migration>> for SqlxMigrator {
     async fn query<'a>(&'a mut self, query: &'a str) -> Result<Vec<Migration>, Self::Error> {
         let rows = sqlx::query(AssertSqlSafe(query.to_owned()))
-            .fetch_all(&mut *self.0)
+            .fetch_all(&mut self.0)
             .await?;
         rows.iter()
             .map(|row| {

@@ -57,6 +57,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         port: 0,
         database_url: db.url().to_owned(),
         database_max_connections: 5,
+        database_timeouts: web_kit::db::Timeouts::default(),
         redis_url: redis_url(),
         redis_key_prefix: prefix.clone(),
         auth: auth_kit::KeySource::PublicKeyPem(test_keys.public_pem()),

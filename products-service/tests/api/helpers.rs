@@ -63,6 +63,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         port: 0,
         database_url: database.url().to_owned(),
         database_max_connections: 20,
+        database_timeouts: web_kit::db::Timeouts::default(),
         redis_url: redis_url(),
         redis_key_prefix: prefix.clone(),
         auth: auth_kit::KeySource::PublicKeyPem(keys.public_pem()),
