@@ -7,7 +7,12 @@
 //! conditional updates, `order.cancelled` / `order.expired` release exactly once, `order.paid`
 //! turns the reservation into a sale; each handler records the event id in the inbox and writes
 //! its reply through the outbox in the same transaction, so redeliveries change nothing.
+//!
+//! Catalog reads ([`usecases::browse_catalog`]) start every page at a listing's sort key (no
+//! OFFSET), rank small match sets and order large ones by an index, fall back to a typo-tolerant
+//! search, and carry HTTP caching headers so a shared cache serves anonymous reads for a second.
 
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -17,3 +22,4 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod usecases;

@@ -15,10 +15,10 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
     config::Settings,
-    db::products::CountCache,
     events::{InventoryHandler, SERVICE_NAME},
     routes, seed,
     state::AppState,
+    usecases::CatalogCaches,
 };
 
 mod embedded {
@@ -98,7 +98,7 @@ impl Application {
                 pool: pool.clone(),
                 redis,
                 verifier,
-                counts: CountCache::default(),
+                catalog: CatalogCaches::default(),
             }),
             web_kit::http::HttpLimits::default(),
         );

@@ -4,12 +4,12 @@ use auth_kit::Verifier;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::db::products::CountCache;
+use crate::usecases::CatalogCaches;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: PgPool,
     pub redis: deadpool_redis::Pool,
     pub verifier: Verifier,
-    pub counts: CountCache,
+    pub catalog: CatalogCaches,
 }

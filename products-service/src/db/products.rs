@@ -1,19 +1,13 @@
-//! Listings: the catalog queries and the writes, each write in one transaction with its
-//! `product.*` event in the outbox.
-
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-    time::{Duration, Instant},
-};
+//! Listings: one by id, the category counts, and the writes, each write in one transaction with
+//! its `product.*` event in the outbox. The catalog pages are in [`super::catalog`].
 
 use rust_decimal::Decimal;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    domain::{CatalogFilter, Category, Description, ImageUrl, Price, ProductName, Sort, Stock},
+    domain::{Category, Description, ImageUrl, Price, ProductName, Stock},
     error::ApiError,
     events::{
         PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED,
@@ -21,13 +15,6 @@ use crate::{
         publish::publish,
     },
 };
-
-macro_rules! columns {
-    () => {
-        "id, seller_id, seller_name, name, description, category, price, stock, image_url, \
-         version, created_at, updated_at"
-    };
-}
 
 /// A listing as stored (live ones only ever leave this module).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -269,215 +256,13 @@ pub struct CategoryCount {
     pub count: i64,
 }
 
-/// Categories of live listings, largest first.
+/// Categories of live listings, largest first: exact, from the counts the triggers of migration
+/// V4 keep in step with every change.
 pub async fn categories(pool: &PgPool) -> Result<Vec<CategoryCount>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT category AS name, count(*) AS count FROM products WHERE deleted_at IS NULL \
-         GROUP BY category ORDER BY count DESC, category",
+        "SELECT category AS name, listings AS count FROM category_counts WHERE listings > 0 \
+         ORDER BY listings DESC, category",
     )
     .fetch_all(pool)
     .await
-}
-
-#[derive(Debug)]
-enum Arg {
-    Text(String),
-    Money(Decimal),
-    Id(Uuid),
-}
-
-/// The WHERE and ORDER BY of a catalog query, built from fixed fragments only (every value is a
-/// bind parameter), so each combination is its own prepared statement with a plan that uses
-/// the matching index: the GIN indexes for text, the b-trees for sorting.
-struct CatalogSql {
-    conditions: Vec<String>,
-    order: String,
-    args: Vec<Arg>,
-}
-
-impl CatalogSql {
-    fn new(filter: &CatalogFilter) -> Self {
-        let mut sql = Self {
-            conditions: vec!["deleted_at IS NULL".to_owned()],
-            order: String::new(),
-            args: Vec::new(),
-        };
-        let mut tsquery_param = None;
-        if filter.text.is_some() {
-            let words = filter.prefix_tsquery().map(|tsquery| {
-                let n = sql.arg(Arg::Text(tsquery));
-                tsquery_param = Some(n);
-                format!("search @@ to_tsquery('english', ${n})")
-            });
-            let substring = filter.substring_pattern().map(|pattern| {
-                let n = sql.arg(Arg::Text(pattern));
-                format!("name ILIKE ${n}")
-            });
-            sql.conditions.push(match (words, substring) {
-                (Some(words), Some(substring)) => format!("({words} OR {substring})"),
-                (Some(one), None) | (None, Some(one)) => one,
-                (None, None) => "false".to_owned(),
-            });
-        }
-        if let Some(category) = &filter.category {
-            let n = sql.arg(Arg::Text(category.clone()));
-            sql.conditions.push(format!("category = ${n}"));
-        }
-        if let Some(min) = filter.min_price {
-            let n = sql.arg(Arg::Money(min.value()));
-            sql.conditions.push(format!("price >= ${n}"));
-        }
-        if let Some(max) = filter.max_price {
-            let n = sql.arg(Arg::Money(max.value()));
-            sql.conditions.push(format!("price <= ${n}"));
-        }
-        if let Some(seller_id) = filter.seller_id {
-            let n = sql.arg(Arg::Id(seller_id));
-            sql.conditions.push(format!("seller_id = ${n}"));
-        }
-        sql.order = match (filter.sort, tsquery_param) {
-            (Sort::Relevance, Some(n)) => format!(
-                "ts_rank(search, to_tsquery('english', ${n})) DESC, created_at DESC, id DESC"
-            ),
-            (Sort::Relevance | Sort::Newest, _) => "created_at DESC, id DESC".to_owned(),
-            (Sort::PriceAsc, _) => "price ASC, id ASC".to_owned(),
-            (Sort::PriceDesc, _) => "price DESC, id DESC".to_owned(),
-            (Sort::Name, _) => "name ASC, id ASC".to_owned(),
-        };
-        sql
-    }
-
-    fn arg(&mut self, arg: Arg) -> usize {
-        self.args.push(arg);
-        self.args.len()
-    }
-
-    fn page_sql(&self) -> String {
-        let n = self.args.len();
-        format!(
-            "SELECT {} FROM products WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
-            columns!(),
-            self.conditions.join(" AND "),
-            self.order,
-            n + 1,
-            n + 2
-        )
-    }
-
-    fn count_sql(&self) -> String {
-        format!(
-            "SELECT count(*) FROM products WHERE {}",
-            self.conditions.join(" AND ")
-        )
-    }
-}
-
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Text(text) => query.bind(text.clone()),
-                Arg::Money(money) => query.bind(*money),
-                Arg::Id(id) => query.bind(*id),
-            };
-        }
-        query
-    }};
-}
-
-/// How long a catalog count is reused: the items of a page are always fresh, its `total` may lag
-/// this long behind listings created or deleted meanwhile.
-const COUNT_TTL: Duration = Duration::from_secs(2);
-/// Distinct catalog queries whose counts are kept at once.
-const COUNT_CACHE_ENTRIES: usize = 1024;
-
-/// Counts of public catalog queries, kept for [`COUNT_TTL`]: an exact `count(*)` reads every
-/// matching row (tens of milliseconds over 100,000 listings), so a busy catalog counts each
-/// query at most once per TTL instead of once per request. Cheap to clone.
-#[derive(Clone, Default)]
-pub struct CountCache {
-    counts: Arc<Mutex<HashMap<String, (Instant, i64)>>>,
-}
-
-impl CountCache {
-    fn get(&self, key: &str) -> Option<i64> {
-        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        counts
-            .get(key)
-            .filter(|(counted_at, _)| counted_at.elapsed() < COUNT_TTL)
-            .map(|&(_, count)| count)
-    }
-
-    fn put(&self, key: String, count: i64) {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        if counts.len() >= COUNT_CACHE_ENTRIES {
-            counts.retain(|_, (counted_at, _)| counted_at.elapsed() < COUNT_TTL);
-            if counts.len() >= COUNT_CACHE_ENTRIES {
-                counts.clear();
-            }
-        }
-        counts.insert(key, (Instant::now(), count));
-    }
-}
-
-/// One page of the catalog and the number of matching listings.
-///
-/// A short page is the last one, so its total is known without counting; otherwise the count
-/// comes from `counts` when given and fresh (the public catalog), or from `count(*)` (a seller's
-/// own listings, which must show a new listing at once).
-pub async fn list(
-    pool: &PgPool,
-    filter: &CatalogFilter,
-    counts: Option<&CountCache>,
-) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
-    let sql = CatalogSql::new(filter);
-    // Only fixed fragments are concatenated; every value is bound.
-    let items = bind_args!(
-        sqlx::query_as::<_, ProductRow>(AssertSqlSafe(sql.page_sql())),
-        &sql.args
-    )
-    .bind(filter.page.limit())
-    .bind(filter.page.offset())
-    .fetch_all(pool)
-    .await?;
-
-    let offset = filter.page.offset();
-    let fetched = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    // An empty page past the end says nothing about how many there are.
-    if fetched < filter.page.limit() && (fetched > 0 || offset == 0) {
-        return Ok((items, offset + fetched));
-    }
-    let key = format!("{}|{:?}", sql.count_sql(), sql.args);
-    if let Some(total) = counts.and_then(|counts| counts.get(&key)) {
-        return Ok((items, total));
-    }
-    let total = bind_args!(
-        sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.count_sql())),
-        &sql.args
-    )
-    .fetch_one(pool)
-    .await?;
-    if let Some(counts) = counts {
-        counts.put(key, total);
-    }
-    Ok((items, total))
-}
-
-/// The plan PostgreSQL picks for a catalog page (`EXPLAIN`), to check that searches and sorts
-/// use the indexes rather than a sequential scan.
-pub async fn explain_page(
-    connection: &mut PgConnection,
-    filter: &CatalogFilter,
-) -> Result<String, sqlx::Error> {
-    let sql = CatalogSql::new(filter);
-    let lines: Vec<String> = bind_args!(
-        sqlx::query_scalar::<_, String>(AssertSqlSafe(format!("EXPLAIN {}", sql.page_sql()))),
-        &sql.args
-    )
-    .bind(filter.page.limit())
-    .bind(filter.page.offset())
-    .fetch_all(connection)
-    .await?;
-    Ok(lines.join("\n"))
 }

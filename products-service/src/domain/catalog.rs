@@ -11,6 +11,8 @@ use super::Price;
 pub const MAX_PER_PAGE: u32 = 100;
 /// Page size when none is asked for.
 pub const DEFAULT_PER_PAGE: u32 = 20;
+/// Deepest page a client may ask for by number (deeper ones are reached with `after`).
+pub const MAX_PAGE: u32 = 10_000;
 
 /// The raw query string of `GET /api/products` and `GET /api/products/mine`; every value is a
 /// string so that a bad one gets a per-field message rather than a generic rejection.
@@ -23,6 +25,10 @@ pub struct CatalogQuery {
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
+    /// A listing id: the page of listings that follow it in this query's order.
+    pub after: Option<String>,
+    /// A listing id: the page of listings that precede it in this query's order.
+    pub before: Option<String>,
 }
 
 /// The order of a catalog page.
@@ -38,6 +44,17 @@ pub enum Sort {
 }
 
 impl Sort {
+    /// The name a query string uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Relevance => "relevance",
+            Self::Newest => "newest",
+            Self::PriceAsc => "price_asc",
+            Self::PriceDesc => "price_desc",
+            Self::Name => "name",
+        }
+    }
+
     fn parse(raw: &str) -> Result<Self, String> {
         match raw {
             "relevance" => Ok(Self::Relevance),
@@ -67,6 +84,16 @@ impl Page {
     }
 }
 
+/// Where a page starts when the client continues from a listing it has seen (keyset
+/// pagination): items do not shift between pages when listings are created meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// The listings that follow this one.
+    After(Uuid),
+    /// The listings that precede this one.
+    Before(Uuid),
+}
+
 /// A parsed catalog request.
 #[derive(Debug, Clone)]
 pub struct CatalogFilter {
@@ -79,6 +106,8 @@ pub struct CatalogFilter {
     pub seller_id: Option<Uuid>,
     pub sort: Sort,
     pub page: Page,
+    /// Continue from a listing instead of counting pages (`page` is then only a label).
+    pub cursor: Option<Cursor>,
 }
 
 impl CatalogFilter {
@@ -135,9 +164,26 @@ impl CatalogFilter {
                     }
                 },
             };
-        // Deep pages are capped so OFFSET stays cheap and cannot overflow.
-        let page = number("page", query.page, 1, 10_000);
+        let page = number("page", query.page, 1, MAX_PAGE);
         let per_page = number("per_page", query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE);
+        let mut listing = |field: &str, raw: Option<String>| {
+            present(raw).and_then(|raw| {
+                raw.parse::<Uuid>()
+                    .map_err(|_| fail(field, "must be the id of a listing".into()))
+                    .ok()
+            })
+        };
+        let after = listing("after", query.after);
+        let before = listing("before", query.before);
+        let cursor = match (after, before) {
+            (Some(_), Some(_)) => {
+                fail("before", "cannot be combined with after".into());
+                None
+            }
+            (Some(id), None) => Some(Cursor::After(id)),
+            (None, Some(id)) => Some(Cursor::Before(id)),
+            (None, None) => None,
+        };
 
         if !errors.is_empty() {
             return Err(errors);
@@ -150,6 +196,7 @@ impl CatalogFilter {
             seller_id: None,
             sort,
             page: Page { page, per_page },
+            cursor,
         })
     }
 

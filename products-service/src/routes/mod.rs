@@ -1,5 +1,6 @@
 //! The HTTP API: the catalog under `/api/products`, and the health endpoints.
 
+mod caching;
 mod products;
 
 use axum::{Router, routing::get};

@@ -1,5 +1,6 @@
 //! `/api/products`: thin handlers that parse the request into domain types, call one function of
-//! `db::products`, and map the row to the response DTO.
+//! `db::products` or a use case, and map the result to the response DTO. Reads carry the HTTP
+//! caching headers of [`super::caching`].
 
 use auth_kit::AuthUser;
 use axum::{
@@ -14,16 +15,18 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use web_kit::{Json, Path, Query, RequestId, error::FieldErrors};
 
+use super::caching::{cacheable, cacheable_json, never_stored};
 use crate::{
     db::{
         NewProduct, ProductChanges, ProductRow,
-        products::{self, Actor, CategoryCount, CountCache},
+        products::{self, Actor, CategoryCount},
     },
     domain::{
         CatalogFilter, Category, Description, ImageUrl, Price, ProductName, Stock,
         catalog::CatalogQuery,
     },
     error::ApiError,
+    usecases::{CatalogCaches, CatalogPage, browse_catalog},
 };
 
 /// A listing as the API shows it.
@@ -71,6 +74,33 @@ pub struct PageResponse {
     pub page: u32,
     pub per_page: u32,
     pub total: i64,
+    /// The order used (`relevance` asked of a very large match set comes back `newest`).
+    pub sort: &'static str,
+    /// The search found nothing and these are listings with a similar name.
+    pub fuzzy: bool,
+    /// Listings per category for this query in every category (public catalog only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Vec<CategoryCount>>,
+    /// `after=` this id asks for the next page; absent on the last page.
+    pub next_after: Option<Uuid>,
+    /// `before=` this id asks for the previous page; absent on the first page.
+    pub prev_before: Option<Uuid>,
+}
+
+impl PageResponse {
+    fn new(filter: &CatalogFilter, page: CatalogPage) -> Self {
+        Self {
+            items: page.items.into_iter().map(ProductResponse::from).collect(),
+            page: filter.page.page,
+            per_page: filter.page.per_page,
+            total: page.total,
+            sort: page.sort.as_str(),
+            fuzzy: page.fuzzy,
+            facets: page.facets,
+            next_after: page.next_after,
+            prev_before: page.prev_before,
+        }
+    }
 }
 
 /// `POST /api/products`. Every field is optional here so that a missing one is reported per
@@ -138,12 +168,13 @@ impl Fields {
     }
 }
 
-fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 fn with_etag(status: StatusCode, row: ProductRow) -> Response {
-    let tag = etag(row.version);
+    let tag =
+        HeaderValue::from_str(&etag(row.version)).unwrap_or(HeaderValue::from_static("\"0\""));
     (
         status,
         [(header::ETAG, tag)],
@@ -181,50 +212,49 @@ fn actor(user: &AuthUser) -> Actor {
     }
 }
 
-async fn page(
-    pool: &PgPool,
-    filter: CatalogFilter,
-    counts: Option<&CountCache>,
-) -> Result<Json<PageResponse>, ApiError> {
-    let (rows, total) = products::list(pool, &filter, counts).await?;
-    Ok(Json(PageResponse {
-        items: rows.into_iter().map(ProductResponse::from).collect(),
-        page: filter.page.page,
-        per_page: filter.page.per_page,
-        total,
-    }))
-}
-
-/// `GET /api/products`: the public catalog.
+/// `GET /api/products`: the public catalog, cacheable for a second when anonymous.
 pub async fn list(
     State(pool): State<PgPool>,
-    State(counts): State<CountCache>,
+    State(caches): State<CatalogCaches>,
+    headers: HeaderMap,
     Query(query): Query<CatalogQuery>,
-) -> Result<Json<PageResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
-    page(&pool, filter, Some(&counts)).await
+    let page = browse_catalog(&pool, Some(&caches), &filter).await?;
+    cacheable_json(&headers, &PageResponse::new(&filter, page))
 }
 
-/// `GET /api/products/mine`: the caller's own listings.
+/// `GET /api/products/mine`: the caller's own listings, counted fresh and never stored by a
+/// cache.
 pub async fn mine(
     State(pool): State<PgPool>,
     user: AuthUser,
     Query(query): Query<CatalogQuery>,
-) -> Result<Json<PageResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
     filter.seller_id = Some(user.id);
-    page(&pool, filter, None).await
+    let page = browse_catalog(&pool, None, &filter).await?;
+    Ok(never_stored(&PageResponse::new(&filter, page)))
 }
 
 /// `GET /api/products/categories`.
-pub async fn categories(State(pool): State<PgPool>) -> Result<Json<Vec<CategoryCount>>, ApiError> {
-    Ok(Json(products::categories(&pool).await?))
+pub async fn categories(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cacheable_json(&headers, &products::categories(&pool).await?)
 }
 
-/// `GET /api/products/{id}`, with the version as `ETag`.
-pub async fn get(State(pool): State<PgPool>, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
+/// `GET /api/products/{id}`, with the version as `ETag` (304 when `If-None-Match` names it).
+pub async fn get(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
     let row = products::get(&pool, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(with_etag(StatusCode::OK, row))
+    let tag = etag(row.version);
+    let body = serde_json::to_vec(&ProductResponse::from(row)).map_err(anyhow::Error::from)?;
+    Ok(cacheable(&headers, StatusCode::OK, &tag, body))
 }
 
 /// `POST /api/products`: the caller becomes the seller.

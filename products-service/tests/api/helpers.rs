@@ -43,8 +43,10 @@ pub struct TestApp {
     redis: redis::aio::MultiplexedConnection,
     shutdown: CancellationToken,
     server: Option<JoinHandle<std::io::Result<()>>>,
-    // Dropped last: the database goes once nothing uses it.
-    _database: TestDatabase,
+    settings: Settings,
+    // Dropped last: the database goes once nothing uses it. A replica has none: it shares the
+    // first application's database and Redis prefix, which that one cleans up.
+    database: Option<TestDatabase>,
 }
 
 /// Starts products-service on port 0 with a fresh database and Redis prefix.
@@ -72,7 +74,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         demo2_seller_id: seed::DEMO2_SELLER_ID,
     };
     adjust(&mut settings);
-    let application = Application::build(settings)
+    start(settings, Some(database), keys, prefix).await
+}
+
+async fn start(
+    settings: Settings,
+    database: Option<TestDatabase>,
+    keys: TestKeys,
+    prefix: String,
+) -> TestApp {
+    let application = Application::build(settings.clone())
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -97,7 +108,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         redis,
         shutdown,
         server: Some(server),
-        _database: database,
+        settings,
+        database,
     }
 }
 
@@ -121,6 +133,18 @@ where
 }
 
 impl TestApp {
+    /// A second replica of the service: its own process state (caches, consumer, relay) on the
+    /// same database, Redis prefix and signing key.
+    pub async fn replica(&self) -> TestApp {
+        start(
+            self.settings.clone(),
+            None,
+            self.keys.clone(),
+            self.prefix.clone(),
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -148,6 +172,14 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
     }
 
     pub async fn get_as(&self, user: &TestUser, path: &str) -> reqwest::Response {
@@ -445,6 +477,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if self.database.is_none() {
+            return;
+        }
         let pattern = format!("{}*", self.prefix);
         // Drop cannot await: delete the keys on a plain thread with a blocking connection.
         let cleaned = std::thread::spawn(move || -> redis::RedisResult<()> {

@@ -4,5 +4,10 @@
 mod catalog;
 mod health;
 mod helpers;
+mod http_cache;
 mod inventory;
 mod listings;
+mod pagination;
+mod plans;
+mod replicas;
+mod search;

@@ -1,0 +1,185 @@
+//! Standard HTTP caching of the catalog's reads: an `ETag` on every page, list and listing, a
+//! `304 Not Modified` when `If-None-Match` names it, and a `Cache-Control` that lets a shared
+//! cache (the storefront's nginx) serve an anonymous read for [`PUBLIC_MAX_AGE`] seconds, while a
+//! signed-in caller's responses are private (never stored by a shared cache) and a seller's own
+//! listings are never stored at all.
+
+use axum::{
+    body::Body,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// Seconds a shared cache may serve an anonymous catalog read without asking again: with the
+/// service's own counts ([`crate::usecases::browse_catalog::COUNTS_TTL`]) a change shows within
+/// two seconds everywhere.
+pub const PUBLIC_MAX_AGE: u32 = 1;
+
+/// The request headers a response's cacheability depends on.
+const VARY: &str = "Authorization, Cookie";
+
+/// Who a read is for, as far as caching goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// No credentials: the response is the same for everyone.
+    Anonymous,
+    /// A bearer token or the session cookie (valid or not): a shared cache must not keep it, so
+    /// a seller sees their own change at once.
+    SignedIn,
+}
+
+impl Audience {
+    pub fn of(headers: &HeaderMap) -> Self {
+        let session_cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|cookies| cookies.split(';'))
+            .any(|cookie| {
+                cookie
+                    .trim_start()
+                    .strip_prefix(auth_kit::ACCESS_COOKIE)
+                    .is_some_and(|rest| rest.starts_with('='))
+            });
+        if session_cookie || headers.contains_key(header::AUTHORIZATION) {
+            Self::SignedIn
+        } else {
+            Self::Anonymous
+        }
+    }
+
+    fn cache_control(self) -> HeaderValue {
+        match self {
+            Self::Anonymous => HeaderValue::from_str(&format!("public, max-age={PUBLIC_MAX_AGE}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
+            Self::SignedIn => HeaderValue::from_static("private, no-cache"),
+        }
+    }
+}
+
+/// A strong entity tag for a response body: the first 16 bytes of its SHA-256, so every replica
+/// tags the same body the same way.
+pub fn body_tag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether `If-None-Match` names `tag` (weak comparison, as RFC 9110 asks for this header) or
+/// is `*`.
+fn matches(headers: &HeaderMap, tag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let wanted = opaque(tag);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|list| list.split(','))
+        .any(|candidate| candidate.trim() == "*" || opaque(candidate) == wanted)
+}
+
+/// A cacheable read: `body` (already JSON) under `tag`, or a bodiless 304 when the client has
+/// it. Either way with the validators and the caching rules for `headers`' audience.
+pub fn cacheable(headers: &HeaderMap, status: StatusCode, tag: &str, body: Vec<u8>) -> Response {
+    let tag = HeaderValue::from_str(tag).unwrap_or(HeaderValue::from_static("\"0\""));
+    let caching = [
+        (header::CACHE_CONTROL, Audience::of(headers).cache_control()),
+        (header::VARY, HeaderValue::from_static(VARY)),
+    ];
+    let tag_text = tag.to_str().unwrap_or_default().to_owned();
+    if status == StatusCode::OK && matches(headers, &tag_text) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)], caching).into_response();
+    }
+    (
+        status,
+        [
+            (header::ETAG, tag),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        caching,
+        Body::from(body),
+    )
+        .into_response()
+}
+
+/// [`cacheable`] with a tag made from the body itself.
+pub fn cacheable_json(headers: &HeaderMap, value: &impl Serialize) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
+    let tag = body_tag(&body);
+    Ok(cacheable(headers, StatusCode::OK, &tag, body))
+}
+
+/// A read that no cache may store: a seller's own listings.
+pub fn never_stored(value: &impl Serialize) -> Response {
+    (
+        [(header::CACHE_CONTROL, "private, no-store")],
+        web_kit::Json(value),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn credentials_make_a_read_private() {
+        assert_eq!(Audience::of(&headers(&[])), Audience::Anonymous);
+        assert_eq!(
+            Audience::of(&headers(&[("cookie", "theme=dark; other_access_token=1")])),
+            Audience::Anonymous
+        );
+        assert_eq!(
+            Audience::of(&headers(&[("cookie", "theme=dark; access_token=abc")])),
+            Audience::SignedIn
+        );
+        assert_eq!(
+            Audience::of(&headers(&[("authorization", "Bearer x")])),
+            Audience::SignedIn
+        );
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
+        assert!(matches(&headers(&[("if-none-match", "\"ab\"")]), "\"ab\""));
+        assert!(matches(
+            &headers(&[("if-none-match", "W/\"ab\"")]),
+            "\"ab\""
+        ));
+        assert!(matches(
+            &headers(&[("if-none-match", "\"x\", W/\"ab\"")]),
+            "\"ab\""
+        ));
+        assert!(matches(&headers(&[("if-none-match", "*")]), "\"ab\""));
+        assert!(!matches(
+            &headers(&[("if-none-match", "\"abc\"")]),
+            "\"ab\""
+        ));
+        assert!(!matches(&headers(&[]), "\"ab\""));
+    }
+
+    #[test]
+    fn the_same_body_gets_the_same_tag() {
+        assert_eq!(body_tag(b"{}"), body_tag(b"{}"));
+        assert_ne!(body_tag(b"{}"), body_tag(b"[]"));
+        assert_eq!(body_tag(b"{}").len(), 34);
+    }
+}
