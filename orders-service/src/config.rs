@@ -13,6 +13,7 @@
 //! | `RESERVATION_TTL_SECS` | 900 | how long a CONFIRMED order holds its stock |
 //! | `PENDING_TIMEOUT_SECS` | 120 | how long an order waits for the inventory's answer |
 //! | `SWEEP_INTERVAL_MS` | 1000 | how often the sweeper looks for expired or timed-out orders |
+//! | `IDEMPOTENCY_KEY_TTL_SECS` | 86400 | an `Idempotency-Key` is forgotten this long after its first use (the sweeper deletes it) |
 //!
 //! Also read by web-kit: `LOG_FORMAT`, `RUST_LOG`. `APP_ENV` is accepted and unused.
 
@@ -41,6 +42,8 @@ pub struct Settings {
     pub pending_timeout: Duration,
     /// How often the sweeper runs.
     pub sweep_interval: Duration,
+    /// Idempotency keys are forgotten this long after their first use.
+    pub idempotency_key_ttl: Duration,
 }
 
 impl Settings {
@@ -65,6 +68,11 @@ impl Settings {
             reservation_ttl: Duration::from_secs(positive(&env, "RESERVATION_TTL_SECS", 900)?),
             pending_timeout: Duration::from_secs(positive(&env, "PENDING_TIMEOUT_SECS", 120)?),
             sweep_interval: Duration::from_millis(positive(&env, "SWEEP_INTERVAL_MS", 1000)?),
+            idempotency_key_ttl: Duration::from_secs(positive(
+                &env,
+                "IDEMPOTENCY_KEY_TTL_SECS",
+                86_400,
+            )?),
         })
     }
 }

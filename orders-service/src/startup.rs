@@ -137,6 +137,7 @@ impl Application {
             live: self.live.clone(),
             pending_timeout: self.settings.pending_timeout,
             interval: self.settings.sweep_interval,
+            idempotency_key_ttl: self.settings.idempotency_key_ttl,
         };
         let tasks = [
             tokio::spawn(relay.run(internal.clone())),

@@ -1,6 +1,7 @@
 //! The sweeper: expires CONFIRMED orders whose reservation window has passed and rejects PENDING
-//! orders the inventory never answered (reason `timeout`). Safe with several replicas: each
-//! batch locks its rows with `FOR UPDATE SKIP LOCKED`, and each change is a compare-and-set.
+//! orders the inventory never answered (reason `timeout`), then forgets expired idempotency keys.
+//! Safe with several replicas: each batch locks its rows with `FOR UPDATE SKIP LOCKED`, and each
+//! change is a compare-and-set.
 
 use std::time::Duration;
 
@@ -9,12 +10,19 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    db::orders::{self, TIMEOUT_REASON, Transition},
+    db::{
+        idempotency,
+        orders::{self, TIMEOUT_REASON, Transition},
+    },
     domain::OrderStatus,
     live::Live,
 };
 
 const BATCH: i64 = 100;
+
+/// Most idempotency-key batches one tick deletes, so a backlog (the first run after a long
+/// outage) is worked off over several ticks rather than delaying the order sweeps.
+const PRUNE_BATCHES_PER_TICK: usize = 10;
 
 /// The background loop.
 #[derive(Clone)]
@@ -23,6 +31,8 @@ pub struct Sweeper {
     pub live: Live,
     pub pending_timeout: Duration,
     pub interval: Duration,
+    /// Idempotency keys older than this are forgotten.
+    pub idempotency_key_ttl: Duration,
 }
 
 impl Sweeper {
@@ -37,6 +47,9 @@ impl Sweeper {
             }
             if let Err(error) = self.sweep_once().await {
                 tracing::warn!(%error, "sweep failed; retrying on the next tick");
+            }
+            if let Err(error) = self.prune_idempotency_keys().await {
+                tracing::warn!(%error, "pruning idempotency keys failed; retrying on the next tick");
             }
         }
         tracing::info!("sweeper stopped");
@@ -60,6 +73,23 @@ impl Sweeper {
             }
         }
         Ok(moved)
+    }
+
+    /// Deletes expired idempotency keys, [`idempotency::PRUNE_BATCH`] per statement, at most
+    /// [`PRUNE_BATCHES_PER_TICK`] statements; returns how many it deleted.
+    pub async fn prune_idempotency_keys(&self) -> Result<u64, sqlx::Error> {
+        let mut deleted = 0;
+        for _ in 0..PRUNE_BATCHES_PER_TICK {
+            let batch = idempotency::prune_expired(&self.pool, self.idempotency_key_ttl).await?;
+            deleted += batch;
+            if batch < idempotency::PRUNE_BATCH as u64 {
+                break;
+            }
+        }
+        if deleted > 0 {
+            tracing::debug!(deleted, "expired idempotency keys deleted");
+        }
+        Ok(deleted)
     }
 
     /// Locks up to [`BATCH`] overdue orders (skipping rows another replica holds), moves them

@@ -1,7 +1,10 @@
 //! Idempotency keys, scoped per user: the first request with a key stores its fingerprint and
-//! response in the same transaction as the order; a repeat gets that response back.
+//! response in the same transaction as the order; a repeat gets that response back. Keys are
+//! forgotten once older than their time to live ([`prune_expired`], run by the sweeper).
 
-use sqlx::PgConnection;
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// What claiming a key found.
@@ -73,4 +76,24 @@ pub async fn complete(
     .execute(connection)
     .await?;
     Ok(())
+}
+
+/// Most keys one [`prune_expired`] statement deletes: its row locks are few and brief.
+pub const PRUNE_BATCH: i64 = 1000;
+
+/// Deletes up to [`PRUNE_BATCH`] of the oldest keys created more than `ttl` ago, in one
+/// statement of its own (its own transaction), skipping rows another session holds; returns how
+/// many it deleted.
+pub async fn prune_expired(pool: &PgPool, ttl: Duration) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+             SELECT user_id, key FROM idempotency_keys
+             WHERE created_at < now() - make_interval(secs => $1::float8)
+             ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(ttl.as_secs_f64())
+    .bind(PRUNE_BATCH)
+    .execute(pool)
+    .await?;
+    Ok(deleted.rows_affected())
 }

@@ -64,6 +64,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         reservation_ttl: Duration::from_secs(900),
         pending_timeout: Duration::from_secs(120),
         sweep_interval: Duration::from_millis(200),
+        idempotency_key_ttl: Duration::from_secs(86_400),
     };
     configure(&mut settings);
     start(settings, db, test_keys, true).await

@@ -4,6 +4,7 @@ mod admin;
 mod catalog;
 mod health;
 mod helpers;
+mod idempotency;
 mod lifecycle;
 mod live;
 mod payment;

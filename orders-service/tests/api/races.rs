@@ -16,6 +16,7 @@ fn sweeper(app: &TestApp) -> Sweeper {
         live: Live::new(redis, &app.prefix),
         pending_timeout: app.settings.pending_timeout,
         interval: Duration::from_millis(1),
+        idempotency_key_ttl: app.settings.idempotency_key_ttl,
     }
 }
 

@@ -81,6 +81,7 @@ async fn start_system() -> System {
         reservation_ttl: Duration::from_secs(900),
         pending_timeout: Duration::from_secs(120),
         sweep_interval: Duration::from_millis(500),
+        idempotency_key_ttl: Duration::from_secs(86_400),
     })
     .await
     .unwrap();
