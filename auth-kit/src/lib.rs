@@ -173,6 +173,9 @@ impl AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
+        if let Self::Unavailable = self {
+            return web_kit::error::unavailable(self.code(), &self.to_string());
+        }
         let status = self.status();
         ErrorBody::new(self.code(), self.to_string()).into_response_with(status)
     }

@@ -669,3 +669,12 @@ async fn the_key_set_is_fetched_again_periodically_so_a_removed_key_stops_verify
             .is_ok()
     );
 }
+
+#[test]
+fn an_unreadable_deny_list_asks_the_client_to_retry_later() {
+    use axum::response::IntoResponse;
+    let response = AuthError::Unavailable.into_response();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+}

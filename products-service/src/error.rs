@@ -20,6 +20,9 @@ pub enum ApiError {
     Forbidden,
     #[error("the listing changed since you read it (now version {current}); reload and retry")]
     VersionConflict { current: i64 },
+    /// The database is unreachable or saturated: a 503 the client may retry.
+    #[error("a dependency is unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
     #[error("unexpected error: {0:#}")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -35,7 +38,11 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Unexpected(error.into())
+        if web_kit::error::is_unavailable_sqlx(&error) {
+            Self::Unavailable(error.into())
+        } else {
+            Self::Unexpected(error.into())
+        }
     }
 }
 
@@ -56,6 +63,10 @@ impl IntoResponse for ApiError {
             }
             Self::VersionConflict { .. } => ErrorBody::new("version_conflict", message)
                 .into_response_with(StatusCode::PRECONDITION_FAILED),
+            Self::Unavailable(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "dependency unavailable");
+                web_kit::error::unavailable("unavailable", web_kit::error::UNAVAILABLE_MESSAGE)
+            }
             Self::Unexpected(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
                 ErrorBody::internal().into_response_with(StatusCode::INTERNAL_SERVER_ERROR)

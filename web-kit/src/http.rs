@@ -8,7 +8,7 @@ use std::{any::Any, time::Duration};
 use axum::{
     Router,
     body::Body,
-    extract::{DefaultBodyLimit, MatchedPath, Request},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -17,7 +17,6 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     sensitive_headers::SetSensitiveRequestHeadersLayer,
-    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -66,10 +65,7 @@ pub fn layers(router: Router, limits: HttpLimits) -> Router {
         .layer(middleware::from_fn(crate::same_site::same_site_only))
         .layer(middleware::from_fn(crate::observability::track_http))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            limits.timeout,
-        ))
+        .layer(middleware::from_fn_with_state(limits.timeout, time_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
@@ -98,6 +94,18 @@ pub fn layers(router: Router, limits: HttpLimits) -> Router {
             header::AUTHORIZATION,
             header::COOKIE,
         ]))
+}
+
+/// A handler that has not produced its response head within the limit is abandoned: a 503
+/// `timeout` with the JSON body and `Retry-After`.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis() as u64, "request timed out");
+            crate::error::unavailable("timeout", "the request took too long; please try again")
+        }
+    }
 }
 
 async fn not_found() -> Response {
@@ -132,8 +140,59 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .into_response()
 }
 
+/// The body of `GET /health`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
 /// `GET /health`: the process is up and serving. Readiness (dependencies reachable) is
 /// [`crate::readiness::ready`].
-pub async fn health() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = crate::openapi::OPERATIONS_TAG,
+    operation_id = "health",
+    summary = "The process is up (liveness)",
+    responses((status = 200, description = "Serving.", body = Health)),
+)]
+pub async fn health() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_past_the_time_limit_gets_a_json_503_with_retry_after() {
+        let router = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
+        let limits = HttpLimits {
+            timeout: Duration::from_millis(50),
+            ..HttpLimits::default()
+        };
+        let response = layers(router, limits)
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "timeout");
+    }
 }

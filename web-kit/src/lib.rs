@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod observability;
+pub mod openapi;
 pub mod readiness;
 pub mod redis_pool;
 pub mod same_site;

@@ -28,6 +28,14 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 }
 
 /// `GET /metrics` in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = crate::openapi::OPERATIONS_TAG,
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "The Prometheus text format.", body = String, content_type = "text/plain")),
+)]
 pub async fn metrics_handler() -> Response {
     match prometheus() {
         Some(handle) => handle.render().into_response(),

@@ -16,12 +16,34 @@ use crate::ErrorBody;
 /// this long instead of hanging the probe.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The handler: route it as `.route("/ready", get(web_kit::readiness::ready))` on a router whose
+/// The body of a ready `GET /ready`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    #[schema(example = "ok")]
+    pub database: &'static str,
+    #[schema(example = "ok")]
+    pub redis: &'static str,
+}
+
+/// The handler: route it with `routes!(web_kit::readiness::ready)` on a router whose
 /// state gives a `PgPool` and a `deadpool_redis::Pool` through `FromRef`.
 ///
 /// 200 `{"status": "ready", "database": "ok", "redis": "ok"}`, or 503 with
 /// `{"error": {"code": "not_ready", "message": "unreachable: database, redis"}}` listing only
 /// what failed (each failure is logged with its cause).
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = crate::openapi::OPERATIONS_TAG,
+    operation_id = "ready",
+    summary = "PostgreSQL and Redis answer (readiness)",
+    responses(
+        (status = 200, description = "Ready to serve.", body = Ready),
+        (status = 503, description = "A dependency does not answer (`not_ready`, naming it).", body = ErrorBody),
+    ),
+)]
 pub async fn ready(
     State(pool): State<PgPool>,
     State(redis): State<deadpool_redis::Pool>,
@@ -60,8 +82,12 @@ pub async fn ready(
         }
     }
     if down.is_empty() {
-        axum::Json(serde_json::json!({"status": "ready", "database": "ok", "redis": "ok"}))
-            .into_response()
+        axum::Json(Ready {
+            status: "ready",
+            database: "ok",
+            redis: "ok",
+        })
+        .into_response()
     } else {
         ErrorBody::new("not_ready", format!("unreachable: {}", down.join(", ")))
             .into_response_with(StatusCode::SERVICE_UNAVAILABLE)

@@ -250,7 +250,7 @@ pub async fn delete(
 }
 
 /// One category and how many live listings it has.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct CategoryCount {
     pub name: String,
     pub count: i64,

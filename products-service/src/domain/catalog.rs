@@ -2,10 +2,11 @@
 //! per-field message for each bad value (never a 500 for a bad query).
 
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 use web_kit::error::FieldErrors;
 
-use super::Price;
+use super::{Price, product::refuse_control_characters};
 
 /// Largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -16,19 +17,46 @@ pub const MAX_PAGE: u32 = 10_000;
 
 /// The raw query string of `GET /api/products` and `GET /api/products/mine`; every value is a
 /// string so that a bad one gets a per-field message rather than a generic rejection.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CatalogQuery {
+    /// Search text (name, description, category), at most 200 characters.
     pub q: Option<String>,
+    /// Exactly this category, at most 50 characters.
     pub category: Option<String>,
+    /// Lowest price, a decimal (`10` or `9.99`).
     pub min_price: Option<String>,
+    /// Highest price, a decimal, not below `min_price`.
     pub max_price: Option<String>,
+    /// `newest` (the default), `price_asc`, `price_desc`, `name` or `relevance` (the default
+    /// when searching).
+    #[param(value_type = Option<SortParam>)]
     pub sort: Option<String>,
+    /// From 1 (the default) to 10,000; deeper pages are reached with `after`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     pub page: Option<String>,
+    /// From 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
     /// A listing id: the page of listings that follow it in this query's order.
+    #[param(value_type = Option<Uuid>)]
     pub after: Option<String>,
-    /// A listing id: the page of listings that precede it in this query's order.
+    /// A listing id: the page of listings that precede it in this query's order (not with
+    /// `after`).
+    #[param(value_type = Option<Uuid>)]
     pub before: Option<String>,
+}
+
+/// The orders a catalog page can be sorted in (the OpenAPI name of [`Sort`]'s spellings).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SortParam {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Name,
+    Relevance,
 }
 
 /// The order of a catalog page.
@@ -130,6 +158,14 @@ impl CatalogFilter {
         let category = present(query.category);
         if category.as_ref().is_some_and(|c| c.chars().count() > 50) {
             fail("category", "must be at most 50 characters".into());
+        }
+        for (field, value) in [("q", &text), ("category", &category)] {
+            if let Some(Err(message)) = value
+                .as_deref()
+                .map(|value| refuse_control_characters(value, false))
+            {
+                fail(field, message);
+            }
         }
         let mut price = |field: &str, raw: Option<String>| {
             present(raw).and_then(|raw| {

@@ -9,13 +9,24 @@ use rust_decimal::Decimal;
 pub const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 pub const MAX_STOCK: i64 = 1_000_000;
 
-/// A listing's name: 1-200 characters after trimming.
+/// Refuses control characters (NUL, escape, bell, ...), which PostgreSQL cannot store (NUL) or
+/// which no one types; `line_breaks` lets newlines and tabs through (free text).
+pub fn refuse_control_characters(text: &str, line_breaks: bool) -> Result<(), String> {
+    let allowed = |c: char| line_breaks && matches!(c, '\n' | '\r' | '\t');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// A listing's name: 1-200 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductName(String);
 
 impl ProductName {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
+        refuse_control_characters(trimmed, false)?;
         match trimmed.chars().count() {
             0 => Err("must not be empty".into()),
             1..=200 => Ok(Self(trimmed.to_owned())),
@@ -28,13 +39,15 @@ impl ProductName {
     }
 }
 
-/// Free text, up to 5,000 characters (may be empty).
+/// Free text, up to 5,000 characters (may be empty); line breaks and tabs, but no other control
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Description(String);
 
 impl Description {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
+        refuse_control_characters(trimmed, true)?;
         if trimmed.chars().count() > 5000 {
             return Err("must be at most 5000 characters".into());
         }
@@ -46,13 +59,14 @@ impl Description {
     }
 }
 
-/// A category label: 1-50 characters after trimming.
+/// A category label: 1-50 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category(String);
 
 impl Category {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
+        refuse_control_characters(trimmed, false)?;
         match trimmed.chars().count() {
             0 => Err("must not be empty".into()),
             1..=50 => Ok(Self(trimmed.to_owned())),

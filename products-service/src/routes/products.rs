@@ -12,8 +12,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::PgPool;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
-use web_kit::{Json, Path, Query, RequestId, error::FieldErrors};
+use web_kit::{ErrorBody, Json, Path, Query, RequestId, error::FieldErrors};
 
 use super::caching::{cacheable, cacheable_json, never_stored};
 use crate::{
@@ -29,18 +30,27 @@ use crate::{
     usecases::{CatalogCaches, CatalogPage, browse_catalog},
 };
 
+/// The OpenAPI tag of these routes.
+const TAG: &str = "products";
+
 /// A listing as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Product)]
 pub struct ProductResponse {
     pub id: Uuid,
     pub seller_id: Uuid,
     pub seller_name: String,
     pub name: String,
+    /// Empty when the seller wrote none.
     pub description: String,
     pub category: String,
+    /// A decimal string with two places.
+    #[schema(example = "24.99")]
     pub price: Decimal,
     pub stock: i32,
+    #[schema(required = true)]
     pub image_url: Option<String>,
+    /// Grows by one with every change; the `ETag` of the listing.
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -68,7 +78,8 @@ impl From<ProductRow> for ProductResponse {
 }
 
 /// A page of listings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProductPage)]
 pub struct PageResponse {
     pub items: Vec<ProductResponse>,
     pub page: u32,
@@ -82,8 +93,10 @@ pub struct PageResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<Vec<CategoryCount>>,
     /// `after=` this id asks for the next page; absent on the last page.
+    #[schema(required = true)]
     pub next_after: Option<Uuid>,
     /// `before=` this id asks for the previous page; absent on the first page.
+    #[schema(required = true)]
     pub prev_before: Option<Uuid>,
 }
 
@@ -105,28 +118,71 @@ impl PageResponse {
 
 /// `POST /api/products`. Every field is optional here so that a missing one is reported per
 /// field like any other invalid value.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewProduct)]
 pub struct CreateProductRequest {
+    /// 1-200 characters after trimming, no control characters.
+    #[schema(value_type = String, example = "Blue Train (LP)")]
     name: Option<String>,
+    /// Up to 5,000 characters; line breaks and tabs allowed.
     description: Option<String>,
+    /// 1-50 characters after trimming, no control characters.
+    #[schema(value_type = String, example = "Records")]
     category: Option<String>,
-    /// A decimal string ("24.99") or a number.
+    #[schema(schema_with = price_schema, required = true)]
     price: Option<serde_json::Value>,
+    #[schema(schema_with = stock_schema, required = true)]
     stock: Option<serde_json::Value>,
+    /// An http(s) address of a picture.
     image_url: Option<String>,
 }
 
+/// A price: a decimal string ("24.99") or a number, above 0 and at most 1,000,000, with at most
+/// two decimal places.
+fn price_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .examples(["24.99"]),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .description(Some(
+            "A decimal string (\"24.99\") or a number, above 0 and at most 1000000, with at \
+             most two decimal places.",
+        ))
+        .into()
+}
+
+/// Units in stock: an integer (or a string of one) from 0 to 1,000,000.
+fn stock_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(
+            "Units in stock: an integer (or a string of one) from 0 to 1000000.",
+        ))
+        .into()
+}
+
 /// `PATCH /api/products/{id}`: any subset of the fields; `"image_url": null` removes the image.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProductChanges)]
 pub struct UpdateProductRequest {
     name: Option<String>,
     description: Option<String>,
     category: Option<String>,
+    #[schema(schema_with = price_schema)]
     price: Option<serde_json::Value>,
+    #[schema(schema_with = stock_schema)]
     stock: Option<serde_json::Value>,
+    /// `null` removes the picture.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     image_url: Option<Option<String>>,
 }
 
@@ -213,6 +269,20 @@ fn actor(user: &AuthUser) -> Actor {
 }
 
 /// `GET /api/products`: the public catalog, cacheable for a second when anonymous.
+#[utoipa::path(
+    get,
+    path = "/api/products",
+    tag = TAG,
+    operation_id = "list_products",
+    summary = "The public catalog, searched, filtered, sorted and paged",
+    params(CatalogQuery, ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: a 304 when it is still current."),),
+    responses(
+        (status = 200, description = "A page of listings, with its `ETag` and `Cache-Control`.", body = PageResponse,
+            headers(("ETag" = String, description = "A tag of this page's body."))),
+        (status = 304, description = "`If-None-Match` names the current `ETag`: nothing changed."),
+        (status = 422, description = "A query value is invalid (`validation_failed`, naming it).", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     State(pool): State<PgPool>,
     State(caches): State<CatalogCaches>,
@@ -226,6 +296,19 @@ pub async fn list(
 
 /// `GET /api/products/mine`: the caller's own listings, counted fresh and never stored by a
 /// cache.
+#[utoipa::path(
+    get,
+    path = "/api/products/mine",
+    tag = TAG,
+    operation_id = "my_products",
+    summary = "The caller's own listings",
+    params(CatalogQuery),
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the caller's listings.", body = PageResponse),
+        (status = 422, description = "A query value is invalid (`validation_failed`, naming it).", body = ErrorBody),
+    ),
+)]
 pub async fn mine(
     State(pool): State<PgPool>,
     user: AuthUser,
@@ -238,6 +321,19 @@ pub async fn mine(
 }
 
 /// `GET /api/products/categories`.
+#[utoipa::path(
+    get,
+    path = "/api/products/categories",
+    tag = TAG,
+    operation_id = "product_categories",
+    summary = "Categories of live listings, largest first",
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: a 304 when it is still current."),),
+    responses(
+        (status = 200, description = "Every category with its count.", body = [CategoryCount],
+            headers(("ETag" = String, description = "A tag of this list."))),
+        (status = 304, description = "`If-None-Match` names the current `ETag`: nothing changed."),
+    ),
+)]
 pub async fn categories(
     State(pool): State<PgPool>,
     headers: HeaderMap,
@@ -246,6 +342,20 @@ pub async fn categories(
 }
 
 /// `GET /api/products/{id}`, with the version as `ETag` (304 when `If-None-Match` names it).
+#[utoipa::path(
+    get,
+    path = "/api/products/{id}",
+    tag = TAG,
+    operation_id = "get_product",
+    summary = "One listing",
+    params(("id" = Uuid, Path, description = "The listing's id."), ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: a 304 when it is still current."),),
+    responses(
+        (status = 200, description = "The listing.", body = ProductResponse,
+            headers(("ETag" = String, description = "The listing's version, quoted: `\"3\"`."))),
+        (status = 304, description = "`If-None-Match` names the current `ETag`: nothing changed."),
+        (status = 404, description = "No such listing (`product_not_found`).", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(pool): State<PgPool>,
     headers: HeaderMap,
@@ -258,6 +368,20 @@ pub async fn get(
 }
 
 /// `POST /api/products`: the caller becomes the seller.
+#[utoipa::path(
+    post,
+    path = "/api/products",
+    tag = TAG,
+    operation_id = "create_product",
+    summary = "List a product for sale",
+    request_body = CreateProductRequest,
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "The new listing; the caller is its seller.", body = ProductResponse,
+            headers(("ETag" = String, description = "The listing's version, quoted: `\"1\"`."))),
+        (status = 422, description = "A field is missing or invalid (`validation_failed`, naming each), or the body does not fit the schema (`invalid_body`).", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     State(pool): State<PgPool>,
     user: AuthUser,
@@ -303,6 +427,28 @@ pub async fn create(
 }
 
 /// `PATCH /api/products/{id}` (owner or admin), honouring `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/products/{id}",
+    tag = TAG,
+    operation_id = "update_product",
+    summary = "Change a listing (its seller or an administrator)",
+    params(
+        ("id" = Uuid, Path, description = "The listing's id."),
+        ("If-Match" = Option<String>, Header, description = "The version read (`\"3\"`, `W/\"3\"` or `3`); `*` or none changes whatever the version."),
+    ),
+    request_body = UpdateProductRequest,
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed listing.", body = ProductResponse,
+            headers(("ETag" = String, description = "The new version, quoted."))),
+        (status = 400, description = "`If-Match` is not a version (`invalid_if_match`), the body changes nothing (`nothing_to_update`), is not JSON (`malformed_json`), or the id is malformed (`invalid_path`).", body = ErrorBody),
+        (status = 403, description = "Neither the seller nor an administrator (`forbidden`).", body = ErrorBody),
+        (status = 404, description = "No such listing (`product_not_found`).", body = ErrorBody),
+        (status = 412, description = "The listing changed since the version in `If-Match` (`version_conflict`).", body = ErrorBody),
+        (status = 422, description = "A field is invalid (`validation_failed`, naming each), or the body does not fit the schema (`invalid_body`).", body = ErrorBody),
+    ),
+)]
 pub async fn update(
     State(pool): State<PgPool>,
     user: AuthUser,
@@ -348,6 +494,25 @@ pub async fn update(
 }
 
 /// `DELETE /api/products/{id}` (owner or admin), honouring `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/products/{id}",
+    tag = TAG,
+    operation_id = "delete_product",
+    summary = "Delete a listing (its seller or an administrator)",
+    params(
+        ("id" = Uuid, Path, description = "The listing's id."),
+        ("If-Match" = Option<String>, Header, description = "The version read; `*` or none deletes whatever the version."),
+    ),
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted; open reservations are honoured."),
+        (status = 400, description = "`If-Match` is not a version (`invalid_if_match`), or the id is malformed (`invalid_path`).", body = ErrorBody),
+        (status = 403, description = "Neither the seller nor an administrator (`forbidden`).", body = ErrorBody),
+        (status = 404, description = "No such listing (`product_not_found`).", body = ErrorBody),
+        (status = 412, description = "The listing changed since the version in `If-Match` (`version_conflict`).", body = ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(pool): State<PgPool>,
     user: AuthUser,

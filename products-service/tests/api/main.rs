@@ -1,12 +1,14 @@
 //! Integration tests of products-service against real PostgreSQL and Redis: each test starts the
 //! real application on port 0 with its own database and Redis key prefix.
 
+mod bad_input;
 mod catalog;
 mod health;
 mod helpers;
 mod http_cache;
 mod inventory;
 mod listings;
+mod openapi;
 mod pagination;
 mod plans;
 mod replicas;
