@@ -14,6 +14,9 @@
 //! | `PENDING_TIMEOUT_SECS` | 120 | how long an order waits for the inventory's answer |
 //! | `SWEEP_INTERVAL_MS` | 1000 | how often the sweeper looks for expired or timed-out orders |
 //! | `IDEMPOTENCY_KEY_TTL_SECS` | 86400 | an `Idempotency-Key` is forgotten this long after its first use (the sweeper deletes it) |
+//! | `MAX_OPEN_ORDERS_PER_BUYER` | 20 | orders PENDING or CONFIRMED one buyer may hold at once |
+//! | `RATE_LIMIT_ORDERS_PER_BUYER` | 30 | order placements (`POST /api/orders`) per buyer per window |
+//! | `RATE_LIMIT_ORDERS_WINDOW_SECONDS` | 60 | that window |
 //!
 //! Also read by web-kit: `LOG_FORMAT`, `RUST_LOG`. `APP_ENV` is accepted and unused.
 
@@ -44,6 +47,47 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Idempotency keys are forgotten this long after their first use.
     pub idempotency_key_ttl: Duration,
+    /// What one buyer may hold and place.
+    pub buyer_limits: BuyerLimits,
+}
+
+/// Per-buyer limits on placing orders, so that one account cannot hold all the stock.
+#[derive(Clone, Copy, Debug)]
+pub struct BuyerLimits {
+    /// Orders PENDING or CONFIRMED at once; one more is refused with 409.
+    pub max_open_orders: u32,
+    /// `POST /api/orders` requests per `window`; more are refused with 429.
+    pub placements_per_window: u32,
+    pub window: Duration,
+}
+
+impl Default for BuyerLimits {
+    fn default() -> Self {
+        Self {
+            max_open_orders: 20,
+            placements_per_window: 30,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+impl BuyerLimits {
+    fn from_env(env: &Env<impl Fn(&str) -> Option<String>>) -> anyhow::Result<Self> {
+        let default = Self::default();
+        Ok(Self {
+            max_open_orders: positive(env, "MAX_OPEN_ORDERS_PER_BUYER", default.max_open_orders)?,
+            placements_per_window: positive(
+                env,
+                "RATE_LIMIT_ORDERS_PER_BUYER",
+                default.placements_per_window,
+            )?,
+            window: Duration::from_secs(positive(
+                env,
+                "RATE_LIMIT_ORDERS_WINDOW_SECONDS",
+                default.window.as_secs(),
+            )?),
+        })
+    }
 }
 
 impl Settings {
@@ -73,14 +117,70 @@ impl Settings {
                 "IDEMPOTENCY_KEY_TTL_SECS",
                 86_400,
             )?),
+            buyer_limits: BuyerLimits::from_env(&env)?,
         })
     }
 }
 
-fn positive(env: &Env, name: &str, default: u64) -> anyhow::Result<u64> {
+fn positive<T>(
+    env: &Env<impl Fn(&str) -> Option<String>>,
+    name: &str,
+    default: T,
+) -> anyhow::Result<T>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+    T::Err: std::fmt::Display,
+{
     let value = env.parse(name, default)?;
-    if value == 0 {
+    if value == T::from(0) {
         return Err(anyhow!("{name} must be greater than 0"));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn limits(pairs: &[(&'static str, &'static str)]) -> anyhow::Result<BuyerLimits> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        BuyerLimits::from_env(&Env::from_lookup(move |name| {
+            map.get(name).map(|value| (*value).to_owned())
+        }))
+    }
+
+    #[test]
+    fn buyer_limits_default_to_twenty_open_orders_and_thirty_placements_a_minute() {
+        let limits = limits(&[]).unwrap();
+        assert_eq!(limits.max_open_orders, 20);
+        assert_eq!(limits.placements_per_window, 30);
+        assert_eq!(limits.window, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn buyer_limits_are_configurable_and_never_zero() {
+        let limits = limits(&[
+            ("MAX_OPEN_ORDERS_PER_BUYER", "1000000"),
+            ("RATE_LIMIT_ORDERS_PER_BUYER", "5"),
+            ("RATE_LIMIT_ORDERS_WINDOW_SECONDS", "10"),
+        ])
+        .unwrap();
+        assert_eq!(limits.max_open_orders, 1_000_000);
+        assert_eq!(limits.placements_per_window, 5);
+        assert_eq!(limits.window, Duration::from_secs(10));
+        for name in [
+            "MAX_OPEN_ORDERS_PER_BUYER",
+            "RATE_LIMIT_ORDERS_PER_BUYER",
+            "RATE_LIMIT_ORDERS_WINDOW_SECONDS",
+        ] {
+            let error = self::limits(&[(name, "0")]).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+        let error = self::limits(&[("MAX_OPEN_ORDERS_PER_BUYER", "-1")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("MAX_OPEN_ORDERS_PER_BUYER"), "{error}");
+    }
 }

@@ -32,6 +32,14 @@ pub enum ApiError {
     Conflict(String),
     #[error("the card was declined")]
     PaymentDeclined,
+    /// 409: the buyer already holds as many open orders as allowed.
+    #[error(
+        "you already have {0} orders waiting for payment or the inventory; pay or cancel one first"
+    )]
+    TooManyOpenOrders(u32),
+    /// 429: too many requests of this kind from this user; try again after `retry_after`.
+    #[error("too many orders placed in a short time; try again later")]
+    RateLimited { retry_after: std::time::Duration },
     /// 429: this user has as many event streams open as allowed.
     #[error("too many live order views are open; close some and try again")]
     TooManyStreams,
@@ -86,6 +94,17 @@ impl IntoResponse for ApiError {
             }
             Self::PaymentDeclined => ErrorBody::new("payment_declined", message)
                 .into_response_with(StatusCode::PAYMENT_REQUIRED),
+            Self::TooManyOpenOrders(_) => ErrorBody::new("too_many_open_orders", message)
+                .into_response_with(StatusCode::CONFLICT),
+            Self::RateLimited { retry_after } => {
+                let mut response = ErrorBody::new("rate_limited", message)
+                    .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    retry_after.as_secs().max(1).into(),
+                );
+                response
+            }
             Self::TooManyStreams => {
                 let mut response = ErrorBody::new("too_many_streams", message)
                     .into_response_with(StatusCode::TOO_MANY_REQUESTS);

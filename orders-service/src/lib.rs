@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod live;
+pub mod placements;
 pub mod routes;
 pub mod startup;
 pub mod state;

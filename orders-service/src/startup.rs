@@ -18,6 +18,7 @@ use crate::{
     config::Settings,
     events::{CONSUMER_GROUP, consumer::InventoryHandler},
     live::{Live, Subscriber},
+    placements::Placements,
     routes,
     state::{AppState, Timing},
     sweeper::Sweeper,
@@ -76,6 +77,11 @@ impl Application {
             shutdown: shutdown.clone(),
             timing: Timing::default(),
             streams: crate::routes::StreamSlots::new(crate::routes::STREAMS_PER_USER),
+            placements: Placements::new(
+                redis.clone(),
+                settings.redis_key_prefix.clone(),
+                settings.buyer_limits,
+            ),
         };
         let router =
             web_kit::http::layers(routes::router(state), web_kit::http::HttpLimits::default());

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use stream_lib::StreamKeys;
 use tokio_util::sync::CancellationToken;
 
-use crate::{live::Live, routes::StreamSlots};
+use crate::{live::Live, placements::Placements, routes::StreamSlots};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -22,6 +22,8 @@ pub struct AppState {
     pub timing: Timing,
     /// Event streams open per user (on this replica).
     pub streams: StreamSlots,
+    /// Per-buyer placement limits.
+    pub placements: Placements,
 }
 
 /// Durations the handlers need.

@@ -25,6 +25,7 @@ use crate::{
     domain::{NewOrderLines, OrderStatus},
     error::ApiError,
     live::Live,
+    placements::Placements,
 };
 
 /// The header that makes `POST /api/orders` safe to retry.
@@ -151,6 +152,7 @@ pub struct LineRequest {
 pub async fn place(
     user: AuthUser,
     State(pool): State<PgPool>,
+    State(placements): State<Placements>,
     RequestId(request_id): RequestId,
     headers: HeaderMap,
     Json(request): Json<PlaceOrderRequest>,
@@ -163,6 +165,7 @@ pub async fn place(
     let lines = NewOrderLines::parse(&pairs).map_err(|error| ApiError::Validation(error.0))?;
     let key = idempotency_key(&headers)?;
     let fingerprint = request_hash(&request);
+    placements.take(user.id).await?;
 
     let mut tx = pool.begin().await?;
     if let Some(key) = key
@@ -192,7 +195,11 @@ pub async fn place(
     }
 
     let items = price_lines(&mut tx, &user, &lines).await?;
-    let order = orders::insert(&mut tx, user.id, &items, &request_id).await?;
+    let max_open = placements.max_open_orders();
+    let Some(order) = orders::insert(&mut tx, user.id, &items, &request_id, max_open).await? else {
+        tx.rollback().await?;
+        return Err(ApiError::TooManyOpenOrders(max_open));
+    };
     tracing::info!(order_id = %order.id, lines = items.len(), "order placed");
     let view = view(&mut tx, order, false).await?;
     let body = serde_json::to_value(&view).map_err(anyhow::Error::from)?;

@@ -5,7 +5,10 @@
 use std::{future::Future, time::Duration};
 
 use auth_kit::{Role, testing::TestKeys};
-use orders_service::{config::Settings, startup::Application};
+use orders_service::{
+    config::{BuyerLimits, Settings},
+    startup::Application,
+};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -65,6 +68,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         pending_timeout: Duration::from_secs(120),
         sweep_interval: Duration::from_millis(200),
         idempotency_key_ttl: Duration::from_secs(86_400),
+        buyer_limits: BuyerLimits::default(),
     };
     configure(&mut settings);
     start(settings, db, test_keys, true).await

@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod lifecycle;
+mod limits;
 mod live;
 mod payment;
 mod placing;

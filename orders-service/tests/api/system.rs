@@ -82,6 +82,7 @@ async fn start_system() -> System {
         pending_timeout: Duration::from_secs(120),
         sweep_interval: Duration::from_millis(500),
         idempotency_key_ttl: Duration::from_secs(86_400),
+        buyer_limits: orders_service::config::BuyerLimits::default(),
     })
     .await
     .unwrap();
