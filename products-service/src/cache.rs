@@ -7,7 +7,7 @@ use std::{
     collections::HashMap,
     future::Future,
     sync::{Arc, Mutex, PoisonError},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use tokio::sync::OnceCell;
@@ -33,6 +33,8 @@ struct Inner<V> {
 
 struct Slot<V> {
     started: Instant,
+    /// `started` on the wall clock: what the value is as of, for HTTP caching headers.
+    as_of: SystemTime,
     value: Arc<OnceCell<V>>,
 }
 
@@ -49,21 +51,28 @@ impl<V: Clone> TtlCache<V> {
         }
     }
 
-    /// The value under `key`, computed by `compute` when it is missing or expired. A failed
-    /// computation is not kept: the next caller (or a waiting one) computes again.
-    pub async fn get_or_try_compute<E, F, Fut>(&self, key: String, compute: F) -> Result<V, E>
+    /// The value under `key`, computed by `compute` when it is missing or expired, and the time
+    /// its computation started (the data is at least that fresh). A failed computation is not
+    /// kept: the next caller (or a waiting one) computes again.
+    pub async fn get_or_try_compute<E, F, Fut>(
+        &self,
+        key: String,
+        compute: F,
+    ) -> Result<(V, SystemTime), E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let cell = {
+        let (cell, as_of) = {
             let mut slots = self
                 .inner
                 .slots
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             match slots.get(&key) {
-                Some(slot) if slot.started.elapsed() < self.inner.ttl => Arc::clone(&slot.value),
+                Some(slot) if slot.started.elapsed() < self.inner.ttl => {
+                    (Arc::clone(&slot.value), slot.as_of)
+                }
                 _ => {
                     if slots.len() >= self.inner.capacity {
                         let ttl = self.inner.ttl;
@@ -73,18 +82,21 @@ impl<V: Clone> TtlCache<V> {
                         }
                     }
                     let cell = Arc::new(OnceCell::new());
+                    let as_of = SystemTime::now();
                     slots.insert(
                         key,
                         Slot {
                             started: Instant::now(),
+                            as_of,
                             value: Arc::clone(&cell),
                         },
                     );
-                    cell
+                    (cell, as_of)
                 }
             }
         };
-        cell.get_or_try_init(compute).await.cloned()
+        let value = cell.get_or_try_init(compute).await?.clone();
+        Ok((value, as_of))
     }
 }
 
@@ -110,14 +122,21 @@ mod tests {
             (0..10).map(|_| cache.get_or_try_compute("k".to_owned(), compute)),
         )
         .await;
-        assert!(values.iter().all(|value| *value == Ok(1)), "{values:?}");
+        assert!(
+            values
+                .iter()
+                .all(|value| value.as_ref().map(|(n, _)| *n) == Ok(1)),
+            "{values:?}"
+        );
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
         tokio::time::sleep(Duration::from_millis(250)).await;
-        assert_eq!(
-            cache.get_or_try_compute("k".to_owned(), compute).await,
-            Ok(2)
-        );
+        let (value, as_of) = cache
+            .get_or_try_compute("k".to_owned(), compute)
+            .await
+            .unwrap();
+        assert_eq!(value, 2);
+        assert!(as_of <= SystemTime::now());
     }
 
     #[tokio::test]
@@ -130,7 +149,7 @@ mod tests {
         let value = cache
             .get_or_try_compute("k".to_owned(), || async { Ok::<_, &str>(7) })
             .await;
-        assert_eq!(value, Ok(7));
+        assert_eq!(value.map(|(value, _)| value), Ok(7));
     }
 
     #[tokio::test]
@@ -140,7 +159,7 @@ mod tests {
             let value = cache
                 .get_or_try_compute(key.to_owned(), || async { Ok::<_, ()>(key) })
                 .await;
-            assert_eq!(value, Ok(key));
+            assert_eq!(value.map(|(value, _)| value), Ok(key));
         }
         let slots = cache.inner.slots.lock().unwrap().len();
         assert!(slots <= 2, "{slots} entries kept");

@@ -1,6 +1,6 @@
 /** One function per service endpoint the SPA uses. */
 import { client } from './client'
-import type { Category, DeadLetter, Order, OrderStatus, Page, Product, ProductInput, StreamHealth, User } from './types'
+import type { CatalogPage, Category, DeadLetter, Order, OrderStatus, Page, Product, ProductInput, StreamHealth, User } from './types'
 
 export interface CatalogQuery {
   q?: string
@@ -10,6 +10,8 @@ export interface CatalogQuery {
   sort?: string
   page?: number
   per_page?: number
+  after?: string
+  before?: string
 }
 
 /** The login response carries a token for API clients; the browser relies on the cookie. */
@@ -35,7 +37,7 @@ export const auth = {
 
 export const products = {
   list: (query: CatalogQuery, signal?: AbortSignal) =>
-    client.request<Page<Product>>('GET', '/api/products', { query: { ...query }, signal }),
+    client.request<CatalogPage>('GET', '/api/products', { query: { ...query }, signal }),
   get: (id: string, signal?: AbortSignal) =>
     client.request<Product>('GET', `/api/products/${encodeURIComponent(id)}`, { signal }),
   categories: (signal?: AbortSignal) => client.request<Category[]>('GET', '/api/products/categories', { signal }),

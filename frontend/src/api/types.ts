@@ -37,6 +37,20 @@ export interface Category {
   count: number
 }
 
+/** A page of the public catalog. */
+export interface CatalogPage extends Page<Product> {
+  /** The order used: a search with very many matches comes back newest first. */
+  sort: string
+  /** Nothing matched the words; these listings have a similar name. */
+  fuzzy: boolean
+  /** Listings per category for this search, in every category. */
+  facets?: Category[]
+  /** `after=` this id asks for the next page; null on the last. */
+  next_after: string | null
+  /** `before=` this id asks for the previous page; null on the first. */
+  prev_before: string | null
+}
+
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'PAID' | 'CANCELLED' | 'EXPIRED'
 
 export interface OrderItem {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Order, Product } from '../api/types'
 import { addToCart, emptyCart } from './cart'
-import { pageWindow, parseCatalogParams, priceRangeError, toApiQuery, toCatalogParams } from './catalogQuery'
+import { pageLink, pageWindow, parseCatalogParams, priceRangeError, sortsFor, toApiQuery, toCatalogParams } from './catalogQuery'
 import { attemptFor, cartFingerprint, newKey } from './checkout'
 import { safeNext } from './navigation'
 import { isStaleEdit, localErrors, toCreateInput, toPatch, valuesFrom } from './listingForm'
@@ -99,14 +99,31 @@ describe('order status', () => {
 describe('catalog query', () => {
   it('reads the URL, ignoring nonsense', () => {
     const s = parseCatalogParams(new URLSearchParams('q=jazz&category=Records&min_price=abc&max_price=30&sort=bogus&page=-2'))
-    expect(s).toEqual({ q: 'jazz', category: 'Records', minPrice: '', maxPrice: '30', sort: 'newest', page: 1 })
+    expect(s).toEqual({ q: 'jazz', category: 'Records', minPrice: '', maxPrice: '30', sort: 'relevance', page: 1, after: '', before: '' })
+    expect(parseCatalogParams(new URLSearchParams('sort=relevance&after=nope')).sort).toBe('newest')
+    expect(parseCatalogParams(new URLSearchParams('after=nope')).after).toBe('')
   })
 
   it('writes only what differs from the defaults and round-trips', () => {
-    const s = { q: 'blue', category: '', minPrice: '5', maxPrice: '', sort: 'price_asc', page: 3 }
+    const s = { q: 'blue', category: '', minPrice: '5', maxPrice: '', sort: 'price_asc', page: 3, after: '', before: '' }
     expect(toCatalogParams(s).toString()).toBe('q=blue&min_price=5&sort=price_asc&page=3')
     expect(parseCatalogParams(toCatalogParams(s))).toEqual(s)
     expect(toApiQuery(s)).toMatchObject({ q: 'blue', min_price: '5', sort: 'price_asc', page: 3, category: undefined })
+    const best = { ...s, sort: 'relevance' }
+    expect(toCatalogParams(best).toString()).toBe('q=blue&min_price=5&page=3')
+    expect(sortsFor('').map((o) => o.value)).not.toContain('relevance')
+    expect(sortsFor('blue')[0].value).toBe('relevance')
+  })
+
+  it('goes to the next and previous page from the listings shown, to others by number', () => {
+    const id = (n: number) => `0193a1d0-5eed-7000-8000-00000000000${n}`
+    const s = { q: '', category: 'Records', minPrice: '', maxPrice: '', sort: 'newest', page: 3, after: id(1), before: '' }
+    const shown = { next_after: id(2), prev_before: id(3) }
+    expect(toCatalogParams(pageLink(s, 4, shown)).toString()).toBe(`category=Records&page=4&after=${id(2)}`)
+    expect(toCatalogParams(pageLink(s, 2, shown)).toString()).toBe(`category=Records&page=2&before=${id(3)}`)
+    expect(toCatalogParams(pageLink(s, 1, shown)).toString()).toBe('category=Records')
+    expect(toCatalogParams(pageLink(s, 9, shown)).toString()).toBe('category=Records&page=9')
+    expect(toApiQuery(pageLink(s, 4, shown))).toMatchObject({ page: 4, after: id(2), before: undefined })
   })
 
   it('rejects an upside-down or malformed price range', () => {

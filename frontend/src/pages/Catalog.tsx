@@ -6,11 +6,13 @@ import type { Product } from '../api/types'
 import { ProductImage } from '../components/ProductImage'
 import { EmptyState, ErrorNotice, Pagination, Spinner } from '../components/ui'
 import {
+  defaultSort,
   pageCount,
+  pageLink,
   parseCatalogParams,
   PER_PAGE,
   priceRangeError,
-  SORTS,
+  sortsFor,
   toApiQuery,
   toCatalogParams,
   type CatalogState,
@@ -65,10 +67,11 @@ export function CatalogPage() {
   }
 
   const list = useAsync((signal) => products.list(toApiQuery(state), signal), [params.toString()])
-  const categories = useAsync((signal) => products.categories(signal), [])
+  // The category counts of the current search (every category), from the page itself.
+  const facets = list.data?.facets
 
   const go = (next: Partial<CatalogState>) => {
-    setParams(toCatalogParams({ ...state, page: 1, ...next }))
+    setParams(toCatalogParams({ ...state, page: 1, after: '', before: '', ...next }))
   }
 
   const onSubmit = (event: FormEvent) => {
@@ -76,10 +79,12 @@ export function CatalogPage() {
     const error = priceRangeError(minPrice, maxPrice)
     setRangeError(error)
     if (error) return
-    go({ q, minPrice: minPrice.trim(), maxPrice: maxPrice.trim() })
+    // A sort left at its default follows the new search's default (best match when searching).
+    const sort = state.sort === defaultSort(state.q) ? defaultSort(q) : state.sort
+    go({ q, sort, minPrice: minPrice.trim(), maxPrice: maxPrice.trim() })
   }
 
-  const hrefFor = (page: number) => `/?${toCatalogParams({ ...state, page }).toString()}`
+  const hrefFor = (page: number) => `/?${toCatalogParams(pageLink(state, page, list.data)).toString()}`
   const filtered = Boolean(state.q || state.category || state.minPrice || state.maxPrice)
 
   return (
@@ -109,16 +114,15 @@ export function CatalogPage() {
               <label htmlFor="filter-category">Category</label>
               <select id="filter-category" value={state.category} onChange={(e) => go({ category: e.target.value })}>
                 <option value="">All categories</option>
-                {categories.data?.map((c) => (
+                {facets?.map((c) => (
                   <option key={c.name} value={c.name}>
                     {c.name} ({c.count})
                   </option>
                 ))}
-                {state.category && !categories.data?.some((c) => c.name === state.category) && (
-                  <option value={state.category}>{state.category}</option>
+                {state.category && !facets?.some((c) => c.name === state.category) && (
+                  <option value={state.category}>{state.category} (0)</option>
                 )}
               </select>
-              {categories.status === 'error' && <p className="field__error">Categories could not be loaded.</p>}
             </div>
             <fieldset className="field price-range">
               <legend>Price</legend>
@@ -145,7 +149,7 @@ export function CatalogPage() {
             <div className="field">
               <label htmlFor="filter-sort">Sort by</label>
               <select id="filter-sort" value={state.sort} onChange={(e) => go({ sort: e.target.value })}>
-                {SORTS.map((s) => (
+                {sortsFor(state.q).map((s) => (
                   <option key={s.value} value={s.value}>
                     {s.label}
                   </option>
@@ -169,6 +173,16 @@ export function CatalogPage() {
               </span>
             )}
           </div>
+          {list.data?.fuzzy && list.data.items.length > 0 && (
+            <p className="notice notice--info" role="status" data-testid="fuzzy-notice">
+              Nothing matched “{state.q}” exactly. Showing listings with a similar name.
+            </p>
+          )}
+          {list.data && state.sort === 'relevance' && list.data.sort === 'newest' && (
+            <p className="muted" data-testid="sort-notice">
+              So many listings match that they are shown newest first. Add a word to rank them by best match.
+            </p>
+          )}
           {list.status === 'error' && <ErrorNotice error={list.error} onRetry={list.reload} title="The catalog could not be loaded." />}
           {list.status === 'loading' && !list.data && <Spinner label="Loading products…" />}
           {list.data && list.data.items.length === 0 && (

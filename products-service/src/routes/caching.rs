@@ -1,8 +1,16 @@
 //! Standard HTTP caching of the catalog's reads: an `ETag` on every page, list and listing, a
 //! `304 Not Modified` when `If-None-Match` names it, and a `Cache-Control` that lets a shared
-//! cache (the storefront's nginx) serve an anonymous read for [`PUBLIC_MAX_AGE`] seconds, while a
-//! signed-in caller's responses are private (never stored by a shared cache) and a seller's own
-//! listings are never stored at all.
+//! cache (the storefront's nginx) serve an anonymous read for [`SHARED_MAX_AGE`] second
+//! (`s-maxage`; browsers revalidate every time, `max-age=0`), while a signed-in caller's responses
+//! are private (never stored by a shared cache) and a seller's own listings are never stored.
+//!
+//! nginx counts freshness in whole seconds from when it stores a response, so `s-maxage=1` alone
+//! could keep it until almost two seconds after the data was read, plus the age of any counts in
+//! it. An anonymous response therefore also carries `X-Accel-Expires: @<t>` (nginx's own header,
+//! which it prefers and never forwards): `t` is the second after the oldest figure in it was read,
+//! so nginx serves nothing older than two seconds.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::{
     body::Body,
@@ -14,13 +22,13 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
-/// Seconds a shared cache may serve an anonymous catalog read without asking again: with the
-/// service's own counts ([`crate::usecases::browse_catalog::COUNTS_TTL`]) a change shows within
-/// two seconds everywhere.
-pub const PUBLIC_MAX_AGE: u32 = 1;
+/// Seconds a shared cache may serve an anonymous catalog read without asking again.
+pub const SHARED_MAX_AGE: u32 = 1;
 
 /// The request headers a response's cacheability depends on.
 const VARY: &str = "Authorization, Cookie";
+
+const X_ACCEL_EXPIRES: header::HeaderName = header::HeaderName::from_static("x-accel-expires");
 
 /// Who a read is for, as far as caching goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +62,10 @@ impl Audience {
 
     fn cache_control(self) -> HeaderValue {
         match self {
-            Self::Anonymous => HeaderValue::from_str(&format!("public, max-age={PUBLIC_MAX_AGE}"))
-                .unwrap_or(HeaderValue::from_static("no-cache")),
+            Self::Anonymous => {
+                HeaderValue::from_str(&format!("public, max-age=0, s-maxage={SHARED_MAX_AGE}"))
+                    .unwrap_or(HeaderValue::from_static("no-cache"))
+            }
             Self::SignedIn => HeaderValue::from_static("private, no-cache"),
         }
     }
@@ -85,38 +95,66 @@ fn matches(headers: &HeaderMap, tag: &str) -> bool {
         .any(|candidate| candidate.trim() == "*" || opaque(candidate) == wanted)
 }
 
+/// `X-Accel-Expires` for data read at `as_of`: nginx keeps it while its clock's whole second is
+/// at most the one after `as_of`'s, so under two seconds after `as_of`.
+fn accel_expires(as_of: SystemTime) -> HeaderValue {
+    let second = as_of
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    HeaderValue::from_str(&format!("@{}", second + u64::from(SHARED_MAX_AGE)))
+        .unwrap_or(HeaderValue::from_static("0"))
+}
+
 /// A cacheable read: `body` (already JSON) under `tag`, or a bodiless 304 when the client has
-/// it. Either way with the validators and the caching rules for `headers`' audience.
-pub fn cacheable(headers: &HeaderMap, status: StatusCode, tag: &str, body: Vec<u8>) -> Response {
+/// it. Either way with the validators and the caching rules for `headers`' audience; `as_of` is
+/// when the oldest figure in it was read.
+pub fn cacheable(
+    headers: &HeaderMap,
+    status: StatusCode,
+    tag: &str,
+    body: Vec<u8>,
+    as_of: SystemTime,
+) -> Response {
     let tag = HeaderValue::from_str(tag).unwrap_or(HeaderValue::from_static("\"0\""));
-    let caching = [
-        (header::CACHE_CONTROL, Audience::of(headers).cache_control()),
+    let audience = Audience::of(headers);
+    let mut caching = vec![
+        (header::CACHE_CONTROL, audience.cache_control()),
         (header::VARY, HeaderValue::from_static(VARY)),
     ];
-    let tag_text = tag.to_str().unwrap_or_default().to_owned();
-    if status == StatusCode::OK && matches(headers, &tag_text) {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)], caching).into_response();
+    if audience == Audience::Anonymous {
+        // Never on a private response: nginx lets this header override Cache-Control.
+        caching.push((X_ACCEL_EXPIRES, accel_expires(as_of)));
     }
-    (
-        status,
-        [
-            (header::ETAG, tag),
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-        ],
-        caching,
-        Body::from(body),
-    )
-        .into_response()
+    let tag_text = tag.to_str().unwrap_or_default().to_owned();
+    let mut response = if status == StatusCode::OK && matches(headers, &tag_text) {
+        (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response()
+    } else {
+        (
+            status,
+            [
+                (header::ETAG, tag),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+            ],
+            Body::from(body),
+        )
+            .into_response()
+    };
+    response.headers_mut().extend(caching);
+    response
 }
 
 /// [`cacheable`] with a tag made from the body itself.
-pub fn cacheable_json(headers: &HeaderMap, value: &impl Serialize) -> Result<Response, ApiError> {
+pub fn cacheable_json(
+    headers: &HeaderMap,
+    value: &impl Serialize,
+    as_of: SystemTime,
+) -> Result<Response, ApiError> {
     let body = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
     let tag = body_tag(&body);
-    Ok(cacheable(headers, StatusCode::OK, &tag, body))
+    Ok(cacheable(headers, StatusCode::OK, &tag, body, as_of))
 }
 
 /// A read that no cache may store: a seller's own listings.
@@ -174,6 +212,12 @@ mod tests {
             "\"ab\""
         ));
         assert!(!matches(&headers(&[]), "\"ab\""));
+    }
+
+    #[test]
+    fn nginx_keeps_a_read_until_the_second_after_it() {
+        let read = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_900);
+        assert_eq!(accel_expires(read), "@1700000001");
     }
 
     #[test]

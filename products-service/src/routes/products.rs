@@ -2,6 +2,8 @@
 //! `db::products` or a use case, and map the result to the response DTO. Reads carry the HTTP
 //! caching headers of [`super::caching`].
 
+use std::time::SystemTime;
+
 use auth_kit::AuthUser;
 use axum::{
     extract::State,
@@ -291,7 +293,8 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
     let page = browse_catalog(&pool, Some(&caches), &filter).await?;
-    cacheable_json(&headers, &PageResponse::new(&filter, page))
+    let as_of = page.as_of;
+    cacheable_json(&headers, &PageResponse::new(&filter, page), as_of)
 }
 
 /// `GET /api/products/mine`: the caller's own listings, counted fresh and never stored by a
@@ -338,7 +341,8 @@ pub async fn categories(
     State(pool): State<PgPool>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    cacheable_json(&headers, &products::categories(&pool).await?)
+    let as_of = SystemTime::now();
+    cacheable_json(&headers, &products::categories(&pool).await?, as_of)
 }
 
 /// `GET /api/products/{id}`, with the version as `ETag` (304 when `If-None-Match` names it).
@@ -361,10 +365,11 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
+    let as_of = SystemTime::now();
     let row = products::get(&pool, id).await?.ok_or(ApiError::NotFound)?;
     let tag = etag(row.version);
     let body = serde_json::to_vec(&ProductResponse::from(row)).map_err(anyhow::Error::from)?;
-    Ok(cacheable(&headers, StatusCode::OK, &tag, body))
+    Ok(cacheable(&headers, StatusCode::OK, &tag, body, as_of))
 }
 
 /// `POST /api/products`: the caller becomes the seller.

@@ -18,7 +18,10 @@
 //!   found by one scan of the sort's index and kept [`PAGE_STARTS_TTL`]. A listing created
 //!   meanwhile does not move items between pages reached with `after` / `before`.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -82,6 +85,9 @@ pub struct CatalogPage {
     pub next_after: Option<Uuid>,
     /// `before=` this id gives the previous page (absent on the first one).
     pub prev_before: Option<Uuid>,
+    /// No figure of the page is older than this (the items are newer): what an HTTP cache may
+    /// count its freshness from.
+    pub as_of: SystemTime,
 }
 
 /// A page of the public catalog (`caches` given: counts may lag [`COUNTS_TTL`]) or of a seller's
@@ -91,8 +97,9 @@ pub async fn browse_catalog(
     caches: Option<&CatalogCaches>,
     filter: &CatalogFilter,
 ) -> Result<CatalogPage, ApiError> {
+    let started = SystemTime::now();
     let Some(matching) = matching(filter) else {
-        return Ok(CatalogPage::empty(filter.sort));
+        return Ok(CatalogPage::empty(filter.sort, started));
     };
     let mut scope = Scope {
         matching,
@@ -144,7 +151,7 @@ pub async fn browse_catalog(
                         sort,
                         facets: counts.facets,
                         fuzzy,
-                        ..CatalogPage::empty(sort)
+                        ..CatalogPage::empty(sort, counts.as_of.min(started))
                     });
                 }
             }
@@ -194,11 +201,12 @@ pub async fn browse_catalog(
         fuzzy,
         next_after,
         prev_before,
+        as_of: counts.as_of.min(started),
     })
 }
 
 impl CatalogPage {
-    fn empty(sort: Sort) -> Self {
+    fn empty(sort: Sort, as_of: SystemTime) -> Self {
         Self {
             items: Vec::new(),
             total: 0,
@@ -207,6 +215,7 @@ impl CatalogPage {
             fuzzy: false,
             next_after: None,
             prev_before: None,
+            as_of,
         }
     }
 }
@@ -231,11 +240,13 @@ fn similar(filter: &CatalogFilter) -> Option<Matching> {
     })
 }
 
-/// The total of a query, its category counts (public catalog) and its total in every category.
+/// The total of a query, its category counts (public catalog), its total in every category, and
+/// when they were counted.
 struct Counts {
     total: i64,
     anywhere: i64,
     facets: Option<Vec<CategoryCount>>,
+    as_of: SystemTime,
 }
 
 impl Counts {
@@ -249,16 +260,18 @@ impl Counts {
         } else {
             Access::Bitmap
         };
+        let counted_at = SystemTime::now();
         let Some(caches) = caches else {
             let total = catalog::count(pool, access, scope).await?;
             return Ok(Self {
                 total,
                 anywhere: total,
                 facets: None,
+                as_of: counted_at,
             });
         };
-        let counts = if scope.is_whole_catalog() {
-            Arc::new(products::categories(pool).await?)
+        let (counts, as_of) = if scope.is_whole_catalog() {
+            (Arc::new(products::categories(pool).await?), counted_at)
         } else {
             caches
                 .counts
@@ -289,6 +302,7 @@ impl Counts {
             total,
             anywhere,
             facets: Some(facets),
+            as_of,
         })
     }
 }
@@ -310,7 +324,7 @@ async fn page_starts(
     let starts = match caches {
         Some(caches) => {
             let key = format!("{}|{order:?}|{per_page}", catalog::cache_key(scope, true));
-            caches.page_starts.get_or_try_compute(key, compute).await?
+            caches.page_starts.get_or_try_compute(key, compute).await?.0
         }
         None => compute().await?,
     };

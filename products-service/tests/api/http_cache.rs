@@ -19,7 +19,7 @@ async fn revalidate(app: &TestApp, path: &str) -> (String, u16) {
     assert_eq!(first.status(), 200, "{path}");
     assert_eq!(
         header(&first, "cache-control").as_deref(),
-        Some("public, max-age=1"),
+        Some("public, max-age=0, s-maxage=1"),
         "{path}"
     );
     assert_eq!(
@@ -33,7 +33,7 @@ async fn revalidate(app: &TestApp, path: &str) -> (String, u16) {
         assert_eq!(header(&second, "etag").as_deref(), Some(tag.as_str()));
         assert_eq!(
             header(&second, "cache-control").as_deref(),
-            Some("public, max-age=1")
+            Some("public, max-age=0, s-maxage=1")
         );
         assert!(
             second.bytes().await.unwrap().is_empty(),
@@ -99,6 +99,11 @@ async fn signed_in_reads_are_private_and_a_sellers_own_listings_are_never_stored
     assert_eq!(
         header(&bearer, "cache-control").as_deref(),
         Some("private, no-cache")
+    );
+    assert_eq!(
+        header(&bearer, "x-accel-expires"),
+        None,
+        "nginx would let it override private"
     );
     let cookie = format!("theme=dark; access_token={}", seller.token);
     let with_cookie = app.get_with("/api/products", &[("cookie", &cookie)]).await;
