@@ -1,6 +1,7 @@
 """bench/run's parser and report writer.
 
-    report.py wrk <wrk output> <group> <label> <url> <load1>   -> one JSON line on stdout
+    report.py wrk <wrk output> <group> <label> <url> <load1> [<upstream requests>]
+                                                               -> one JSON line on stdout
     report.py results <figures.jsonl> <samples.jsonl> <RESULTS.md> <started> <finished> \
               <rust_log> <wrk_seconds> <connections> <buyers> <products> <order_seconds>
 """
@@ -21,9 +22,11 @@ def ms(text):
     return round(float(m.group(1)) * UNITS[m.group(2)], 3) if m else None
 
 
-def parse_wrk(path, group, label, url, load):
+def parse_wrk(path, group, label, url, load, upstream=None):
     text = open(path).read()
     out = {"kind": "wrk", "group": group, "label": label, "url": url, "load": float(load)}
+    if upstream not in (None, ""):
+        out["upstream"] = int(upstream)
     m = re.search(r"Requests/sec:\s+([0-9.]+)", text)
     out["rps"] = float(m.group(1)) if m else 0.0
     for pct in ("50", "99"):
@@ -31,6 +34,7 @@ def parse_wrk(path, group, label, url, load):
         out[f"p{pct}_ms"] = ms(m.group(1)) if m else None
     m = re.search(r"(\d+) requests in ([0-9.]+)(\w+)", text)
     out["requests"] = int(m.group(1)) if m else 0
+    out["seconds"] = ms(m.group(2) + m.group(3)) / 1000 if m and ms(m.group(2) + m.group(3)) else None
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     out["non2xx"] = int(m.group(1)) if m else 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
@@ -40,6 +44,41 @@ def parse_wrk(path, group, label, url, load):
         out["created"], out["other"] = int(m.group(1)), int(m.group(2))
         out["codes"] = " ".join(sorted(set(m.group(3).split())))
     print(json.dumps(out))
+
+
+# Issue 12's targets for the catalog on the large catalog, through nginx: (label prefix, what is
+# measured, the bound). "static" is a share of the same run's nginx static req/s.
+TARGETS = [
+    ("first page", [("rps", ">=", "static", 0.5), ("p99_ms", "<", None, 25)]),
+    ("category page", [("rps", ">=", "static", 0.5), ("p99_ms", "<", None, 25)]),
+    ("product page", [("rps", ">=", "static", 0.5), ("p99_ms", "<", None, 25)]),
+    ("common word", [("p50_ms", "<", None, 20), ("p99_ms", "<", None, 60), ("rps", ">=", None, 1500)]),
+    ("rare word", [("p99_ms", "<", None, 25)]),
+    ("filtered and sorted", [("p99_ms", "<", None, 25)]),
+    ("page 500", [("p99_ms", "<", None, 25)]),
+]
+
+
+def verdicts(label, run, static_rps):
+    """[(what, measured, bound, met)] for the targets of the catalog request `label`."""
+    out = []
+    for prefix, checks in TARGETS:
+        if not label.startswith(prefix):
+            continue
+        for key, op, relative, bound in checks:
+            value = run.get(key)
+            if relative == "static":
+                if not static_rps:
+                    continue
+                limit = bound * static_rps
+                shown = f"{bound:.0%} of nginx static ({limit:,.0f} req/s)"
+            else:
+                limit = bound
+                shown = f"{bound:,} {'req/s' if key == 'rps' else 'ms'}"
+            met = value is not None and (value >= limit if op == ">=" else value < limit)
+            name = {"rps": "req/s", "p50_ms": "p50", "p99_ms": "p99"}[key]
+            out.append((name, value, f"{op} {shown}", met))
+    return out
 
 
 def fmt(x, digits=0):
@@ -117,20 +156,46 @@ def results(figures_path, samples_path, out_path, started, finished, rust_log, w
     for n in notes:
         if n["name"] == "catalog_big":
             w.append(f"The large catalog was inserted with SQL (bench/lib/big_catalog.sql) in {n['insert_s']} s.\n")
-    w.append("| Catalog | Query | Path | req/s (median) | runs | p50 ms | p99 ms | errors | vs nginx static | load avg |")
-    w.append("|---|---|---|---|---|---|---|---|---|---|")
+    w.append("Through nginx, most requests are answered from its catalog cache; \"upstream /s\" is how many "
+             "reached products-service per second (its own request counter, read before and after the run).\n")
+    w.append("| Catalog | Query | Path | req/s (median) | runs | p50 ms | p99 ms | errors | vs nginx static | upstream /s | load avg |")
+    w.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    catalog_groups = []
     for (g, label), runs in groups.items():
         if not g.startswith("catalog"):
             continue
+        if g not in catalog_groups:
+            catalog_groups.append(g)
         m = median_run(runs)
         query, _, path = label.rpartition(" via nginx") if label.endswith(" via nginx") else label.rpartition(" direct")
         path = "nginx" if label.endswith("via nginx") else "direct"
         errors = sum(r["non2xx"] + r["socket_errors"] for r in runs)
         ratio = f"{m['rps'] / static_rps:.1%}" if static_rps else "n/a"
+        upstream = (fmt(m["upstream"] / m["seconds"], 1) if m.get("upstream") is not None and m.get("seconds")
+                    else "-")
         w.append(f"| {g.replace('catalog ', '')} | {query} | {path} | {fmt(m['rps'])} | "
                  f"{' / '.join(fmt(r['rps']) for r in runs)} | {m['p50_ms']} | {m['p99_ms']} | {errors} | {ratio} | "
-                 f"{', '.join(str(r['load']) for r in runs)} |")
+                 f"{upstream} | {', '.join(str(r['load']) for r in runs)} |")
     w.append("")
+    for n in notes:
+        if n["name"] == "catalog_memory":
+            w.append(f"Memory after the catalog reads ({n['group'].replace('catalog ', '')}): products-service "
+                     f"{fmt(n['products_rss_kb'] / 1024, 1)} MiB resident, nginx's catalog cache "
+                     f"{fmt(n['nginx_cache_kb'] / 1024, 1)} MiB on disk. Staleness: an anonymous read through "
+                     f"nginx is at most 2 s old (s-maxage=1 with X-Accel-Expires); see products-service/README.md.\n")
+    if catalog_groups:
+        big = catalog_groups[-1]
+        w.append(f"### Targets (issue 12), {big.replace('catalog ', '')}, through nginx, median run\n")
+        w.append("| Request | Figure | Measured | Target | Met |")
+        w.append("|---|---|---|---|---|")
+        for (g, label), runs in groups.items():
+            if g != big or not label.endswith(" via nginx"):
+                continue
+            query = label[: -len(" via nginx")]
+            for name, value, bound, met in verdicts(query, median_run(runs), static_rps):
+                w.append(f"| {query} | {name} | {fmt(value, 1 if name != 'req/s' else 0)} | {bound} | "
+                         f"{'yes' if met else '**no**'} |")
+        w.append("")
 
     # Orders.
     db = next((f for f in figs if f["kind"] == "orders_db"), None)
@@ -278,7 +343,7 @@ def results(figures_path, samples_path, out_path, started, finished, rust_log, w
 
 if __name__ == "__main__":
     if sys.argv[1] == "wrk":
-        parse_wrk(*sys.argv[2:7])
+        parse_wrk(*sys.argv[2:8])
     elif sys.argv[1] == "results":
         results(*sys.argv[2:15])
     else:
