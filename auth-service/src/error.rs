@@ -39,7 +39,7 @@ pub enum ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => Self::Unavailable(error.into()),
+            error if web_kit::error::is_unavailable_sqlx(&error) => Self::Unavailable(error.into()),
             other => Self::Internal(other.into()),
         }
     }
@@ -87,11 +87,7 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "dependency unavailable");
-                ErrorBody::new(
-                    "unavailable",
-                    "the service is temporarily unavailable; please try again",
-                )
-                .into_response_with(StatusCode::SERVICE_UNAVAILABLE)
+                web_kit::error::unavailable("unavailable", web_kit::error::UNAVAILABLE_MESSAGE)
             }
             Self::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");

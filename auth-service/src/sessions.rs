@@ -34,11 +34,13 @@ pub const REUSE_GRACE: Duration = Duration::from_secs(10);
 const SUCCESSOR_CONTEXT: &[u8] = b"marketplace auth-service refresh successor v1\0";
 
 /// A user as the API shows it (never the hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
 pub struct UserResponse {
     pub id: Uuid,
     pub username: String,
     pub email: String,
+    #[schema(schema_with = role_schema)]
     pub role: Role,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -63,8 +65,17 @@ fn parse_role(role: &str) -> Result<Role, ApiError> {
         .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))
 }
 
+/// `user` or `admin`.
+fn role_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([Role::User.as_str(), Role::Admin.as_str()]))
+        .build()
+}
+
 /// The body of login, refresh and demo-login.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Session)]
 pub struct SessionResponse {
     pub user: UserResponse,
     pub access_token: String,

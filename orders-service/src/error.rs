@@ -113,19 +113,27 @@ impl IntoResponse for ApiError {
                     .insert(axum::http::header::RETRY_AFTER, 5.into());
                 response
             }
-            Self::Unavailable => ErrorBody::new("unavailable", message)
-                .into_response_with(StatusCode::SERVICE_UNAVAILABLE),
+            Self::Unavailable => unavailable(),
+            Self::Database(ref error) if web_kit::error::is_unavailable_sqlx(error) => {
+                tracing::error!(error = %error, "database unavailable");
+                unavailable()
+            }
             Self::Database(ref error) => {
                 tracing::error!(error = %error, "database error");
                 internal()
+            }
+            Self::Redis(ref error) if web_kit::error::is_unavailable_redis(error) => {
+                tracing::error!(error = %error, "redis unavailable");
+                unavailable()
             }
             Self::Redis(ref error) => {
                 tracing::error!(error = %error, "redis error");
                 internal()
             }
+            // The pool gives out no connection: Redis is down, slow or saturated.
             Self::RedisPool(ref error) => {
                 tracing::error!(error = %error, "redis pool error");
-                internal()
+                unavailable()
             }
             Self::Other(ref error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
@@ -135,6 +143,41 @@ impl IntoResponse for ApiError {
     }
 }
 
+fn unavailable() -> Response {
+    web_kit::error::unavailable("unavailable", web_kit::error::UNAVAILABLE_MESSAGE)
+}
+
 fn internal() -> Response {
     ErrorBody::internal().into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_redis_or_database_is_a_503_with_retry_after() {
+        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for error in [
+            ApiError::Redis(redis::RedisError::from(refused())),
+            ApiError::RedisPool(deadpool_redis::PoolError::Backend(redis::RedisError::from(
+                refused(),
+            ))),
+            ApiError::Database(sqlx::Error::PoolTimedOut),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(
+                response
+                    .headers()
+                    .contains_key(axum::http::header::RETRY_AFTER)
+            );
+        }
+    }
+
+    #[test]
+    fn a_bug_is_still_a_500() {
+        let response = ApiError::Database(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

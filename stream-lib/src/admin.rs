@@ -14,6 +14,7 @@ use crate::{
 
 /// One stream and its groups.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamHealth {
     pub stream: String,
     pub length: u64,
@@ -22,6 +23,7 @@ pub struct StreamHealth {
 
 /// One consumer group of a stream.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupHealth {
     pub name: String,
     pub consumers: u64,
@@ -33,6 +35,7 @@ pub struct GroupHealth {
 
 /// An entry of `dead_letter_stream`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeadLetter {
     /// Its id in the dead-letter stream.
     pub id: String,

@@ -91,8 +91,12 @@ pub fn finish(mut doc: OpenApi, title: &str, version: &str, description: &str) -
 
     for item in doc.paths.paths.values_mut() {
         let shared_params = item.parameters.clone().unwrap_or_default();
-        for (_, operation) in operations_mut(item) {
-            add_standard_responses(operation, &shared_params);
+        for (method, operation) in operations_mut(item) {
+            let changes_state = !matches!(
+                method,
+                HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
+            );
+            add_standard_responses(operation, &shared_params, changes_state);
         }
     }
     doc
@@ -253,6 +257,7 @@ pub fn error_response_with_retry_after(description: &str) -> Response {
 fn add_standard_responses(
     operation: &mut PathOperation,
     shared: &[RefOr<utoipa::openapi::path::Parameter>],
+    changes_state: bool,
 ) {
     let located = |location: ParameterIn| {
         operation
@@ -304,6 +309,15 @@ fn add_standard_responses(
             error_response(
                 "Not signed in, or the token is invalid, expired or revoked (`unauthorized`, \
                  `invalid_token`, `token_expired`, `token_revoked`).",
+            ),
+        ));
+    }
+    if changes_state {
+        standard.push((
+            "403",
+            error_response(
+                "A request with the session cookie sent from another site \
+                 (`cross_site_request`).",
             ),
         ));
     }

@@ -10,6 +10,7 @@ mod health;
 mod jwks;
 mod login;
 mod migrations;
+mod openapi;
 mod rate_limit;
 mod requests;
 mod seeding;

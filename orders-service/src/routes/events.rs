@@ -31,7 +31,7 @@ use tokio::sync::{broadcast::error::RecvError, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use web_kit::Path;
+use web_kit::{ErrorBody, Path};
 
 use crate::{
     db::orders,
@@ -98,6 +98,24 @@ impl Drop for StreamSlot {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/events",
+    tag = crate::routes::orders::TAG,
+    operation_id = "order_events",
+    summary = "The order's status, live (Server-Sent Events)",
+    description = "`event: status`, `id: <version>`, `data: {order_id, user_id, status, reason, \
+        expires_at, updated_at, version, total}`: the current status first, then every change; \
+        keep-alive comments between. The stream ends when the session does.",
+    params(("id" = Uuid, Path, description = "The order's id.")),
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
+        (status = 404, description = "No such order, or not yours (`order_not_found`).", body = ErrorBody),
+        (status = 429, description = "Too many live order views open for this user (`too_many_streams`).", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 #[allow(clippy::too_many_arguments)] // axum extractors, one per piece of state
 pub async fn stream(
     user: AuthUser,

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use web_kit::{Json, Path, Query, RequestId};
+use web_kit::{ErrorBody, Json, Path, Query, RequestId};
 
 use crate::{
     db::{
@@ -31,26 +32,38 @@ use crate::{
 /// The header that makes `POST /api/orders` safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// The OpenAPI tag of these routes.
+pub const TAG: &str = "orders";
+
 /// An order as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Order)]
 pub struct OrderView {
     pub id: Uuid,
     pub user_id: Uuid,
     pub status: OrderStatus,
     pub items: Vec<ItemView>,
+    /// A decimal string.
+    #[schema(example = "49.98")]
     pub total: Decimal,
+    /// Why it was rejected, cancelled or expired.
+    #[schema(required = true)]
     pub reason: Option<String>,
+    /// End of the reservation window (CONFIRMED orders).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Every status change, oldest first (one order's view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryView>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = OrderItem)]
 pub struct ItemView {
     pub product_id: Uuid,
     pub name: String,
@@ -59,10 +72,13 @@ pub struct ItemView {
     pub line_total: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = StatusChange)]
 pub struct HistoryView {
+    #[schema(required = true)]
     pub from: Option<String>,
     pub status: String,
+    #[schema(required = true)]
     pub reason: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -135,20 +151,42 @@ pub async fn visible(
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewOrder)]
 pub struct PlaceOrderRequest {
+    /// 1 to 50 lines, each product once.
     items: Vec<LineRequest>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewOrderLine)]
 pub struct LineRequest {
     product_id: Uuid,
+    /// 1 to 100.
+    #[schema(example = 1)]
     quantity: i64,
 }
 
 /// `POST /api/orders` -> 201 the PENDING order.
+#[utoipa::path(
+    post,
+    path = "/api/orders",
+    tag = TAG,
+    operation_id = "place_order",
+    summary = "Place an order (PENDING until the stock answers)",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1-200 visible ASCII characters: a retry with the same key and body gets the first answer (`idempotent-replayed: true`).")),
+    request_body = PlaceOrderRequest,
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "The PENDING order.", body = OrderView),
+        (status = 409, description = "Too many orders PENDING or CONFIRMED (`too_many_open_orders`), or a request with this Idempotency-Key is still in progress (`invalid_state`).", body = ErrorBody),
+        (status = 429, description = "Too many orders placed in a short time (`rate_limited`).", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 422, description = "A line is invalid (`validation_failed`), a product is not for sale (`product_unavailable`) or your own (`own_product`), the Idempotency-Key is malformed (`invalid_idempotency_key`) or was used for another order (`idempotency_key_reused`), or the body does not fit the schema (`invalid_body`).", body = ErrorBody),
+    ),
+)]
 pub async fn place(
     user: AuthUser,
     State(pool): State<PgPool>,
@@ -288,17 +326,25 @@ async fn price_lines(
     Ok(items)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only orders in this status.
     status: Option<OrderStatus>,
+    /// From 1 (the default).
+    #[param(minimum = 1)]
     page: Option<u32>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
+    /// Everyone's orders (administrators only).
     #[serde(default)]
     all: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderPage)]
 pub struct Page {
     items: Vec<OrderView>,
     page: u32,
@@ -308,6 +354,19 @@ pub struct Page {
 
 /// `GET /api/orders` -> the caller's orders (everyone's for an admin with `?all=true`), newest
 /// first.
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    tag = TAG,
+    operation_id = "list_orders",
+    summary = "The caller's orders, newest first",
+    params(ListQuery),
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of orders (without their history).", body = Page),
+        (status = 403, description = "`all=true` from someone not an administrator (`forbidden`).", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     user: AuthUser,
     State(pool): State<PgPool>,
@@ -351,6 +410,19 @@ pub async fn list(
 }
 
 /// `GET /api/orders/{id}` -> the order with its history.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}",
+    tag = TAG,
+    operation_id = "get_order",
+    summary = "One order with its history (its buyer or an administrator)",
+    params(("id" = Uuid, Path, description = "The order's id."),),
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The order with `history`.", body = OrderView),
+        (status = 404, description = "No such order, or not yours (`order_not_found`).", body = ErrorBody),
+    ),
+)]
 pub async fn show(
     user: AuthUser,
     State(pool): State<PgPool>,
@@ -363,6 +435,20 @@ pub async fn show(
 
 /// `POST /api/orders/{id}/cancel` -> 200 the CANCELLED order, or 409. The buyer (or an admin)
 /// may cancel a PENDING or CONFIRMED order; racing transitions are retried on the new status.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/cancel",
+    tag = TAG,
+    operation_id = "cancel_order",
+    summary = "Cancel a PENDING or CONFIRMED order (its buyer or an administrator)",
+    params(("id" = Uuid, Path, description = "The order's id."),),
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The CANCELLED order with `history`.", body = OrderView),
+        (status = 404, description = "No such order, or not yours (`order_not_found`).", body = ErrorBody),
+        (status = 409, description = "The order can no longer be cancelled (`invalid_state`).", body = ErrorBody),
+    ),
+)]
 pub async fn cancel(
     user: AuthUser,
     State(pool): State<PgPool>,

@@ -8,6 +8,7 @@ mod idempotency;
 mod lifecycle;
 mod limits;
 mod live;
+mod openapi;
 mod payment;
 mod placing;
 mod races;

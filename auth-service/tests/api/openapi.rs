@@ -1,0 +1,38 @@
+//! The OpenAPI document: it describes every route the router serves, and it is served.
+
+use auth_service::routes;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[test]
+fn every_route_the_service_serves_is_in_its_openapi_document() {
+    web_kit::openapi::check_router_against_document(
+        &routes::stateless_router(),
+        &routes::openapi(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_document_is_served_as_openapi_3_1() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(app.url("/api/auth/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document, serde_json::to_value(routes::openapi()).unwrap());
+    let me = &document["paths"]["/api/auth/me"]["get"];
+    assert_eq!(
+        me["security"],
+        serde_json::json!([{"cookie": []}, {"bearer": []}])
+    );
+    assert!(me["responses"]["401"].is_object());
+}
