@@ -26,7 +26,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    DEAD_LETTER_STREAM, Event, StreamKeys,
+    DEAD_LETTER_STREAM, Envelope, StreamKeys,
     outbox::sleep_or_cancel,
     wire::{RawEntry, as_array, as_string, as_u64, is_nogroup, parse_entry, parse_read_reply},
 };
@@ -67,7 +67,7 @@ pub trait Handler: Send + Sync + 'static {
 
     /// Applies the event. Record `event.event_id` in the inbox in the same transaction as the
     /// effect; return only once that transaction committed.
-    fn handle(&self, event: &Event) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(&self, event: &Envelope) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// Exponential backoff with jitter: `base * factor^(attempt-1)`, capped, ± `jitter`.
@@ -518,7 +518,7 @@ impl<H: Handler> Worker<H> {
         let ctl = self.ctl.clone();
         let max_attempts = self.config.retry.max_attempts.max(1);
         let id = entry.id.clone();
-        let task = match Event::from_fields(
+        let task = match Envelope::from_fields(
             entry.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         ) {
             Err(error) => {
@@ -897,7 +897,7 @@ async fn handle<H: Handler>(
     shared: Arc<Shared<H>>,
     ctl: ConnectionManager,
     entry: RawEntry,
-    event: Event,
+    event: Envelope,
     attempt: u32,
     max_attempts: u32,
 ) -> TaskResult {

@@ -1,13 +1,15 @@
 //! The envelope of every stream entry.
 
 use serde::{Serialize, de::DeserializeOwned};
+
+use crate::Event;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
 /// One event as it travels: stored as flat stream fields `event_id`, `type`, `source`,
 /// `occurred_at` (RFC 3339), `correlation_id`, `payload` (JSON text).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct Envelope {
     /// UUIDv7; unchanged across retries and replays: the idempotency key.
     pub event_id: Uuid,
     /// Past-tense, dotted: `order.placed`, `stock.reserved`.
@@ -20,7 +22,7 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
-impl Event {
+impl Envelope {
     /// A new event with a fresh UUIDv7 id, stamped now.
     pub fn new(
         event_type: &str,
@@ -43,9 +45,35 @@ impl Event {
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         T::deserialize(&self.payload)
     }
+
+    /// The envelope of a typed event: its `type` is `E::TYPE`, with a fresh UUIDv7 id, stamped
+    /// now.
+    pub fn of<E: Event>(
+        event: &E,
+        source: &str,
+        correlation_id: impl Into<String>,
+    ) -> Result<Self, serde_json::Error> {
+        Self::new(E::TYPE, source, correlation_id, event)
+    }
+
+    /// The payload as the typed event `E`; an error when the envelope carries another type or
+    /// the payload does not fit `E`.
+    pub fn decode<E: Event>(&self) -> Result<E, DecodeError> {
+        if self.event_type != E::TYPE {
+            return Err(DecodeError::InvalidField {
+                field: "type",
+                reason: format!("expected `{}`, found `{}`", E::TYPE, self.event_type),
+            });
+        }
+        self.payload_as()
+            .map_err(|error| DecodeError::InvalidField {
+                field: "payload",
+                reason: error.to_string(),
+            })
+    }
 }
 
-/// Why a stream entry could not be read as an [`Event`].
+/// Why a stream entry could not be read as an [`Envelope`], or its payload as an [`Event`].
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("missing field `{0}`")]
@@ -54,7 +82,7 @@ pub enum DecodeError {
     InvalidField { field: &'static str, reason: String },
 }
 
-impl Event {
+impl Envelope {
     /// The flat stream fields of the envelope, in the order they are written.
     pub fn to_fields(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -127,7 +155,7 @@ mod tests {
 
     #[test]
     fn an_event_survives_its_stream_fields() {
-        let event = Event::new(
+        let event = Envelope::new(
             "order.placed",
             "orders-service",
             "req-1",
@@ -147,16 +175,17 @@ mod tests {
                 "payload"
             ]
         );
-        let decoded = Event::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        let decoded = Envelope::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
         assert_eq!(decoded, event);
     }
 
     #[test]
     fn a_missing_or_malformed_field_is_a_decode_error_naming_it() {
-        let event = Event::new("order.placed", "orders-service", "req-1", &1).unwrap();
+        let event = Envelope::new("order.placed", "orders-service", "req-1", &1).unwrap();
         let fields = event.to_fields();
         let without_source = fields.iter().filter(|(name, _)| *name != "source");
-        let error = Event::from_fields(without_source.map(|(k, v)| (*k, v.as_str()))).unwrap_err();
+        let error =
+            Envelope::from_fields(without_source.map(|(k, v)| (*k, v.as_str()))).unwrap_err();
         assert!(matches!(error, DecodeError::MissingField("source")));
         let bad_time = fields.iter().map(|(k, v)| {
             if *k == "occurred_at" {
@@ -165,7 +194,37 @@ mod tests {
                 (*k, v.as_str())
             }
         });
-        let error = Event::from_fields(bad_time).unwrap_err();
+        let error = Envelope::from_fields(bad_time).unwrap_err();
         assert!(error.to_string().contains("occurred_at"), "{error}");
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Placed {
+        order_id: Uuid,
+    }
+
+    impl Event for Placed {
+        const TYPE: &'static str = "order.placed";
+    }
+
+    #[derive(Debug, serde::Serialize, serde::Deserialize)]
+    struct Cancelled {
+        order_id: Uuid,
+    }
+
+    impl Event for Cancelled {
+        const TYPE: &'static str = "order.cancelled";
+    }
+
+    #[test]
+    fn a_typed_event_names_its_type_and_decodes_only_as_itself() {
+        let placed = Placed {
+            order_id: Uuid::now_v7(),
+        };
+        let envelope = Envelope::of(&placed, "orders-service", "req-1").unwrap();
+        assert_eq!(envelope.event_type, "order.placed");
+        assert_eq!(envelope.decode::<Placed>().unwrap(), placed);
+        let error = envelope.decode::<Cancelled>().unwrap_err();
+        assert!(error.to_string().contains("order.cancelled"), "{error}");
     }
 }

@@ -1,7 +1,8 @@
 //! stream-lib: how the marketplace's services exchange events over Redis Streams.
 //!
-//! - [`Event`] is the envelope every entry carries (flat fields: `event_id`, `type`, `source`,
-//!   `occurred_at`, `correlation_id`, `payload`).
+//! - [`Event`] is a typed event (a Rust type that names its `type` string once); [`Envelope`] is
+//!   what every entry carries (flat fields: `event_id`, `type`, `source`, `occurred_at`,
+//!   `correlation_id`, `payload`).
 //! - [`outbox`]: a producer writes its state change and the event in one PostgreSQL transaction
 //!   ([`outbox::enqueue`]); [`outbox::OutboxRelay`] publishes pending rows in batches.
 //! - [`inbox`]: a consumer records the event id in the same transaction as its effect, so a
@@ -18,11 +19,13 @@
 pub mod admin;
 pub mod consumer;
 pub mod envelope;
+pub mod event;
 pub mod inbox;
 pub mod keys;
 pub mod outbox;
 mod wire;
 
 pub use consumer::{Consumer, ConsumerConfig, Handler, HandlerError, RetryPolicy};
-pub use envelope::Event;
+pub use envelope::Envelope;
+pub use event::Event;
 pub use keys::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys};

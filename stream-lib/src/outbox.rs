@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{Event, StreamKeys, envelope::format_timestamp};
+use crate::{Envelope, StreamKeys, envelope::format_timestamp};
 
 /// The SQL of the outbox table, its pending index and the trigger that wakes the relay
 /// (`LISTEN outbox`) when a transaction that enqueued an event commits.
@@ -41,7 +41,7 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
 pub async fn enqueue(
     connection: &mut PgConnection,
     stream: &str,
-    event: &Event,
+    event: &Envelope,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
@@ -64,12 +64,12 @@ pub async fn enqueue(
 pub async fn enqueue_many(
     connection: &mut PgConnection,
     stream: &str,
-    events: &[Event],
+    events: &[Envelope],
 ) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
     }
-    let column = |f: fn(&Event) -> String| events.iter().map(f).collect::<Vec<String>>();
+    let column = |f: fn(&Envelope) -> String| events.iter().map(f).collect::<Vec<String>>();
     sqlx::query(
         "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
          SELECT $1, e.event_id, e.event_type, e.source, e.occurred_at, e.correlation_id, e.payload

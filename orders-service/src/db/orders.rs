@@ -182,7 +182,7 @@ pub async fn publish(
     correlation_id: &str,
     payload: &impl serde::Serialize,
 ) -> Result<(), sqlx::Error> {
-    let event = stream_lib::Event::new(event_type, events::SOURCE, correlation_id, payload)
+    let event = stream_lib::Envelope::new(event_type, events::SOURCE, correlation_id, payload)
         .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
     stream_lib::outbox::enqueue(connection, stream_lib::ORDERS_STREAM, &event).await
 }

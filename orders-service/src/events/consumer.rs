@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
-use stream_lib::{Event, Handler, HandlerError};
+use stream_lib::{Envelope, Handler, HandlerError};
 
 use crate::{
     db::{
@@ -38,7 +38,7 @@ impl Handler for InventoryHandler {
         )
     }
 
-    async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let mut tx = self.pool.begin().await?;
         if !stream_lib::inbox::record(&mut tx, events::CONSUMER_GROUP, event.event_id).await? {
             tracing::debug!(event_id = %event.event_id, "already handled; skipped");
@@ -53,7 +53,7 @@ impl Handler for InventoryHandler {
     }
 }
 
-fn payload<T: serde::de::DeserializeOwned>(event: &Event) -> Result<T, HandlerError> {
+fn payload<T: serde::de::DeserializeOwned>(event: &Envelope) -> Result<T, HandlerError> {
     event
         .payload_as()
         .map_err(|error| HandlerError::permanent(anyhow::anyhow!("bad payload: {error}")))
@@ -63,7 +63,7 @@ impl InventoryHandler {
     async fn apply(
         &self,
         connection: &mut PgConnection,
-        event: &Event,
+        event: &Envelope,
     ) -> Result<Option<StatusChange>, HandlerError> {
         match event.event_type.as_str() {
             events::PRODUCT_CREATED | events::PRODUCT_UPDATED => {

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool, types::Json};
-use stream_lib::{Event, Handler, HandlerError, inbox};
+use stream_lib::{Envelope, Handler, HandlerError, inbox};
 use uuid::Uuid;
 
 use super::{
@@ -46,7 +46,7 @@ impl Handler for InventoryHandler {
         )
     }
 
-    async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             ORDER_PLACED => self.place(event).await,
             ORDER_CANCELLED | ORDER_EXPIRED => self.release(event).await,
@@ -150,7 +150,7 @@ RETURNING p.id, p.seller_id, p.name, p.price, p.stock, p.version,
           p.deleted_at IS NOT NULL AS deleted";
 
 impl InventoryHandler {
-    async fn place(&self, event: &Event) -> Result<(), HandlerError> {
+    async fn place(&self, event: &Envelope) -> Result<(), HandlerError> {
         let placed: OrderPlaced = event.payload_as().map_err(HandlerError::permanent)?;
         let lines = checked_lines(placed.lines.clone()).map_err(HandlerError::permanent)?;
         let correlation = event.correlation_id.as_str();
@@ -234,7 +234,7 @@ impl InventoryHandler {
     /// line looks satisfiable now (the caller tries the reservation again).
     async fn reject(
         &self,
-        event: &Event,
+        event: &Envelope,
         placed: &OrderPlaced,
         lines: &[OrderLine],
     ) -> Result<bool, HandlerError> {
@@ -273,7 +273,7 @@ impl InventoryHandler {
     /// this order changes nothing) and the `stock.rejected` reply.
     async fn record_rejection(
         &self,
-        event: &Event,
+        event: &Envelope,
         placed: &OrderPlaced,
         lines: &[OrderLine],
         reason: RejectionReason,
@@ -311,7 +311,7 @@ impl InventoryHandler {
         Ok(())
     }
 
-    async fn release(&self, event: &Event) -> Result<(), HandlerError> {
+    async fn release(&self, event: &Envelope) -> Result<(), HandlerError> {
         let order: OrderRef = event.payload_as().map_err(HandlerError::permanent)?;
         let mut transaction = self.pool.begin().await?;
         if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
@@ -341,7 +341,7 @@ impl InventoryHandler {
         Ok(())
     }
 
-    async fn sell(&self, event: &Event) -> Result<(), HandlerError> {
+    async fn sell(&self, event: &Envelope) -> Result<(), HandlerError> {
         let order: OrderRef = event.payload_as().map_err(HandlerError::permanent)?;
         let mut transaction = self.pool.begin().await?;
         if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {

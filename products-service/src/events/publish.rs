@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sqlx::PgConnection;
-use stream_lib::{Event, INVENTORY_STREAM, outbox};
+use stream_lib::{Envelope, INVENTORY_STREAM, outbox};
 
 use super::{PRODUCT_UPDATED, SERVICE_NAME, payloads::ProductChanged};
 
@@ -10,8 +10,8 @@ fn event(
     event_type: &str,
     correlation_id: &str,
     payload: &impl Serialize,
-) -> Result<Event, sqlx::Error> {
-    Event::new(event_type, SERVICE_NAME, correlation_id, payload)
+) -> Result<Envelope, sqlx::Error> {
+    Envelope::new(event_type, SERVICE_NAME, correlation_id, payload)
         .map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 

@@ -9,7 +9,7 @@ use std::{
 };
 
 use redis::AsyncCommands;
-use stream_lib::{Event, HandlerError, admin};
+use stream_lib::{Envelope, HandlerError, admin};
 use tokio::sync::Notify;
 
 use crate::helpers::*;
@@ -23,7 +23,7 @@ async fn a_replayed_dead_letter_is_applied_once_and_replaying_twice_has_one_effe
     let consumer = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (db, broken) = (Arc::clone(&db1), Arc::clone(&broken1));
             async move {
                 if broken.load(Ordering::SeqCst) {
@@ -137,7 +137,7 @@ async fn stream_health_reports_length_pending_and_lag_per_group() {
 async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
     let redis = TestRedis::new().await;
     let mut connection = redis.connection.clone();
-    let events: Vec<Event> = (0..50).map(placed).collect();
+    let events: Vec<Envelope> = (0..50).map(placed).collect();
     let held = events[10].event_id;
     let mut ids = Vec::new();
     for event in &events {
@@ -157,7 +157,7 @@ async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
     let consumer = spawn(
         &redis,
         config,
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (gate, seen) = (Arc::clone(&gate1), seen.clone());
             async move {
                 if event.event_id == held {
@@ -218,7 +218,7 @@ async fn counters_and_gauges_are_recorded_per_stream_and_group() {
     let consumer = spawn(
         &redis,
         config(&stream, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 let attempt = seen.record(event.event_id);

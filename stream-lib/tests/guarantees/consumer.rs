@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use stream_lib::{Event, HandlerError, RetryPolicy};
+use stream_lib::{Envelope, HandlerError, RetryPolicy};
 use tokio::sync::Notify;
 
 use crate::helpers::*;
@@ -18,11 +18,11 @@ async fn entries_are_handled_and_acked_and_unknown_types_are_skipped() {
     let redis = TestRedis::new().await;
     let ledger = Ledger::default();
     let running = spawn(&redis, config(STREAM, GROUP), ledger.recorder(&[PLACED]));
-    let events: Vec<Event> = (0..20).map(placed).collect();
+    let events: Vec<Envelope> = (0..20).map(placed).collect();
     for event in &events {
         redis.publish(STREAM, event).await;
     }
-    let unknown = Event::new("order.teleported", "orders-service", "r", &1).unwrap();
+    let unknown = Envelope::new("order.teleported", "orders-service", "r", &1).unwrap();
     redis.publish(STREAM, &unknown).await;
 
     wait_until(
@@ -57,7 +57,7 @@ async fn an_always_failing_handler_is_tried_max_attempts_times_with_growing_dela
     let running = spawn(
         &redis,
         config,
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 seen.record(event.event_id);
@@ -134,7 +134,7 @@ async fn a_permanent_error_and_an_undecodable_entry_are_dead_lettered_at_once_wh
     let running = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 seen.record(event.event_id);
@@ -157,7 +157,7 @@ async fn a_permanent_error_and_an_undecodable_entry_are_dead_lettered_at_once_wh
         )
         .await;
     redis.publish(STREAM, &poison).await;
-    let next: Vec<Event> = (1..=10).map(placed).collect();
+    let next: Vec<Envelope> = (1..=10).map(placed).collect();
     for event in &next {
         redis.publish(STREAM, event).await;
     }
@@ -198,7 +198,7 @@ async fn a_consumer_killed_mid_handler_loses_nothing() {
     let db = Arc::new(db);
     let started = Arc::new(Notify::new());
     let first_run = Arc::new(AtomicUsize::new(0));
-    let events: Vec<Event> = (0..5).map(placed).collect();
+    let events: Vec<Envelope> = (0..5).map(placed).collect();
     for event in &events {
         redis.publish(STREAM, event).await;
     }
@@ -211,7 +211,7 @@ async fn a_consumer_killed_mid_handler_loses_nothing() {
     let doomed = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (db, started, first) =
                 (Arc::clone(&db1), Arc::clone(&started1), Arc::clone(&first));
             async move {
@@ -237,7 +237,7 @@ async fn a_consumer_killed_mid_handler_loses_nothing() {
     let survivor = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let db = Arc::clone(&db2);
             async move { db.apply(&event).await.map(|_| ()) }
         }),
@@ -265,7 +265,7 @@ async fn a_crash_after_the_effect_but_before_the_ack_does_not_apply_it_twice() {
     let doomed = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (db, committed) = (Arc::clone(&db1), Arc::clone(&committed1));
             async move {
                 db.apply(&event).await?;
@@ -287,7 +287,7 @@ async fn a_crash_after_the_effect_but_before_the_ack_does_not_apply_it_twice() {
     let survivor = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (db, count) = (Arc::clone(&db2), Arc::clone(&count));
             async move {
                 count.fetch_add(1, Ordering::SeqCst);
@@ -321,7 +321,7 @@ async fn an_entry_that_crashes_the_consumer_every_time_still_ends_dead_lettered(
         let doomed = spawn(
             &redis,
             config.clone_with_new_name(),
-            handler(&[PLACED], move |event: Event| {
+            handler(&[PLACED], move |event: Envelope| {
                 let (seen, started) = (seen.clone(), Arc::clone(&started1));
                 async move {
                     seen.record(event.event_id);
@@ -377,7 +377,7 @@ async fn a_retry_schedule_survives_a_restart() {
     };
     let ledger = Ledger::default();
     let failing = |ledger: Ledger| {
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let seen = ledger.clone();
             async move {
                 seen.record(event.event_id);
@@ -461,7 +461,7 @@ async fn a_vanished_group_is_recreated_and_consumption_carries_on() {
     let _: () = redis::AsyncCommands::del(&mut connection, redis.key(STREAM))
         .await
         .unwrap();
-    let after: Vec<Event> = (2..12).map(placed).collect();
+    let after: Vec<Envelope> = (2..12).map(placed).collect();
     for event in &after {
         redis.publish(STREAM, event).await;
     }
@@ -489,7 +489,7 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
     let mut running = spawn(
         &redis,
         config,
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (gate, started) = (Arc::clone(&gate1), Arc::clone(&started1));
             async move {
                 started.fetch_add(1, Ordering::SeqCst);
@@ -533,7 +533,7 @@ async fn two_consumers_in_one_group_split_the_work_and_handle_no_entry_twice() {
         runs.push(spawn(
             &redis,
             config,
-            handler(&[PLACED], move |event: Event| {
+            handler(&[PLACED], move |event: Envelope| {
                 let (seen, by) = (seen.clone(), Arc::clone(&by));
                 async move {
                     seen.record(event.event_id);
@@ -544,7 +544,7 @@ async fn two_consumers_in_one_group_split_the_work_and_handle_no_entry_twice() {
             }),
         ));
     }
-    let events: Vec<Event> = (0..400).map(placed).collect();
+    let events: Vec<Envelope> = (0..400).map(placed).collect();
     for event in &events {
         redis.publish(STREAM, event).await;
     }
@@ -574,7 +574,7 @@ async fn a_long_running_handler_keeps_its_claim() {
     let mut config = config(STREAM, GROUP);
     config.claim_min_idle = Duration::from_millis(1000);
     let slow_handler = |ledger: Ledger| {
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let seen = ledger.clone();
             async move {
                 seen.record(event.event_id);
@@ -629,7 +629,7 @@ async fn a_consumer_keeps_retrying_while_redis_is_unreachable_and_stops_on_the_t
         "redis://127.0.0.1:1",
         stream_lib::StreamKeys::new("unreachable:"),
         config(STREAM, GROUP),
-        handler(&[PLACED], |_event: Event| async { Ok(()) }),
+        handler(&[PLACED], |_event: Envelope| async { Ok(()) }),
     )
     .unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -656,7 +656,7 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
         &private.url(),
         keys.clone(),
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (seen, db) = (seen.clone(), Arc::clone(&db1));
             async move {
                 seen.record(event.event_id);
@@ -681,7 +681,7 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
         },
     );
     let relay = tokio::spawn(relay.run(shutdown.clone()));
-    let enqueue = |event: Event| {
+    let enqueue = |event: Envelope| {
         let db = Arc::clone(&db);
         async move {
             let mut transaction = db.pool.begin().await.unwrap();
@@ -745,7 +745,7 @@ async fn a_panicking_handler_counts_as_a_transient_failure_and_is_retried() {
     let running = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 if seen.record(event.event_id) == 1 {

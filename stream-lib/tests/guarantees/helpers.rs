@@ -12,7 +12,7 @@ use std::{
 use redis::{AsyncCommands, aio::MultiplexedConnection};
 use sqlx::{Executor, PgPool};
 use stream_lib::{
-    Consumer, ConsumerConfig, Event, Handler, HandlerError, RetryPolicy, StreamKeys, inbox,
+    Consumer, ConsumerConfig, Envelope, Handler, HandlerError, RetryPolicy, StreamKeys, inbox,
     outbox::OUTBOX_TABLE_SQL,
 };
 use tokio::task::JoinHandle;
@@ -52,7 +52,7 @@ impl TestRedis {
     }
 
     /// XADDs `event`'s envelope to `stream`; returns the entry id.
-    pub async fn publish(&self, stream: &str, event: &Event) -> String {
+    pub async fn publish(&self, stream: &str, event: &Envelope) -> String {
         self.publish_fields(stream, &event.to_fields()).await
     }
 
@@ -154,7 +154,7 @@ impl TestDb {
     }
 
     /// Applies `event` once: the effect and the inbox row in one transaction.
-    pub async fn apply(&self, event: &Event) -> Result<bool, HandlerError> {
+    pub async fn apply(&self, event: &Envelope) -> Result<bool, HandlerError> {
         let mut transaction = self.pool.begin().await?;
         let fresh = inbox::record(&mut transaction, "test-consumer", event.event_id).await?;
         if fresh {
@@ -191,7 +191,7 @@ pub struct FnHandler<F> {
 
 pub fn handler<F, Fut>(types: &[&'static str], function: F) -> FnHandler<F>
 where
-    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    F: Fn(Envelope) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
     FnHandler {
@@ -202,14 +202,14 @@ where
 
 impl<F, Fut> Handler for FnHandler<F>
 where
-    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    F: Fn(Envelope) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
     fn handles(&self, event_type: &str) -> bool {
         self.types.contains(&event_type)
     }
 
-    fn handle(&self, event: &Event) -> impl Future<Output = Result<(), HandlerError>> + Send {
+    fn handle(&self, event: &Envelope) -> impl Future<Output = Result<(), HandlerError>> + Send {
         (self.function)(event.clone())
     }
 }
@@ -222,7 +222,7 @@ impl Ledger {
     /// A handler of `types` that records every event it is given and succeeds.
     pub fn recorder(&self, types: &[&'static str]) -> impl Handler {
         let ledger = self.clone();
-        handler(types, move |event: Event| {
+        handler(types, move |event: Envelope| {
             let ledger = ledger.clone();
             async move {
                 ledger.record(event.event_id);
@@ -315,8 +315,8 @@ pub fn spawn<H: Handler>(redis: &TestRedis, config: ConsumerConfig, handler: H) 
     Running { shutdown, task }
 }
 
-pub fn placed(n: u64) -> Event {
-    Event::new(
+pub fn placed(n: u64) -> Envelope {
+    Envelope::new(
         PLACED,
         "orders-service",
         format!("req-{n}"),

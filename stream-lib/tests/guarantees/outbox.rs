@@ -4,7 +4,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use redis::AsyncCommands;
 use stream_lib::{
-    Event, StreamKeys,
+    Envelope, StreamKeys,
     outbox::{self, OutboxRelay, RelayConfig},
 };
 use tokio::task::JoinHandle;
@@ -48,7 +48,7 @@ async fn stop(relay: (CancellationToken, JoinHandle<()>)) {
         .unwrap();
 }
 
-async fn enqueue(db: &TestDb, event: &Event, commit: bool) {
+async fn enqueue(db: &TestDb, event: &Envelope, commit: bool) {
     let mut transaction = db.pool.begin().await.unwrap();
     outbox::enqueue(&mut transaction, STREAM, event)
         .await
@@ -122,7 +122,7 @@ async fn a_rolled_back_transaction_publishes_nothing_and_a_committed_one_is_publ
             )
         })
         .collect();
-    let decoded = Event::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    let decoded = Envelope::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
     assert_eq!(decoded.event_id, committed.event_id);
     assert_eq!(decoded.event_type, committed.event_type);
     assert_eq!(decoded.correlation_id, committed.correlation_id);
@@ -162,7 +162,7 @@ async fn duplicates_from_a_relay_crash_after_xadd_are_absorbed_by_the_inbox() {
     let consumer = spawn(
         &redis,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let (db, seen) = (Arc::clone(&db1), seen.clone());
             async move {
                 seen.record(event.event_id);
@@ -184,7 +184,7 @@ async fn duplicates_from_a_relay_crash_after_xadd_are_absorbed_by_the_inbox() {
 async fn two_relays_publish_every_row_exactly_once() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("outbox_two_relays").await;
-    let events: Vec<Event> = (0..600).map(placed).collect();
+    let events: Vec<Envelope> = (0..600).map(placed).collect();
     let mut transaction = db.pool.begin().await.unwrap();
     for event in &events {
         outbox::enqueue(&mut transaction, STREAM, event)
@@ -273,8 +273,8 @@ async fn enqueue_many_writes_every_envelope_field_in_order() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("outbox_many").await;
     let events = vec![
-        Event::new(PLACED, "svc-a", "req-a", &serde_json::json!({"a": 1})).unwrap(),
-        Event::new("order.cancelled", "svc-b", "req-b", &serde_json::json!([2])).unwrap(),
+        Envelope::new(PLACED, "svc-a", "req-a", &serde_json::json!({"a": 1})).unwrap(),
+        Envelope::new("order.cancelled", "svc-b", "req-b", &serde_json::json!([2])).unwrap(),
     ];
     let mut transaction = db.pool.begin().await.unwrap();
     outbox::enqueue_many(&mut transaction, STREAM, &events)
@@ -297,7 +297,7 @@ async fn enqueue_many_writes_every_envelope_field_in_order() {
             .map(|(k, v)| (k.clone(), redis::from_redis_value_ref(v).unwrap()))
             .collect();
         let decoded =
-            Event::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
+            Envelope::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
         assert_eq!(decoded.event_id, event.event_id);
         assert_eq!(decoded.event_type, event.event_type);
         assert_eq!(decoded.source, event.source);

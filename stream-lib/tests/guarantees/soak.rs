@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use stream_lib::{Event, HandlerError, RetryPolicy};
+use stream_lib::{Envelope, HandlerError, RetryPolicy};
 
 use crate::helpers::*;
 
@@ -40,7 +40,7 @@ async fn ten_thousand_entries_with_random_failures_are_each_handled_once_or_dead
         runs.push(spawn(
             &redis,
             config,
-            handler(&[PLACED], move |event: Event| {
+            handler(&[PLACED], move |event: Envelope| {
                 let (succeeded, attempts) = (succeeded.clone(), attempts.clone());
                 async move {
                     let n = event.payload["n"].as_u64().unwrap();
@@ -60,7 +60,7 @@ async fn ten_thousand_entries_with_random_failures_are_each_handled_once_or_dead
             }),
         ));
     }
-    let events: Vec<Event> = (0..ENTRIES).map(placed).collect();
+    let events: Vec<Envelope> = (0..ENTRIES).map(placed).collect();
     let started = Instant::now();
     let mut connection = redis.connection.clone();
     for chunk in events.chunks(500) {
@@ -160,7 +160,7 @@ async fn throughput_through_outbox_relay_consumer_and_inbox() {
     let consumer = spawn(
         &redis,
         config,
-        handler(&[PLACED], move |event: Event| {
+        handler(&[PLACED], move |event: Envelope| {
             let db = Arc::clone(&db1);
             async move { db.apply(&event).await.map(|_| ()) }
         }),
