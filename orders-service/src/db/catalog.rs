@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::events::{ProductChanged, ProductDeleted};
+use crate::events::{ProductDeleted, ProductSnapshot};
 
 /// A product as an order sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,7 +20,7 @@ pub struct CatalogProduct {
 /// Applies `product.created` / `product.updated` if newer; `true` when it changed the row.
 pub async fn upsert(
     connection: &mut PgConnection,
-    product: &ProductChanged,
+    product: &ProductSnapshot,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO catalog_products (product_id, seller_id, name, price, stock, version)

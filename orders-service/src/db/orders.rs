@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::OrderStatus,
-    events::{self, OrderPlaced, OrderRef},
+    events::{self, OrderCancelled, OrderExpired, OrderPaid, OrderPlaced},
     live::StatusChange,
 };
 
@@ -170,7 +170,7 @@ pub async fn insert(
             })
             .collect(),
     };
-    publish(connection, events::ORDER_PLACED, correlation_id, &payload).await?;
+    publish(connection, correlation_id, &payload).await?;
     metrics::counter!("orders_placed_total").increment(1);
     Ok(Some(order))
 }
@@ -178,13 +178,12 @@ pub async fn insert(
 /// Writes an event for `orders_stream` to the outbox, inside the caller's transaction.
 pub async fn publish(
     connection: &mut PgConnection,
-    event_type: &str,
     correlation_id: &str,
-    payload: &impl serde::Serialize,
+    event: &impl stream_lib::Event,
 ) -> Result<(), sqlx::Error> {
-    let event = stream_lib::Envelope::new(event_type, events::SOURCE, correlation_id, payload)
+    let envelope = stream_lib::Envelope::of(event, events::SOURCE, correlation_id)
         .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-    stream_lib::outbox::enqueue(connection, stream_lib::ORDERS_STREAM, &event).await
+    stream_lib::outbox::enqueue(connection, stream_lib::ORDERS_STREAM, &envelope).await
 }
 
 async fn record_history(
@@ -235,16 +234,52 @@ impl Transition {
 /// the stock, PAID sells it; a PENDING order that is cancelled or times out also publishes
 /// `order.cancelled`, so a reservation made meanwhile is released whichever message arrives
 /// first. A rejection by the inventory publishes nothing (the inventory made it).
-pub fn event_for(transition: &Transition) -> Option<&'static str> {
+pub fn event_for(transition: &Transition) -> Option<TransitionEvent> {
     use OrderStatus::*;
     match (transition.from, transition.to) {
-        (Confirmed, Paid) => Some(events::ORDER_PAID),
-        (Confirmed, Expired) => Some(events::ORDER_EXPIRED),
-        (Confirmed | Pending, Cancelled) => Some(events::ORDER_CANCELLED),
+        (Confirmed, Paid) => Some(TransitionEvent::Paid),
+        (Confirmed, Expired) => Some(TransitionEvent::Expired),
+        (Confirmed | Pending, Cancelled) => Some(TransitionEvent::Cancelled),
         (Pending, Rejected) if transition.reason.as_deref() == Some(TIMEOUT_REASON) => {
-            Some(events::ORDER_CANCELLED)
+            Some(TransitionEvent::Cancelled)
         }
         _ => None,
+    }
+}
+
+/// Which event a transition publishes; each names only the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionEvent {
+    Cancelled,
+    Expired,
+    Paid,
+}
+
+impl TransitionEvent {
+    /// The event's `type` string.
+    pub fn event_type(self) -> &'static str {
+        use stream_lib::Event;
+        match self {
+            Self::Cancelled => OrderCancelled::TYPE,
+            Self::Expired => OrderExpired::TYPE,
+            Self::Paid => OrderPaid::TYPE,
+        }
+    }
+
+    /// Writes the event about `order_id` to the outbox, inside the caller's transaction.
+    pub async fn publish(
+        self,
+        connection: &mut PgConnection,
+        order_id: Uuid,
+        correlation_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Cancelled => {
+                publish(connection, correlation_id, &OrderCancelled { order_id }).await
+            }
+            Self::Expired => publish(connection, correlation_id, &OrderExpired { order_id }).await,
+            Self::Paid => publish(connection, correlation_id, &OrderPaid { order_id }).await,
+        }
     }
 }
 
@@ -291,14 +326,8 @@ pub async fn transition(
         transition.reason.as_deref(),
     )
     .await?;
-    if let Some(event_type) = event_for(transition) {
-        publish(
-            connection,
-            event_type,
-            correlation_id,
-            &OrderRef { order_id },
-        )
-        .await?;
+    if let Some(event) = event_for(transition) {
+        event.publish(connection, order_id, correlation_id).await?;
     }
     Ok(Some(order))
 }
@@ -377,6 +406,8 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
+    use stream_lib::Event;
+
     use super::*;
     use OrderStatus::*;
 
@@ -385,6 +416,7 @@ mod tests {
             reason: reason.map(str::to_owned),
             ..Transition::new(from, to)
         })
+        .map(TransitionEvent::event_type)
     }
 
     #[test]
@@ -393,17 +425,14 @@ mod tests {
         assert_eq!(event(Pending, Rejected, Some("out_of_stock")), None);
         assert_eq!(
             event(Pending, Rejected, Some(TIMEOUT_REASON)),
-            Some(events::ORDER_CANCELLED)
+            Some(OrderCancelled::TYPE)
         );
-        assert_eq!(
-            event(Pending, Cancelled, None),
-            Some(events::ORDER_CANCELLED)
-        );
+        assert_eq!(event(Pending, Cancelled, None), Some(OrderCancelled::TYPE));
         assert_eq!(
             event(Confirmed, Cancelled, None),
-            Some(events::ORDER_CANCELLED)
+            Some(OrderCancelled::TYPE)
         );
-        assert_eq!(event(Confirmed, Expired, None), Some(events::ORDER_EXPIRED));
-        assert_eq!(event(Confirmed, Paid, None), Some(events::ORDER_PAID));
+        assert_eq!(event(Confirmed, Expired, None), Some(OrderExpired::TYPE));
+        assert_eq!(event(Confirmed, Paid, None), Some(OrderPaid::TYPE));
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
-use stream_lib::{Envelope, Handler, HandlerError};
+use stream_lib::{Envelope, Event, Handler, HandlerError};
 
 use crate::{
     db::{
@@ -13,7 +13,10 @@ use crate::{
         orders::{self, Transition},
     },
     domain::OrderStatus,
-    events::{self, OrderRef, ProductChanged, ProductDeleted, StockAnswer, StockRejected},
+    events::{
+        self, OrderCancelled, ProductCreated, ProductDeleted, ProductUpdated, StockRejected,
+        StockReleased, StockReserved,
+    },
     live::{Live, StatusChange},
 };
 
@@ -27,15 +30,15 @@ pub struct InventoryHandler {
 
 impl Handler for InventoryHandler {
     fn handles(&self, event_type: &str) -> bool {
-        matches!(
-            event_type,
-            events::PRODUCT_CREATED
-                | events::PRODUCT_UPDATED
-                | events::PRODUCT_DELETED
-                | events::STOCK_RESERVED
-                | events::STOCK_REJECTED
-                | events::STOCK_RELEASED
-        )
+        [
+            ProductCreated::TYPE,
+            ProductUpdated::TYPE,
+            ProductDeleted::TYPE,
+            StockReserved::TYPE,
+            StockRejected::TYPE,
+            StockReleased::TYPE,
+        ]
+        .contains(&event_type)
     }
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
@@ -53,9 +56,10 @@ impl Handler for InventoryHandler {
     }
 }
 
-fn payload<T: serde::de::DeserializeOwned>(event: &Envelope) -> Result<T, HandlerError> {
+/// The typed payload; one that does not decode is a permanent failure.
+fn decode<E: Event>(event: &Envelope) -> Result<E, HandlerError> {
     event
-        .payload_as()
+        .decode()
         .map_err(|error| HandlerError::permanent(anyhow::anyhow!("bad payload: {error}")))
 }
 
@@ -66,21 +70,27 @@ impl InventoryHandler {
         event: &Envelope,
     ) -> Result<Option<StatusChange>, HandlerError> {
         match event.event_type.as_str() {
-            events::PRODUCT_CREATED | events::PRODUCT_UPDATED => {
-                catalog::upsert(connection, &payload::<ProductChanged>(event)?).await?;
+            ProductCreated::TYPE => {
+                let ProductCreated(product) = decode(event)?;
+                catalog::upsert(connection, &product).await?;
                 Ok(None)
             }
-            events::PRODUCT_DELETED => {
-                catalog::delete(connection, &payload::<ProductDeleted>(event)?).await?;
+            ProductUpdated::TYPE => {
+                let ProductUpdated(product) = decode(event)?;
+                catalog::upsert(connection, &product).await?;
                 Ok(None)
             }
-            events::STOCK_RESERVED => {
-                let StockAnswer { order_id } = payload(event)?;
+            ProductDeleted::TYPE => {
+                catalog::delete(connection, &decode::<ProductDeleted>(event)?).await?;
+                Ok(None)
+            }
+            StockReserved::TYPE => {
+                let StockReserved { order_id } = decode(event)?;
                 self.reserved(connection, order_id, &event.correlation_id)
                     .await
             }
-            events::STOCK_REJECTED => {
-                let StockRejected { order_id, reason } = payload(event)?;
+            StockRejected::TYPE => {
+                let StockRejected { order_id, reason } = decode(event)?;
                 let transition = Transition {
                     reason: Some(reason),
                     ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
@@ -94,11 +104,14 @@ impl InventoryHandler {
                 Ok(order.map(|order| order.to_change()).transpose()?)
             }
             // The release closes the loop of a cancellation or expiry: nothing left to do.
-            _ => {
-                let StockAnswer { order_id } = payload(event)?;
-                tracing::debug!(%order_id, event_type = %event.event_type, "recorded");
+            StockReleased::TYPE => {
+                let StockReleased { order_id } = decode(event)?;
+                tracing::debug!(%order_id, "stock.released recorded");
                 Ok(None)
             }
+            other => Err(HandlerError::permanent(anyhow::anyhow!(
+                "unexpected event type {other}"
+            ))),
         }
     }
 
@@ -126,13 +139,7 @@ impl InventoryHandler {
         match status {
             Some(OrderStatus::Cancelled | OrderStatus::Rejected) | None => {
                 tracing::info!(%order_id, ?status, "late reservation; releasing it");
-                orders::publish(
-                    connection,
-                    events::ORDER_CANCELLED,
-                    correlation_id,
-                    &OrderRef { order_id },
-                )
-                .await?;
+                orders::publish(connection, correlation_id, &OrderCancelled { order_id }).await?;
             }
             // Already CONFIRMED (a second reservation message), PAID or EXPIRED: nothing to do.
             Some(status) => {

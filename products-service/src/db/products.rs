@@ -10,9 +10,8 @@ use crate::{
     domain::{Category, Description, ImageUrl, Price, ProductName, Stock},
     error::ApiError,
     events::{
-        PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED,
-        payloads::{ProductChanged, ProductDeleted},
         publish::publish,
+        published::{ProductCreated, ProductDeleted, ProductSnapshot, ProductUpdated},
     },
 };
 
@@ -35,8 +34,8 @@ pub struct ProductRow {
 
 impl ProductRow {
     /// The `product.created` / `product.updated` payload of this row.
-    pub fn changed(&self) -> ProductChanged {
-        ProductChanged {
+    pub fn changed(&self) -> ProductSnapshot {
+        ProductSnapshot {
             product_id: self.id,
             seller_id: self.seller_id,
             name: self.name.clone(),
@@ -115,7 +114,7 @@ pub async fn insert(
     .fetch_optional(&mut *connection)
     .await?;
     if let Some(row) = &row {
-        publish(connection, PRODUCT_CREATED, correlation_id, &row.changed()).await?;
+        publish(connection, correlation_id, &ProductCreated(row.changed())).await?;
     }
     Ok(row)
 }
@@ -208,9 +207,8 @@ pub async fn update(
     .await?;
     publish(
         &mut transaction,
-        PRODUCT_UPDATED,
         correlation_id,
-        &row.changed(),
+        &ProductUpdated(row.changed()),
     )
     .await?;
     transaction.commit().await?;
@@ -237,7 +235,6 @@ pub async fn delete(
     .await?;
     publish(
         &mut transaction,
-        PRODUCT_DELETED,
         correlation_id,
         &ProductDeleted {
             product_id: id,

@@ -9,17 +9,16 @@ use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool, types::Json};
-use stream_lib::{Envelope, Handler, HandlerError, inbox};
+use stream_lib::{Envelope, Event, Handler, HandlerError, inbox};
 use uuid::Uuid;
 
 use super::{
-    ORDER_CANCELLED, ORDER_EXPIRED, ORDER_PAID, ORDER_PLACED, SERVICE_NAME, STOCK_REJECTED,
-    STOCK_RELEASED, STOCK_RESERVED,
-    payloads::{
-        OrderLine, OrderPlaced, OrderRef, ProductChanged, RejectionReason, StockRejected,
-        StockReleased, StockReserved,
-    },
+    SERVICE_NAME,
+    consumed::{OrderCancelled, OrderExpired, OrderPaid, OrderPlaced},
     publish::publish_reply,
+    published::{
+        OrderLine, ProductSnapshot, RejectionReason, StockRejected, StockReleased, StockReserved,
+    },
 };
 
 /// How often a failed reservation whose failure cannot be explained afterwards (the stock came
@@ -40,22 +39,37 @@ impl InventoryHandler {
 
 impl Handler for InventoryHandler {
     fn handles(&self, event_type: &str) -> bool {
-        matches!(
-            event_type,
-            ORDER_PLACED | ORDER_CANCELLED | ORDER_EXPIRED | ORDER_PAID
-        )
+        [
+            OrderPlaced::TYPE,
+            OrderCancelled::TYPE,
+            OrderExpired::TYPE,
+            OrderPaid::TYPE,
+        ]
+        .contains(&event_type)
     }
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
-            ORDER_PLACED => self.place(event).await,
-            ORDER_CANCELLED | ORDER_EXPIRED => self.release(event).await,
-            ORDER_PAID => self.sell(event).await,
+            OrderPlaced::TYPE => self.place(event, decode(event)?).await,
+            OrderCancelled::TYPE => {
+                let OrderCancelled { order_id } = decode(event)?;
+                self.release(event, order_id).await
+            }
+            OrderExpired::TYPE => {
+                let OrderExpired { order_id } = decode(event)?;
+                self.release(event, order_id).await
+            }
+            OrderPaid::TYPE => self.sell(event, decode(event)?).await,
             other => Err(HandlerError::permanent(anyhow::anyhow!(
                 "unexpected event type {other}"
             ))),
         }
     }
+}
+
+/// The typed payload; one that does not decode is a permanent failure.
+fn decode<E: Event>(event: &Envelope) -> Result<E, HandlerError> {
+    event.decode().map_err(HandlerError::permanent)
 }
 
 /// A product row changed by a stock movement.
@@ -71,8 +85,8 @@ struct StockRow {
 }
 
 impl StockRow {
-    fn changed(&self) -> ProductChanged {
-        ProductChanged {
+    fn changed(&self) -> ProductSnapshot {
+        ProductSnapshot {
             product_id: self.id,
             seller_id: self.seller_id,
             name: self.name.clone(),
@@ -150,8 +164,7 @@ RETURNING p.id, p.seller_id, p.name, p.price, p.stock, p.version,
           p.deleted_at IS NOT NULL AS deleted";
 
 impl InventoryHandler {
-    async fn place(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let placed: OrderPlaced = event.payload_as().map_err(HandlerError::permanent)?;
+    async fn place(&self, event: &Envelope, placed: OrderPlaced) -> Result<(), HandlerError> {
         let lines = checked_lines(placed.lines.clone()).map_err(HandlerError::permanent)?;
         let correlation = event.correlation_id.as_str();
 
@@ -206,15 +219,8 @@ impl InventoryHandler {
                         })
                         .collect(),
                 };
-                let changed: Vec<ProductChanged> = taken.iter().map(StockRow::changed).collect();
-                publish_reply(
-                    &mut transaction,
-                    correlation,
-                    STOCK_RESERVED,
-                    &reserved,
-                    &changed,
-                )
-                .await?;
+                let changed: Vec<ProductSnapshot> = taken.iter().map(StockRow::changed).collect();
+                publish_reply(&mut transaction, correlation, &reserved, &changed).await?;
                 transaction.commit().await?;
                 tracing::info!(order_id = %placed.order_id, "stock reserved");
                 return Ok(());
@@ -297,52 +303,37 @@ impl InventoryHandler {
                 reason,
                 product_id,
             };
-            publish_reply(
-                &mut transaction,
-                &event.correlation_id,
-                STOCK_REJECTED,
-                &rejected,
-                &[],
-            )
-            .await?;
+            publish_reply(&mut transaction, &event.correlation_id, &rejected, &[]).await?;
             tracing::info!(order_id = %placed.order_id, ?reason, "stock rejected");
         }
         transaction.commit().await?;
         Ok(())
     }
 
-    async fn release(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let order: OrderRef = event.payload_as().map_err(HandlerError::permanent)?;
+    async fn release(&self, event: &Envelope, order_id: Uuid) -> Result<(), HandlerError> {
         let mut transaction = self.pool.begin().await?;
         if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
             return Ok(());
         }
         let restored: Vec<StockRow> = sqlx::query_as(RELEASE_SQL)
-            .bind(order.order_id)
+            .bind(order_id)
             .fetch_all(&mut *transaction)
             .await?;
         if restored.is_empty() {
             tracing::info!(
-                order_id = %order.order_id,
+                %order_id,
                 event_type = %event.event_type,
                 "nothing held for this order (never placed, rejected, released or sold)"
             );
         } else {
-            publish_release(
-                &mut transaction,
-                &event.correlation_id,
-                order.order_id,
-                &restored,
-            )
-            .await?;
-            tracing::info!(order_id = %order.order_id, "stock released");
+            publish_release(&mut transaction, &event.correlation_id, order_id, &restored).await?;
+            tracing::info!(%order_id, "stock released");
         }
         transaction.commit().await?;
         Ok(())
     }
 
-    async fn sell(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let order: OrderRef = event.payload_as().map_err(HandlerError::permanent)?;
+    async fn sell(&self, event: &Envelope, order: OrderPaid) -> Result<(), HandlerError> {
         let mut transaction = self.pool.begin().await?;
         if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
             return Ok(());
@@ -369,7 +360,7 @@ async fn publish_release(
     restored: &[StockRow],
 ) -> Result<(), sqlx::Error> {
     // A deleted listing gets its units back silently: an update would resurrect it downstream.
-    let changed: Vec<ProductChanged> = restored
+    let changed: Vec<ProductSnapshot> = restored
         .iter()
         .filter(|row| !row.deleted)
         .map(StockRow::changed)
@@ -377,7 +368,6 @@ async fn publish_release(
     publish_reply(
         transaction,
         correlation,
-        STOCK_RELEASED,
         &StockReleased { order_id },
         &changed,
     )

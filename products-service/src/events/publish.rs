@@ -1,29 +1,26 @@
 //! Writes this service's events into the outbox, inside the caller's transaction.
 
-use serde::Serialize;
 use sqlx::PgConnection;
-use stream_lib::{Envelope, INVENTORY_STREAM, outbox};
+use stream_lib::{Envelope, Event, INVENTORY_STREAM, outbox};
 
-use super::{PRODUCT_UPDATED, SERVICE_NAME, payloads::ProductChanged};
+use super::{
+    SERVICE_NAME,
+    published::{ProductSnapshot, ProductUpdated},
+};
 
-fn event(
-    event_type: &str,
-    correlation_id: &str,
-    payload: &impl Serialize,
-) -> Result<Envelope, sqlx::Error> {
-    Envelope::new(event_type, SERVICE_NAME, correlation_id, payload)
+fn envelope(event: &impl Event, correlation_id: &str) -> Result<Envelope, sqlx::Error> {
+    Envelope::of(event, SERVICE_NAME, correlation_id)
         .map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 
 /// Enqueues one event for `inventory_stream`; it is published only if the transaction commits.
 pub async fn publish(
     connection: &mut PgConnection,
-    event_type: &str,
     correlation_id: &str,
-    payload: &impl Serialize,
+    event: &impl Event,
 ) -> Result<(), sqlx::Error> {
-    let event = event(event_type, correlation_id, payload)?;
-    outbox::enqueue(connection, INVENTORY_STREAM, &event).await
+    let envelope = envelope(event, correlation_id)?;
+    outbox::enqueue(connection, INVENTORY_STREAM, &envelope).await
 }
 
 /// Enqueues a reply and the `product.updated` of every listing whose stock it moved, in one
@@ -31,13 +28,12 @@ pub async fn publish(
 pub async fn publish_reply(
     connection: &mut PgConnection,
     correlation_id: &str,
-    reply_type: &str,
-    reply: &impl Serialize,
-    updated: &[ProductChanged],
+    reply: &impl Event,
+    updated: &[ProductSnapshot],
 ) -> Result<(), sqlx::Error> {
-    let mut events = vec![event(reply_type, correlation_id, reply)?];
+    let mut envelopes = vec![envelope(reply, correlation_id)?];
     for product in updated {
-        events.push(event(PRODUCT_UPDATED, correlation_id, product)?);
+        envelopes.push(envelope(&ProductUpdated(product.clone()), correlation_id)?);
     }
-    outbox::enqueue_many(connection, INVENTORY_STREAM, &events).await
+    outbox::enqueue_many(connection, INVENTORY_STREAM, &envelopes).await
 }

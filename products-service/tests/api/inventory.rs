@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use products_service::events::{InventoryHandler, ORDER_PLACED};
+use products_service::events::{InventoryHandler, consumed::OrderPlaced};
 use serde_json::{Value, json};
-use stream_lib::{Envelope, Handler};
+use stream_lib::{Envelope, Event, Handler};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, id_of, json_of, spawn_app, wait_until};
@@ -432,7 +432,7 @@ async fn concurrent_handlers_never_take_more_units_than_there_are() {
             let payload = placed(Uuid::now_v7(), Uuid::now_v7(), &lines);
             tokio::spawn(async move {
                 let event =
-                    Envelope::new(ORDER_PLACED, "orders-service", "race", &payload).unwrap();
+                    Envelope::new(OrderPlaced::TYPE, "orders-service", "race", &payload).unwrap();
                 handler.handle(&event).await
             })
         })
