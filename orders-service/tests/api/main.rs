@@ -12,4 +12,5 @@ mod openapi;
 mod payment;
 mod placing;
 mod races;
+mod redis_acl;
 mod system;

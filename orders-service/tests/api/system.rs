@@ -11,22 +11,49 @@ use web_kit::db::TestDatabase;
 
 use crate::helpers::{PATIENCE, wait_until};
 
-struct System {
-    auth: String,
-    products: String,
-    orders: String,
+pub struct System {
+    pub auth: String,
+    pub products: String,
+    pub orders: String,
     orders_pool: sqlx::PgPool,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
     prefix: String,
+    redis: SystemRedis,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     _databases: Vec<TestDatabase>,
 }
 
+/// The Redis each service connects to (`REDIS_URL`: one user each, or all the same), the one the
+/// test itself uses, and the key prefix.
+#[derive(Clone)]
+pub struct SystemRedis {
+    pub auth: String,
+    pub products: String,
+    pub orders: String,
+    pub test: String,
+    pub prefix: String,
+}
+
+/// Signs in as the admin `start_system_on` seeds.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "quartz-lantern-meadow-93";
+
 async fn start_system() -> System {
+    let url = "redis://127.0.0.1:6379".to_owned();
+    start_system_on(SystemRedis {
+        auth: url.clone(),
+        products: url.clone(),
+        orders: url.clone(),
+        test: url,
+        prefix: format!("test-system-{}:", Uuid::new_v4().simple()),
+    })
+    .await
+}
+
+pub async fn start_system_on(redis: SystemRedis) -> System {
     web_kit::telemetry::init_for_tests();
-    let prefix = format!("test-system-{}:", Uuid::new_v4().simple());
-    let redis_url = "redis://127.0.0.1:6379".to_owned();
+    let prefix = redis.prefix.clone();
     let shutdown = CancellationToken::new();
     let mut tasks = Vec::new();
 
@@ -34,10 +61,15 @@ async fn start_system() -> System {
     let mut auth_settings = auth_service::config::Settings::new(auth_db.url());
     auth_settings.port = 0;
     auth_settings.database_max_connections = 5;
-    auth_settings.redis_url = redis_url.clone();
+    auth_settings.redis_url = redis.auth.clone();
     auth_settings.redis_key_prefix = prefix.clone();
     auth_settings.cookie_secure = false;
     auth_settings.demo_users = false;
+    auth_settings.admin = Some(auth_service::config::AdminAccount {
+        email: ADMIN_EMAIL.to_owned(),
+        password: ADMIN_PASSWORD.to_owned(),
+        username: "admin".to_owned(),
+    });
     let auth = auth_service::startup::Application::build(auth_settings)
         .await
         .unwrap();
@@ -54,7 +86,7 @@ async fn start_system() -> System {
             database_url: products_db.url().to_owned(),
             database_max_connections: 5,
             database_timeouts: web_kit::db::Timeouts::default(),
-            redis_url: redis_url.clone(),
+            redis_url: redis.products.clone(),
             redis_key_prefix: prefix.clone(),
             auth: auth_kit::KeySource::Url(auth_url.clone()),
             seed_catalog: false,
@@ -75,7 +107,7 @@ async fn start_system() -> System {
         database_url: orders_db.url().to_owned(),
         database_max_connections: 5,
         database_timeouts: web_kit::db::Timeouts::default(),
-        redis_url,
+        redis_url: redis.orders.clone(),
         redis_key_prefix: prefix.clone(),
         auth: auth_kit::KeySource::Url(auth_url.clone()),
         reservation_ttl: Duration::from_secs(900),
@@ -100,6 +132,7 @@ async fn start_system() -> System {
         orders_pool,
         client: reqwest::Client::new(),
         prefix,
+        redis,
         shutdown,
         tasks,
         _databases: vec![auth_db, products_db, orders_db],
@@ -108,7 +141,7 @@ async fn start_system() -> System {
 
 impl System {
     /// Signs up a new account and logs in; returns `(user id, access token)`.
-    async fn sign_up(&self, name: &str) -> (Uuid, String) {
+    pub async fn sign_up(&self, name: &str) -> (Uuid, String) {
         let suffix = &Uuid::new_v4().simple().to_string()[..8];
         let username = format!("{name}{suffix}");
         let email = format!("{username}@example.com");
@@ -135,7 +168,7 @@ impl System {
         (id, login["access_token"].as_str().unwrap().to_owned())
     }
 
-    async fn get(&self, url: String, token: &str) -> Value {
+    pub async fn get(&self, url: String, token: &str) -> Value {
         let response = self
             .client
             .get(url)
@@ -147,7 +180,22 @@ impl System {
         response.json().await.unwrap()
     }
 
-    async fn stop(self) {
+    /// Signs in as the seeded admin; returns the access token.
+    pub async fn admin(&self) -> String {
+        let login: Value = self
+            .client
+            .post(format!("{}/api/auth/login", self.auth))
+            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        login["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn stop(self) {
         self.shutdown.cancel();
         for task in self.tasks {
             tokio::time::timeout(PATIENCE, task)
@@ -155,7 +203,7 @@ impl System {
                 .expect("every service stops in time")
                 .unwrap();
         }
-        let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+        let client = redis::Client::open(self.redis.test.as_str()).unwrap();
         let mut connection = client.get_multiplexed_async_connection().await.unwrap();
         let keys: Vec<String> = redis::cmd("KEYS")
             .arg(format!("{}*", self.prefix))
@@ -175,6 +223,13 @@ impl System {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_buyer_orders_and_pays_for_a_listing_across_the_three_real_services() {
     let system = start_system().await;
+    buy_pay_and_sign_out(&system).await;
+    system.stop().await;
+}
+
+/// A seller lists, a buyer orders (the reservation crosses both streams) and pays, then signs
+/// out, and orders-service refuses the revoked token.
+pub async fn buy_pay_and_sign_out(system: &System) {
     let (_, seller) = system.sign_up("seller").await;
     let (buyer_id, buyer) = system.sign_up("buyer").await;
 
@@ -253,7 +308,7 @@ async fn a_buyer_orders_and_pays_for_a_listing_across_the_three_real_services() 
     assert_eq!(paid["status"], "PAID");
 
     // The sale is final: the units stay sold once products-service has handled order.paid.
-    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let client = redis::Client::open(system.redis.test.as_str()).unwrap();
     let orders_stream = format!("{}orders_stream", system.prefix);
     wait_until(
         "products-service has consumed every order event",
@@ -304,5 +359,4 @@ async fn a_buyer_orders_and_pays_for_a_listing_across_the_three_real_services() 
         .await
         .unwrap();
     assert_eq!(revoked.status(), 401);
-    system.stop().await;
 }
