@@ -3,5 +3,6 @@
 mod admin;
 mod consumer;
 mod helpers;
+mod inbox;
 mod outbox;
 mod soak;

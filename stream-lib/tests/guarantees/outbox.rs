@@ -308,3 +308,77 @@ async fn enqueue_many_writes_every_envelope_field_in_order() {
         assert!(drift < time::Duration::milliseconds(1), "{drift}");
     }
 }
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Placed {
+    n: u64,
+}
+
+impl stream_lib::Event for Placed {
+    const TYPE: &'static str = PLACED;
+}
+
+const OUTBOX: outbox::Outbox = outbox::Outbox::new("orders-service", STREAM);
+
+async fn stream_envelopes(redis: &TestRedis) -> Vec<Envelope> {
+    let mut connection = redis.connection.clone();
+    let reply: redis::streams::StreamRangeReply =
+        connection.xrange_all(redis.key(STREAM)).await.unwrap();
+    reply
+        .ids
+        .iter()
+        .map(|entry| {
+            let fields: Vec<(String, String)> = entry
+                .map
+                .iter()
+                .map(|(k, v)| (k.clone(), redis::from_redis_value_ref(v).unwrap()))
+                .collect();
+            Envelope::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_typed_outbox_enqueues_events_of_its_source_and_stream_in_order() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_typed").await;
+    let mut transaction = db.pool.begin().await.unwrap();
+    let first = OUTBOX
+        .enqueue(&mut transaction, "req-typed", &Placed { n: 1 })
+        .await
+        .unwrap();
+    let rest = OUTBOX
+        .enqueue_all(
+            &mut transaction,
+            "req-typed",
+            &[Placed { n: 2 }, Placed { n: 3 }],
+        )
+        .await
+        .unwrap();
+    assert!(
+        OUTBOX
+            .enqueue_all::<Placed>(&mut transaction, "req-typed", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    transaction.commit().await.unwrap();
+    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    wait_until(
+        Duration::from_secs(10),
+        "all three are published",
+        || async { redis.xlen(STREAM).await == 3 },
+    )
+    .await;
+    stop(relay).await;
+
+    let published = stream_envelopes(&redis).await;
+    let ids: Vec<_> = published.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, [vec![first], rest].concat());
+    for (envelope, n) in published.iter().zip(1..) {
+        assert_eq!(envelope.event_type, PLACED);
+        assert_eq!(envelope.source, "orders-service");
+        assert_eq!(envelope.correlation_id, "req-typed");
+        assert_eq!(envelope.decode::<Placed>().unwrap(), Placed { n });
+    }
+}

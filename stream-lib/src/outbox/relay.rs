@@ -1,98 +1,14 @@
-//! The transactional outbox: a service writes its state change and the event in one PostgreSQL
-//! transaction ([`enqueue`]); [`OutboxRelay`] publishes pending rows to their streams in batches
-//! and marks them published.
-//!
-//! Each producing service's migrations create the table with exactly [`OUTBOX_TABLE_SQL`].
+//! The relay: publishes pending outbox rows to their streams in batches and marks them
+//! published.
 
 use std::time::{Duration, Instant};
 
-use sqlx::{PgConnection, PgPool, Row, postgres::PgListener};
+use sqlx::{PgPool, Row, postgres::PgListener};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{Envelope, StreamKeys, envelope::format_timestamp};
-
-/// The SQL of the outbox table, its pending index and the trigger that wakes the relay
-/// (`LISTEN outbox`) when a transaction that enqueued an event commits.
-pub const OUTBOX_TABLE_SQL: &str = r#"CREATE TABLE outbox (
-    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    stream         TEXT        NOT NULL,
-    event_id       UUID        NOT NULL UNIQUE,
-    event_type     TEXT        NOT NULL,
-    source         TEXT        NOT NULL,
-    occurred_at    TIMESTAMPTZ NOT NULL,
-    correlation_id TEXT        NOT NULL,
-    payload        JSONB       NOT NULL,
-    published_at   TIMESTAMPTZ
-);
-CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
-CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('outbox', '');
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();"#;
-
-/// Writes `event` for `stream` (a logical name such as [`crate::ORDERS_STREAM`]) inside the
-/// caller's transaction. Nothing is published if that transaction rolls back.
-pub async fn enqueue(
-    connection: &mut PgConnection,
-    stream: &str,
-    event: &Envelope,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(stream)
-    .bind(event.event_id)
-    .bind(&event.event_type)
-    .bind(&event.source)
-    .bind(event.occurred_at)
-    .bind(&event.correlation_id)
-    .bind(sqlx::types::Json(&event.payload))
-    .execute(connection)
-    .await?;
-    Ok(())
-}
-
-/// Writes several events for `stream` in one statement (one round trip), in order, inside the
-/// caller's transaction.
-pub async fn enqueue_many(
-    connection: &mut PgConnection,
-    stream: &str,
-    events: &[Envelope],
-) -> Result<(), sqlx::Error> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let column = |f: fn(&Envelope) -> String| events.iter().map(f).collect::<Vec<String>>();
-    sqlx::query(
-        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
-         SELECT $1, e.event_id, e.event_type, e.source, e.occurred_at, e.correlation_id, e.payload
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
-              WITH ORDINALITY AS e(event_id, event_type, source, occurred_at, correlation_id, payload, position)
-         ORDER BY e.position",
-    )
-    .bind(stream)
-    .bind(events.iter().map(|e| e.event_id).collect::<Vec<Uuid>>())
-    .bind(column(|e| e.event_type.clone()))
-    .bind(column(|e| e.source.clone()))
-    .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<OffsetDateTime>>())
-    .bind(column(|e| e.correlation_id.clone()))
-    .bind(
-        events
-            .iter()
-            .map(|e| sqlx::types::Json(&e.payload))
-            .collect::<Vec<_>>(),
-    )
-    .execute(connection)
-    .await?;
-    Ok(())
-}
+use crate::{StreamKeys, envelope::format_timestamp};
 
 /// How the relay batches and backs off.
 #[derive(Debug, Clone)]
