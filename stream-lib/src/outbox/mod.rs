@@ -7,11 +7,15 @@
 //! [`OUTBOX_STREAMS_TABLE_SQL`].
 
 mod enqueue;
+pub mod recovery;
 mod relay;
+pub mod retention;
+mod settings;
 
 pub use enqueue::{Outbox, enqueue, enqueue_many};
 pub(crate) use relay::sleep_or_cancel;
 pub use relay::{OutboxRelay, RelayConfig};
+pub use settings::SettingError;
 
 /// The SQL of the outbox table, its pending index and the trigger that wakes the relay
 /// (`LISTEN outbox`) when a transaction that enqueued an event commits.

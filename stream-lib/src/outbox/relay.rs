@@ -1,5 +1,6 @@
-//! The relay: publishes pending outbox rows to their streams in batches and marks them
-//! published.
+//! The relay: publishes pending outbox rows to their streams in id order and marks them
+//! published, checks that Redis still holds what it published (recovering when it does not), and
+//! purges published rows past their retention.
 
 use std::time::{Duration, Instant};
 
@@ -8,9 +9,11 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::recovery::{self, EntryId, Loss, RELAY_LOCK, Verdict};
+use super::retention;
 use crate::{StreamKeys, envelope::format_timestamp};
 
-/// How the relay batches and backs off.
+/// How the relay batches, checks Redis and backs off.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     /// Rows claimed and published per round trip.
@@ -20,8 +23,12 @@ pub struct RelayConfig {
     /// First back-off after Redis or PostgreSQL fails; doubles up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
-    /// Published rows older than this are deleted.
+    /// Published rows are kept at least this long (and republished if Redis loses its data
+    /// within it), then deleted. Consumers must keep their inbox ids longer.
     pub retention: Duration,
+    /// How often the relay checks, while idle, that Redis still holds what it published (every
+    /// publish checks it too).
+    pub check_interval: Duration,
 }
 
 impl Default for RelayConfig {
@@ -32,16 +39,27 @@ impl Default for RelayConfig {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             retention: Duration::from_secs(24 * 3600),
+            check_interval: Duration::from_secs(5),
         }
     }
 }
 
-/// Publishes pending outbox rows; safe to run in several replicas (`FOR UPDATE SKIP LOCKED`).
+/// Publishes pending outbox rows; safe to run in several replicas (one publishes at a time, under
+/// an advisory lock, so entries go out in id order; the others stand by).
 pub struct OutboxRelay {
     pool: PgPool,
     redis: deadpool_redis::Pool,
     keys: StreamKeys,
     config: RelayConfig,
+}
+
+/// What one publishing round did.
+enum Round {
+    Published(usize),
+    /// Another relay holds the lock (publishing or recovering).
+    Busy,
+    /// Redis lost data of this stream; nothing was published.
+    Lost(String, Loss),
 }
 
 impl OutboxRelay {
@@ -59,13 +77,15 @@ impl OutboxRelay {
         }
     }
 
-    /// Runs until `shutdown` is cancelled: publishes whatever is pending, then waits for a
-    /// `NOTIFY outbox` (or `poll_interval`), backing off while Redis or PostgreSQL fail, and
-    /// purging published rows older than `retention` now and then.
+    /// Runs until `shutdown` is cancelled: checks Redis, publishes whatever is pending, then
+    /// waits for a `NOTIFY outbox` (or `poll_interval`), backing off while Redis or PostgreSQL
+    /// fail, re-checking Redis every `check_interval` and purging old published rows now and
+    /// then.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut listener = None;
         let mut backoff = self.config.min_backoff;
         let mut last_purge: Option<Instant> = None;
+        let mut last_check: Option<Instant> = None;
         let purge_every =
             (self.config.retention / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
         tracing::info!("outbox relay started");
@@ -73,10 +93,33 @@ impl OutboxRelay {
             if listener.is_none() {
                 listener = self.listen().await;
             }
-            let published = match self.publish_batch().await {
-                Ok(published) => {
+            let round = async {
+                if last_check.is_none_or(|at| at.elapsed() >= self.config.check_interval) {
+                    self.check().await?;
+                    last_check = Some(Instant::now());
+                }
+                self.publish_batch().await
+            };
+            let published = match round.await {
+                Ok(Round::Published(published)) => {
                     backoff = self.config.min_backoff;
                     published
+                }
+                Ok(Round::Busy) => 0,
+                Ok(Round::Lost(stream, loss)) => {
+                    tracing::warn!(%stream, %loss, "Redis lost stream data");
+                    match self.recover(&stream).await {
+                        Ok(true) => continue,
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::warn!(%stream, error = %error, "outbox recovery failed")
+                        }
+                    }
+                    if sleep_or_cancel(&shutdown, backoff).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(self.config.max_backoff);
+                    continue;
                 }
                 Err(error) => {
                     tracing::warn!(error = %error, backoff_ms = backoff.as_millis() as u64, "outbox relay failed; backing off");
@@ -109,6 +152,44 @@ impl OutboxRelay {
         tracing::info!("outbox relay stopped");
     }
 
+    /// Checks every stream this outbox published to (one script call each); recovers those
+    /// Redis lost.
+    async fn check(&self) -> Result<(), RelayError> {
+        let streams = recovery::load_all(&self.pool).await?;
+        if streams.is_empty() {
+            return Ok(());
+        }
+        let mut redis = self.redis.get().await?;
+        for (stream, state) in streams {
+            let verdict = bounded(recovery::publish(
+                &mut redis,
+                &self.keys,
+                &stream,
+                &state,
+                &[],
+            ))
+            .await??;
+            if let Verdict::Lost(loss) = verdict {
+                tracing::warn!(%stream, %loss, "Redis lost stream data");
+                self.recover(&stream).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True when rows were marked for republishing.
+    async fn recover(&self, stream: &str) -> Result<bool, RelayError> {
+        let marked = recovery::recover(
+            &self.pool,
+            &self.redis,
+            &self.keys,
+            stream,
+            self.config.retention,
+        )
+        .await?;
+        Ok(marked.is_some())
+    }
+
     async fn listen(&self) -> Option<PgListener> {
         let attempt = async {
             let mut listener = PgListener::connect_with(&self.pool).await?;
@@ -139,90 +220,141 @@ impl OutboxRelay {
         }
     }
 
-    /// Claims up to `batch_size` pending rows (skipping rows another relay holds), publishes
-    /// them with one pipelined round trip, and marks them published in the same transaction.
-    async fn publish_batch(&self) -> Result<usize, RelayError> {
+    /// Under [`RELAY_LOCK`], claims up to `batch_size` pending rows in id order, publishes them
+    /// with one script call per stream (which refuses if Redis lost data), and marks them
+    /// published together with the last entry id, in the same transaction.
+    async fn publish_batch(&self) -> Result<Round, RelayError> {
         let mut transaction = self.pool.begin().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(RELAY_LOCK)
+            .fetch_one(&mut *transaction)
+            .await?;
+        if !locked {
+            transaction.commit().await?;
+            return Ok(Round::Busy);
+        }
         let rows = sqlx::query(
             "SELECT id, stream, event_id, event_type, source, occurred_at, correlation_id,
                     payload::text AS payload
              FROM outbox WHERE published_at IS NULL
-             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+             ORDER BY id LIMIT $1 FOR UPDATE",
         )
         .bind(i64::try_from(self.config.batch_size.max(1)).unwrap_or(i64::MAX))
         .fetch_all(&mut *transaction)
         .await?;
         if rows.is_empty() {
             transaction.commit().await?;
-            return Ok(0);
+            return Ok(Round::Published(0));
         }
-        let mut pipe = redis::pipe();
-        let mut ids = Vec::with_capacity(rows.len());
-        let mut streams = Vec::with_capacity(rows.len());
+        // Per stream, in id order.
+        let mut batches: Vec<(String, Vec<i64>, Vec<Vec<String>>)> = Vec::new();
         for row in &rows {
-            let id: i64 = row.try_get("id")?;
             let stream: String = row.try_get("stream")?;
             let event_id: Uuid = row.try_get("event_id")?;
-            let event_type: String = row.try_get("event_type")?;
-            let source: String = row.try_get("source")?;
             let occurred_at: OffsetDateTime = row.try_get("occurred_at")?;
-            let correlation_id: String = row.try_get("correlation_id")?;
-            let payload: String = row.try_get("payload")?;
-            pipe.cmd("XADD")
-                .arg(self.keys.key(&stream))
-                .arg("*")
-                .arg("event_id")
-                .arg(event_id.to_string())
-                .arg("type")
-                .arg(event_type)
-                .arg("source")
-                .arg(source)
-                .arg("occurred_at")
-                .arg(format_timestamp(occurred_at))
-                .arg("correlation_id")
-                .arg(correlation_id)
-                .arg("payload")
-                .arg(payload);
-            ids.push(id);
-            streams.push(stream);
+            let fields = vec![
+                "event_id".to_owned(),
+                event_id.to_string(),
+                "type".to_owned(),
+                row.try_get("event_type")?,
+                "source".to_owned(),
+                row.try_get("source")?,
+                "occurred_at".to_owned(),
+                format_timestamp(occurred_at),
+                "correlation_id".to_owned(),
+                row.try_get("correlation_id")?,
+                "payload".to_owned(),
+                row.try_get("payload")?,
+            ];
+            let index = match batches.iter().position(|(name, ..)| *name == stream) {
+                Some(index) => index,
+                None => {
+                    batches.push((stream, Vec::new(), Vec::new()));
+                    batches.len() - 1
+                }
+            };
+            batches[index].1.push(row.try_get("id")?);
+            batches[index].2.push(fields);
         }
-        // Bounded, so a black-holed Redis cannot hold the row locks (and shutdown) for long.
-        tokio::time::timeout(REDIS_TIMEOUT, async {
-            let mut redis = self.redis.get().await?;
-            let _: Vec<String> = pipe.query_async(&mut *redis).await?;
-            Ok::<_, RelayError>(())
-        })
-        .await
-        .map_err(|_| RelayError::Timeout)??;
-        // A crash between the XADD and this commit publishes the rows again: the consumers'
-        // inbox absorbs the duplicates.
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&mut *transaction)
-            .await?;
+        let names: Vec<String> = batches.iter().map(|(name, ..)| name.clone()).collect();
+        let mut states = recovery::load(&mut transaction, &names).await?;
+        let mut redis = self.redis.get().await?;
+        let mut published_ids = Vec::with_capacity(rows.len());
+        let mut lasts = Vec::with_capacity(batches.len());
+        for (stream, ids, entries) in &batches {
+            let state = match states.remove(stream) {
+                Some(state) => state,
+                None => {
+                    recovery::start_stream(&mut transaction, &mut redis, &self.keys, stream).await?
+                }
+            };
+            // Bounded, so a black-holed Redis cannot hold the row locks (and shutdown) for long.
+            let verdict = bounded(recovery::publish(
+                &mut redis, &self.keys, stream, &state, entries,
+            ))
+            .await??;
+            match verdict {
+                // A crash between the XADD and the commit publishes the rows again: the
+                // consumers' inbox absorbs the duplicates.
+                Verdict::Accepted(entry_ids) => {
+                    let last = entry_ids.iter().filter_map(|id| EntryId::parse(id)).max();
+                    lasts.push((stream.clone(), last.unwrap_or(state.last)));
+                    published_ids.extend_from_slice(ids);
+                }
+                // Rolled back: the rows published to other streams in this round go out again.
+                Verdict::Lost(loss) => {
+                    // Now, so the advisory lock is free for the recovery.
+                    transaction.rollback().await?;
+                    return Ok(Round::Lost(stream.clone(), loss));
+                }
+            }
+        }
+        sqlx::query(
+            "WITH published AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1))
+             UPDATE outbox_streams s SET last_ms = v.ms, last_seq = v.seq
+             FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS v(stream, ms, seq)
+             WHERE s.stream = v.stream AND (s.last_ms, s.last_seq) < (v.ms, v.seq)",
+        )
+        .bind(&published_ids)
+        .bind(
+            lasts
+                .iter()
+                .map(|(stream, _)| stream.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            lasts
+                .iter()
+                .map(|(_, id)| as_i64(id.ms))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            lasts
+                .iter()
+                .map(|(_, id)| as_i64(id.seq))
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *transaction)
+        .await?;
         transaction.commit().await?;
-        for stream in streams {
-            metrics::counter!("stream_outbox_published_total", "stream" => stream).increment(1);
+        for (stream, ids, _) in &batches {
+            metrics::counter!("stream_outbox_published_total", "stream" => stream.clone())
+                .increment(ids.len() as u64);
         }
-        tracing::debug!(count = ids.len(), "outbox rows published");
-        Ok(ids.len())
+        tracing::debug!(count = published_ids.len(), "outbox rows published");
+        Ok(Round::Published(published_ids.len()))
     }
 
     async fn purge(&self) -> Result<(), sqlx::Error> {
-        let purged = sqlx::query(
-            "DELETE FROM outbox WHERE id IN (
-                 SELECT id FROM outbox
-                 WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)
-                 LIMIT 10000)",
+        let purged = retention::purge_published(
+            &self.pool,
+            self.config.retention,
+            retention::PURGE_BATCH,
+            retention::PURGE_BATCHES_PER_ROUND,
         )
-        .bind(self.config.retention.as_secs_f64())
-        .execute(&self.pool)
         .await?;
-        if purged.rows_affected() > 0 {
-            tracing::debug!(
-                count = purged.rows_affected(),
-                "published outbox rows purged"
-            );
+        if purged > 0 {
+            tracing::debug!(count = purged, "published outbox rows purged");
         }
         let waiting: i64 =
             sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
@@ -233,10 +365,22 @@ impl OutboxRelay {
     }
 }
 
+fn as_i64(number: u64) -> i64 {
+    i64::try_from(number).unwrap_or(i64::MAX)
+}
+
 const REDIS_TIMEOUT: Duration = Duration::from_secs(10);
 
+async fn bounded<T>(
+    call: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<redis::RedisResult<T>, RelayError> {
+    tokio::time::timeout(REDIS_TIMEOUT, call)
+        .await
+        .map_err(|_| RelayError::Timeout)
+}
+
 #[derive(Debug, thiserror::Error)]
-enum RelayError {
+pub(crate) enum RelayError {
     #[error("postgres: {0}")]
     Postgres(#[from] sqlx::Error),
     #[error("redis: {0}")]

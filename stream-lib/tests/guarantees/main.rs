@@ -5,4 +5,6 @@ mod consumer;
 mod helpers;
 mod inbox;
 mod outbox;
+mod recovery;
+mod retention;
 mod soak;

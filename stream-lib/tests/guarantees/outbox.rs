@@ -25,6 +25,7 @@ fn relay_config() -> RelayConfig {
         min_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         retention: Duration::from_secs(3600),
+        check_interval: Duration::from_millis(200),
     }
 }
 
