@@ -25,13 +25,13 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 local min_ms, min_seq = tonumber(ARGV[2]), tonumber(ARGV[3])
 local behind = last_ms < min_ms or (last_ms == min_ms and last_seq < min_seq)
-if epoch ~= ARGV[1] or behind then
+if ARGV[1] == '' or epoch ~= ARGV[1] or behind then
   return {'lost', epoch, last}
 end
 local reply = {'ok', epoch, last}
 local width = tonumber(ARGV[4])
 local i = 5
-while i + width - 1 <= #ARGV do
+while width > 0 and i + width - 1 <= #ARGV do
   local command = {'XADD', KEYS[1], '*'}
   for j = i, i + width - 1 do
     command[#command + 1] = ARGV[j]
