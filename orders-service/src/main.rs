@@ -2,7 +2,7 @@ use orders_service::{config::Settings, startup::Application};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    web_kit::telemetry::init("orders-service");
+    web_kit::telemetry::init(web_kit::build_info!());
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     tracing::info!(port = application.port(), "orders-service listening");

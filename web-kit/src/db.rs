@@ -93,7 +93,7 @@ const KEEPALIVES: [(&str, &str); 4] = [
 
 /// A pool that waits at most `acquire_timeout` for a connection, so a dead database turns into a
 /// quick 503 instead of a hung request; every session gets `timeouts` and server-side keepalives
-/// as startup options.
+/// as startup options. Its usage is sampled into the `db_pool_*` metrics.
 pub async fn connect(
     url: &str,
     max_connections: u32,
@@ -111,12 +111,14 @@ pub async fn connect(
             ),
         ])
         .options(KEEPALIVES);
-    PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
-        .map_err(DbError::Connect)
+        .map_err(DbError::Connect)?;
+    crate::observability::watch_pool(&pool);
+    Ok(pool)
 }
 
 /// The PostgreSQL advisory lock that [`migrate`] holds while it migrates ("market").

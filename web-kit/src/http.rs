@@ -146,28 +146,163 @@ pub struct Health {
     /// Always `ok`.
     #[schema(example = "ok")]
     pub status: &'static str,
+    /// Which build answers: service, version and commit.
+    #[serde(flatten)]
+    pub build: crate::build_info::BuildInfo,
 }
 
-/// `GET /health`: the process is up and serving. Readiness (dependencies reachable) is
-/// [`crate::readiness::ready`].
+/// `GET /health`: the process is up and serving, and which build it is. Cheap on purpose (no
+/// dependency is asked): readiness is [`crate::readiness::ready`].
 #[utoipa::path(
     get,
     path = "/health",
     tag = crate::openapi::OPERATIONS_TAG,
     operation_id = "health",
-    summary = "The process is up (liveness)",
+    summary = "The process is up (liveness) and its build",
     responses((status = 200, description = "Serving.", body = Health)),
 )]
 pub async fn health() -> axum::Json<Health> {
-    axum::Json(Health { status: "ok" })
+    axum::Json(Health {
+        status: "ok",
+        build: crate::build_info::current(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use axum::routing::get;
     use tower::ServiceExt;
+    use tracing_subscriber::{EnvFilter, layer::SubscriberExt};
 
     use super::*;
+
+    /// Log lines written by the JSON layer, kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn lines(&self) -> Vec<serde_json::Value> {
+            String::from_utf8(self.0.lock().unwrap().clone())
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect()
+        }
+    }
+
+    /// The request id recorded in any span enclosing a JSON log line.
+    fn request_id_of(line: &serde_json::Value) -> Option<String> {
+        line["spans"]
+            .as_array()?
+            .iter()
+            .find_map(|span| span["request_id"].as_str().map(str::to_owned))
+    }
+
+    #[tracing::instrument]
+    async fn look_up(order_id: u32) {
+        tracing::debug!("looked up in a nested span");
+    }
+
+    #[tokio::test]
+    async fn every_log_line_of_a_request_carries_its_request_id_which_is_returned() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new("debug"))
+            .with(crate::telemetry::json_layer({
+                let captured = captured.clone();
+                move || captured.clone()
+            }));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let router = Router::new().route(
+            "/orders/{id}",
+            get(|| async {
+                tracing::info!("placing");
+                look_up(7).await;
+                "ok"
+            }),
+        );
+        let app = layers(router, HttpLimits::default());
+
+        let from_caller = app
+            .clone()
+            .oneshot(
+                Request::get("/orders/1")
+                    .header(REQUEST_ID_HEADER, "caller-chosen-id")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let generated = app
+            .oneshot(Request::get("/orders/2").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+
+        assert_eq!(from_caller.headers()[REQUEST_ID_HEADER], "caller-chosen-id");
+        let generated = generated.headers()[REQUEST_ID_HEADER]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+        let lines = captured.lines();
+        for id in ["caller-chosen-id", generated.as_str()] {
+            let messages: Vec<&str> = lines
+                .iter()
+                .filter(|line| request_id_of(line).as_deref() == Some(id))
+                .filter_map(|line| line["message"].as_str())
+                .collect();
+            assert!(messages.contains(&"placing"), "{id}: {messages:?}");
+            assert!(
+                messages.contains(&"looked up in a nested span"),
+                "{id}: {messages:?}"
+            );
+            assert!(
+                messages.contains(&"finished processing request"),
+                "{id}: {messages:?}"
+            );
+        }
+        let without: Vec<_> = lines
+            .iter()
+            .filter(|line| request_id_of(line).is_none())
+            .collect();
+        assert!(
+            without.is_empty(),
+            "lines without a request id: {without:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn health_names_the_build() {
+        let response = layers(
+            Router::new().route("/health", get(health)),
+            HttpLimits::default(),
+        )
+        .oneshot(Request::get("/health").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], "ok");
+        let build = crate::build_info::current();
+        assert_eq!(body["service"], build.service);
+        assert_eq!(body["version"], build.version);
+        assert_eq!(body["commit"], build.commit);
+    }
 
     #[tokio::test]
     async fn a_request_past_the_time_limit_gets_a_json_503_with_retry_after() {

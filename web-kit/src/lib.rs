@@ -1,11 +1,14 @@
 //! Building blocks that must behave identically in every service of the marketplace: logging
 //! set-up, reading settings from the environment, graceful shutdown, the standard HTTP layers, the
 //! one JSON error body (and extractors that speak it), database start-up with refinery
-//! migrations, the readiness probe (`GET /ready`) and the Prometheus endpoint. With the `testing`
+//! migrations, the readiness probe (`GET /ready`, told by background tasks when they stop or
+//! pause), the build's identity and the Prometheus endpoint. With the `testing`
 //! feature (tests only), real Redis servers for tests: a cluster and a private single server.
 //!
 //! Everything that is domain-specific (settings, the error enum, SQL) stays in the services.
 
+pub mod background;
+pub mod build_info;
 pub mod config;
 pub mod db;
 pub mod error;

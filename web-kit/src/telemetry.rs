@@ -1,17 +1,26 @@
-//! Tracing subscriber set-up: pretty logs on a terminal, JSON lines in containers.
+//! Process set-up for logs and metrics: pretty logs on a terminal, JSON lines in containers, the
+//! Prometheus recorder and the build's identity, all installed before anything else runs.
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing::Subscriber;
+use tracing_subscriber::{
+    EnvFilter, Layer, fmt, layer::SubscriberExt, registry::LookupSpan, util::SubscriberInitExt,
+};
 
-/// Installs the global subscriber once. `RUST_LOG` overrides the default filter; `LOG_FORMAT`
-/// (`json` or `pretty`) overrides the choice made from whether stdout is a terminal.
+use crate::build_info::BuildInfo;
+
+/// Installs, once per process: the global subscriber, the Prometheus recorder (so counters from
+/// the first second are kept for the first scrape) with `build_info`, and records `build` for
+/// `GET /health`. `RUST_LOG` overrides the default filter; `LOG_FORMAT` (`json` or `pretty`)
+/// overrides the choice made from whether stdout is a terminal.
 ///
 /// Calling it again (as tests that start many apps do) is harmless.
-pub fn init(service: &str) {
+pub fn init(build: BuildInfo) {
+    crate::build_info::set(build);
     let default_filter = format!(
         "info,{}=debug,stream_lib=info,tower_http=info,sqlx=warn",
-        service.replace('-', "_")
+        build.service.replace('-', "_")
     );
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
@@ -22,19 +31,31 @@ pub fn init(service: &str) {
     };
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
-        registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true),
-            )
-            .try_init()
+        registry.with(json_layer(std::io::stdout)).try_init()
     } else {
         registry.with(fmt::layer().with_target(true)).try_init()
     };
     // Already installed (a second app in the same test process): keep the first one.
     let _ = result;
+    if crate::observability::install().is_some() {
+        crate::observability::record_build_info(build);
+    }
+}
+
+/// The JSON log format of every service, writing to `writer`: one object per line with the
+/// event's fields flattened, the current span and the list of every enclosing span (so the
+/// request's `request_id` is on each line logged while handling it).
+pub fn json_layer<S, W>(writer: W) -> impl Layer<S> + Send + Sync + 'static
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'writer> fmt::MakeWriter<'writer> + Send + Sync + 'static,
+{
+    fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_writer(writer)
 }
 
 /// For tests: logs only when `RUST_LOG` is set, through the test harness's capture, so a passing

@@ -318,6 +318,13 @@ pub async fn transition(
     let Some(order) = updated else {
         return Ok(None);
     };
+    // Counted when the compare-and-set wins (like orders_placed_total, before the caller's commit).
+    metrics::counter!(
+        "orders_transitions_total",
+        "from" => transition.from.as_str(),
+        "to" => transition.to.as_str(),
+    )
+    .increment(1);
     record_history(
         connection,
         order_id,

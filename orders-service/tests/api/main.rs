@@ -8,6 +8,7 @@ mod idempotency;
 mod lifecycle;
 mod limits;
 mod live;
+mod metrics;
 mod openapi;
 mod payment;
 mod placing;

@@ -1,5 +1,6 @@
-//! The three real services in one process: auth-service with its ephemeral key, products-service
-//! and orders-service verifying through auth's JWKS, one shared Redis prefix, three databases.
+//! The three real services: auth-service with its ephemeral key, products-service and
+//! orders-service verifying through auth's JWKS, one shared Redis prefix, three databases. All in
+//! this process, or orders-service as its own binary in a fresh process ([`Orders::OwnProcess`]).
 
 use std::time::Duration;
 
@@ -21,7 +22,17 @@ pub struct System {
     redis: SystemRedis,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    orders_process: Option<tokio::process::Child>,
     _databases: Vec<TestDatabase>,
+}
+
+/// Where orders-service runs.
+pub enum Orders {
+    /// In this process, like the other two.
+    InProcess,
+    /// Its own binary in a fresh process, started as a container starts it (its `main`, settings
+    /// from the environment): nothing but this test has touched its metrics or logs.
+    OwnProcess,
 }
 
 /// The Redis each service connects to (`REDIS_URL`: one user each, or all the same), the one the
@@ -40,18 +51,30 @@ pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "quartz-lantern-meadow-93";
 
 async fn start_system() -> System {
+    start_system_with(Orders::InProcess).await
+}
+
+/// The three services on the shared Redis, orders-service where `orders` says.
+pub async fn start_system_with(orders: Orders) -> System {
     let url = "redis://127.0.0.1:6379".to_owned();
-    start_system_on(SystemRedis {
-        auth: url.clone(),
-        products: url.clone(),
-        orders: url.clone(),
-        test: url,
-        prefix: format!("test-system-{}:", Uuid::new_v4().simple()),
-    })
+    start_system_on_with(
+        SystemRedis {
+            auth: url.clone(),
+            products: url.clone(),
+            orders: url.clone(),
+            test: url,
+            prefix: format!("test-system-{}:", Uuid::new_v4().simple()),
+        },
+        orders,
+    )
     .await
 }
 
 pub async fn start_system_on(redis: SystemRedis) -> System {
+    start_system_on_with(redis, Orders::InProcess).await
+}
+
+async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> System {
     web_kit::telemetry::init_for_tests();
     let prefix = redis.prefix.clone();
     let shutdown = CancellationToken::new();
@@ -102,28 +125,67 @@ pub async fn start_system_on(redis: SystemRedis) -> System {
     }));
 
     let orders_db = TestDatabase::create("system_orders").await.unwrap();
-    let orders = orders_service::startup::Application::build(orders_service::config::Settings {
-        port: 0,
-        database_url: orders_db.url().to_owned(),
-        database_max_connections: 5,
-        database_timeouts: web_kit::db::Timeouts::default(),
-        redis_url: redis.orders.clone(),
-        redis_key_prefix: prefix.clone(),
-        auth: auth_kit::KeySource::Url(auth_url.clone()),
-        reservation_ttl: Duration::from_secs(900),
-        pending_timeout: Duration::from_secs(120),
-        sweep_interval: Duration::from_millis(500),
-        idempotency_key_ttl: Duration::from_secs(86_400),
-        buyer_limits: orders_service::config::BuyerLimits::default(),
-    })
-    .await
-    .unwrap();
-    let orders_url = format!("http://127.0.0.1:{}", orders.port());
-    let orders_pool = orders.pool().clone();
-    let token = shutdown.clone();
-    tasks.push(tokio::spawn(async move {
-        orders.run_until(token).await.unwrap();
-    }));
+    let (orders_url, orders_pool, orders_process) = match where_orders_runs {
+        Orders::InProcess => {
+            let orders =
+                orders_service::startup::Application::build(orders_service::config::Settings {
+                    port: 0,
+                    database_url: orders_db.url().to_owned(),
+                    database_max_connections: 5,
+                    database_timeouts: web_kit::db::Timeouts::default(),
+                    redis_url: redis.orders.clone(),
+                    redis_key_prefix: prefix.clone(),
+                    auth: auth_kit::KeySource::Url(auth_url.clone()),
+                    reservation_ttl: Duration::from_secs(900),
+                    pending_timeout: Duration::from_secs(120),
+                    sweep_interval: Duration::from_millis(500),
+                    idempotency_key_ttl: Duration::from_secs(86_400),
+                    buyer_limits: orders_service::config::BuyerLimits::default(),
+                })
+                .await
+                .unwrap();
+            let orders_url = format!("http://127.0.0.1:{}", orders.port());
+            let orders_pool = orders.pool().clone();
+            let token = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                orders.run_until(token).await.unwrap();
+            }));
+            (orders_url, orders_pool, None)
+        }
+        Orders::OwnProcess => {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders-service"))
+                .env_clear()
+                .env("PORT", port.to_string())
+                .env("DATABASE_URL", orders_db.url())
+                .env("DATABASE_MAX_CONNECTIONS", "5")
+                .env("REDIS_URL", &redis.orders)
+                .env("REDIS_KEY_PREFIX", &prefix)
+                .env("AUTH_URL", &auth_url)
+                .env("SWEEP_INTERVAL_MS", "500")
+                .env("LOG_FORMAT", "json")
+                .env(
+                    "RUST_LOG",
+                    std::env::var("RUST_LOG").unwrap_or("warn".into()),
+                )
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            let orders_url = format!("http://127.0.0.1:{port}");
+            let client = reqwest::Client::new();
+            wait_until("the orders-service process is ready", || async {
+                let response = client.get(format!("{orders_url}/ready")).send().await;
+                response.ok()?.status().is_success().then_some(())
+            })
+            .await;
+            let orders_pool = sqlx::PgPool::connect(orders_db.url()).await.unwrap();
+            (orders_url, orders_pool, Some(child))
+        }
+    };
 
     System {
         auth: auth_url,
@@ -135,6 +197,7 @@ pub async fn start_system_on(redis: SystemRedis) -> System {
         redis,
         shutdown,
         tasks,
+        orders_process,
         _databases: vec![auth_db, products_db, orders_db],
     }
 }
@@ -168,6 +231,65 @@ impl System {
         (id, login["access_token"].as_str().unwrap().to_owned())
     }
 
+    /// A listing by `seller`, once it has reached the orders catalog copy (product.created
+    /// travels products -> inventory_stream -> orders).
+    pub async fn listing(&self, seller: &str, stock: i64) -> Uuid {
+        let created = self
+            .client
+            .post(format!("{}/api/products", self.products))
+            .bearer_auth(seller)
+            .json(
+                &json!({"name": "Kind of Blue (1959 pressing)", "category": "records",
+                          "price": "24.99", "stock": stock}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+        let product: Value = created.json().await.unwrap();
+        let product_id: Uuid = product["id"].as_str().unwrap().parse().unwrap();
+        wait_until("the listing reaches the orders catalog copy", || async {
+            sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
+                .bind(product_id)
+                .fetch_optional(&self.orders_pool)
+                .await
+                .unwrap()
+        })
+        .await;
+        product_id
+    }
+
+    /// Places an order for `quantity` of `product_id` (with an Idempotency-Key); returns the
+    /// PENDING order and its URL.
+    pub async fn place(&self, buyer: &str, product_id: Uuid, quantity: i64) -> (Value, String) {
+        let placed = self
+            .client
+            .post(format!("{}/api/orders", self.orders))
+            .bearer_auth(buyer)
+            .header("Idempotency-Key", "system-checkout")
+            .json(&json!({"items": [{"product_id": product_id, "quantity": quantity}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(placed.status(), 201, "{}", placed.text().await.unwrap());
+        let order: Value = placed.json().await.unwrap();
+        let url = format!(
+            "{}/api/orders/{}",
+            self.orders,
+            order["id"].as_str().unwrap()
+        );
+        (order, url)
+    }
+
+    /// The order at `order_url` once it reaches `status`.
+    pub async fn wait_for_status(&self, order_url: &str, buyer: &str, status: &str) -> Value {
+        wait_until(&format!("the order is {status}"), || async {
+            let order = self.get(order_url.to_owned(), buyer).await;
+            (order["status"] == status).then_some(order)
+        })
+        .await
+    }
+
     pub async fn get(&self, url: String, token: &str) -> Value {
         let response = self
             .client
@@ -195,7 +317,10 @@ impl System {
         login["access_token"].as_str().unwrap().to_owned()
     }
 
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
+        if let Some(mut child) = self.orders_process.take() {
+            child.kill().await.unwrap();
+        }
         self.shutdown.cancel();
         for task in self.tasks {
             tokio::time::timeout(PATIENCE, task)
@@ -233,55 +358,14 @@ pub async fn buy_pay_and_sign_out(system: &System) {
     let (_, seller) = system.sign_up("seller").await;
     let (buyer_id, buyer) = system.sign_up("buyer").await;
 
-    let created = system
-        .client
-        .post(format!("{}/api/products", system.products))
-        .bearer_auth(&seller)
-        .json(
-            &json!({"name": "Kind of Blue (1959 pressing)", "category": "records",
-                      "price": "24.99", "stock": 5}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
-    let product: Value = created.json().await.unwrap();
-    let product_id: Uuid = product["id"].as_str().unwrap().parse().unwrap();
-
-    // product.created travels products -> inventory_stream -> orders' catalog copy.
-    wait_until("the listing reaches the orders catalog copy", || async {
-        sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
-            .bind(product_id)
-            .fetch_optional(&system.orders_pool)
-            .await
-            .unwrap()
-    })
-    .await;
-
-    let placed = system
-        .client
-        .post(format!("{}/api/orders", system.orders))
-        .bearer_auth(&buyer)
-        .header("Idempotency-Key", "system-checkout")
-        .json(&json!({"items": [{"product_id": product_id, "quantity": 2}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(placed.status(), 201, "{}", placed.text().await.unwrap());
-    let order: Value = placed.json().await.unwrap();
+    let product_id = system.listing(&seller, 5).await;
+    let (order, order_url) = system.place(&buyer, product_id, 2).await;
     assert_eq!(order["user_id"], json!(buyer_id));
     assert_eq!(order["total"], "49.98");
-    let order_url = format!(
-        "{}/api/orders/{}",
-        system.orders,
-        order["id"].as_str().unwrap()
-    );
 
-    let confirmed = wait_until("the inventory confirms the order", || async {
-        let order = system.get(order_url.clone(), &buyer).await;
-        (order["status"] == "CONFIRMED").then_some(order)
-    })
-    .await;
+    let confirmed = system
+        .wait_for_status(&order_url, &buyer, "CONFIRMED")
+        .await;
     assert!(confirmed["expires_at"].is_string());
     let product_url = format!("{}/api/products/{product_id}", system.products);
     let reserved: Value = system
