@@ -9,5 +9,6 @@ async fn main() -> anyhow::Result<()> {
     application
         .run_until(web_kit::shutdown::token_on_signal())
         .await?;
+    web_kit::telemetry::shutdown();
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The standard HTTP stack of every service: request ids set at the edge and returned to the
-//! caller, a tracing span per request, credentials redacted from logs, a body-size limit, a
+//! caller, a tracing span per request (an OpenTelemetry server span continuing the caller's
+//! `traceparent` when traces are on), credentials redacted from logs, a body-size limit, a
 //! timeout, panics turned into JSON 500s, JSON bodies for axum's bare 404 and 405, and cookie
 //! requests from another site refused ([`crate::same_site`]).
 
@@ -79,12 +80,16 @@ pub fn layers(router: Router, limits: HttpLimits) -> Router {
                         .extensions()
                         .get::<MatchedPath>()
                         .map_or(request.uri().path(), MatchedPath::as_str);
-                    tracing::info_span!(
+                    let span = tracing::info_span!(
                         "http",
                         method = %request.method(),
                         route = %route,
                         request_id = %request_id,
-                    )
+                        otel.name = %format_args!("{} {route}", request.method()),
+                        otel.kind = "server",
+                    );
+                    crate::otel::continue_trace(&span, request.headers());
+                    span
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )

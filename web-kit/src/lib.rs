@@ -16,6 +16,7 @@ pub mod extract;
 pub mod http;
 pub mod observability;
 pub mod openapi;
+pub mod otel;
 pub mod readiness;
 pub mod redis_pool;
 pub mod same_site;

@@ -1,5 +1,6 @@
-//! Process set-up for logs and metrics: pretty logs on a terminal, JSON lines in containers, the
-//! Prometheus recorder and the build's identity, all installed before anything else runs.
+//! Process set-up for logs, metrics and traces: pretty logs on a terminal, JSON lines in
+//! containers, the Prometheus recorder and the build's identity, OpenTelemetry spans when
+//! configured ([`crate::otel`]), all installed before anything else runs.
 
 use std::io::IsTerminal;
 
@@ -12,7 +13,8 @@ use crate::build_info::BuildInfo;
 
 /// Installs, once per process: the global subscriber, the Prometheus recorder (so counters from
 /// the first second are kept for the first scrape) with `build_info`, and records `build` for
-/// `GET /health`. `RUST_LOG` overrides the default filter; `LOG_FORMAT` (`json` or `pretty`)
+/// `GET /health`; with `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans exported over OTLP (flush them
+/// with [`shutdown`] at exit). `RUST_LOG` overrides the default filter; `LOG_FORMAT` (`json` or `pretty`)
 /// overrides the choice made from whether stdout is a terminal.
 ///
 /// Calling it again (as tests that start many apps do) is harmless.
@@ -29,7 +31,13 @@ pub fn init(build: BuildInfo) {
         Ok("pretty") => false,
         _ => !std::io::stdout().is_terminal(),
     };
-    let registry = tracing_subscriber::registry().with(filter);
+    let provider = crate::otel::provider_from_env(build.service);
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(provider.as_ref().map(crate::otel::layer));
+    if let Some(provider) = provider {
+        crate::otel::keep(provider);
+    }
     let result = if json {
         registry.with(json_layer(std::io::stdout)).try_init()
     } else {
@@ -40,6 +48,11 @@ pub fn init(build: BuildInfo) {
     if crate::observability::install().is_some() {
         crate::observability::record_build_info(build);
     }
+}
+
+/// Flushes what is still buffered (the last batch of spans): call as the process ends.
+pub fn shutdown() {
+    crate::otel::shutdown();
 }
 
 /// The JSON log format of every service, writing to `writer`: one object per line with the
