@@ -95,10 +95,31 @@ pub fn layers(router: Router, limits: HttpLimits) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuidV7))
+        .layer(middleware::from_fn(drop_malformed_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
         ]))
+}
+
+/// Whether a caller's request id is kept: 1 to 128 of `A-Z a-z 0-9 . _ : -` (what nginx in front
+/// accepts too); anything else is replaced by a fresh id, so a log line cannot be flooded or
+/// forged through it.
+fn acceptable_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=128).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"._:-".contains(byte))
+}
+
+async fn drop_malformed_request_id(mut request: Request, next: Next) -> Response {
+    if let Some(value) = request.headers().get(REQUEST_ID_HEADER)
+        && !acceptable_request_id(value)
+    {
+        request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(request).await
 }
 
 /// A handler that has not produced its response head within the limit is abandoned: a 503
@@ -286,6 +307,32 @@ mod tests {
             without.is_empty(),
             "lines without a request id: {without:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_request_id_is_replaced_by_a_fresh_one() {
+        let app = layers(
+            Router::new().route("/health", get(health)),
+            HttpLimits::default(),
+        );
+        for malformed in ["has spaces", &"x".repeat(129), "quote\"d"] {
+            let response = app
+                .clone()
+                .oneshot(
+                    Request::get("/health")
+                        .header(REQUEST_ID_HEADER, malformed)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+
+            let returned = response.headers()[REQUEST_ID_HEADER].to_str().unwrap();
+            assert!(
+                uuid::Uuid::parse_str(returned).is_ok(),
+                "{malformed}: {returned}"
+            );
+        }
     }
 
     #[tokio::test]
