@@ -217,6 +217,11 @@ impl System {
             .await
             .unwrap();
         assert_eq!(signup.status(), 201, "{}", signup.text().await.unwrap());
+        self.log_in(&email, password).await
+    }
+
+    /// Logs in; returns `(user id, access token)`.
+    async fn log_in(&self, email: &str, password: &str) -> (Uuid, String) {
         let login: Value = self
             .client
             .post(format!("{}/api/auth/login", self.auth))
@@ -304,17 +309,7 @@ impl System {
 
     /// Signs in as the seeded admin; returns the access token.
     pub async fn admin(&self) -> String {
-        let login: Value = self
-            .client
-            .post(format!("{}/api/auth/login", self.auth))
-            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        login["access_token"].as_str().unwrap().to_owned()
+        self.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.1
     }
 
     pub async fn stop(mut self) {
