@@ -1,6 +1,7 @@
 //! auth-service against a real PostgreSQL and Redis: every test starts its own application on
 //! port 0 with its own database and Redis key prefix.
 
+mod authorization;
 mod helpers;
 mod nginx;
 

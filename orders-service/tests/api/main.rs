@@ -1,6 +1,7 @@
 //! orders-service against real PostgreSQL and Redis: one binary, one module per area.
 
 mod admin;
+mod authorization;
 mod catalog;
 mod health;
 mod helpers;

@@ -1,6 +1,7 @@
 //! Integration tests of products-service against real PostgreSQL and Redis: each test starts the
 //! real application on port 0 with its own database and Redis key prefix.
 
+mod authorization;
 mod bad_input;
 mod catalog;
 mod health;

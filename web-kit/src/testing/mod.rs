@@ -1,4 +1,5 @@
-//! Servers for tests (feature `testing`, enabled only as a dev-dependency): a real three-master
+//! Helpers for tests (feature `testing`, enabled only as a dev-dependency): the [`matrix`] of an
+//! authorization test, and servers: a real three-master
 //! [`RedisCluster`] and a [`PrivateRedis`] that a test may stop, restart with its data or restart
 //! empty. Each server runs under a small supervisor that stops it and removes its directory when
 //! the test process closes the supervisor's input, which the kernel does when the process exits
@@ -8,6 +9,7 @@
 //! the server's log in the message: they are for tests.
 
 mod cluster;
+pub mod matrix;
 mod private;
 mod server;
 
