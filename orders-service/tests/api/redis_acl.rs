@@ -237,6 +237,9 @@ fn forbidden(user: &str) -> Vec<&'static str> {
             "PUBLISH {p}orders:status forged",
             "HSET {p}stream-lib:retries:inventory_stream:orders-service 1-0 1",
             "XDEL {p}dead_letter_stream 1-0",
+            "SET {p}inventory_stream overwritten",
+            "GET {p}orders_stream",
+            "SET {{p}orders_stream}:epoch forged",
         ],
         "orders-service" => &[
             "SET {p}auth:denied:forged 1",
@@ -244,6 +247,8 @@ fn forbidden(user: &str) -> Vec<&'static str> {
             "INCR {p}auth:rl:login:ip:127.0.0.1",
             "HSET {p}stream-lib:retries:orders_stream:products-service 1-0 1",
             "PUBLISH other-channel forged",
+            "SET {p}orders_stream overwritten",
+            "SET {{p}inventory_stream}:epoch forged",
         ],
         _ => &["PING-ONLY"],
     };
