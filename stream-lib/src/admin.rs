@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::{
     DEAD_LETTER_STREAM, StreamKeys,
-    consumer::DEAD_LETTER_FIELDS,
+    dead_letter::DEAD_LETTER_FIELDS,
     wire::{as_array, as_pairs, as_string, as_u64, parse_entries},
 };
 

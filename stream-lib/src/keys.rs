@@ -31,4 +31,40 @@ impl StreamKeys {
     pub fn key(&self, name: &str) -> String {
         format!("{}{}", self.prefix, name)
     }
+
+    /// A key that belongs with `stream` and `group`: `{<prefix><stream>}:<group>:<name>`. The
+    /// hash tag puts it in the stream's own cluster slot (the slot of `orders_stream` is the
+    /// slot of `{orders_stream}`), so one script or MULTI may touch both.
+    pub fn aux(&self, stream: &str, group: &str, name: &str) -> String {
+        format!("{{{}{}}}:{}:{}", self.prefix, stream, group, name)
+    }
+
+    /// The sorted set of entries waiting for a retry (member: entry id, score: due time in Unix
+    /// milliseconds, Redis clock).
+    pub fn retries(&self, stream: &str, group: &str) -> String {
+        self.aux(stream, group, "retries")
+    }
+
+    /// The hash of failed attempts per entry id (it only grows; cleared on ack or dead letter).
+    pub fn attempts(&self, stream: &str, group: &str) -> String {
+        self.aux(stream, group, "attempts")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aux_keys_carry_the_hash_tag_of_their_stream() {
+        let keys = StreamKeys::new("t:");
+        assert_eq!(
+            keys.retries(ORDERS_STREAM, "products-service"),
+            "{t:orders_stream}:products-service:retries"
+        );
+        assert_eq!(
+            StreamKeys::default().attempts(ORDERS_STREAM, "g"),
+            "{orders_stream}:g:attempts"
+        );
+    }
 }

@@ -18,14 +18,23 @@
 
 pub mod admin;
 pub mod consumer;
+pub mod dead_letter;
 pub mod envelope;
 pub mod event;
+pub mod handler;
 pub mod inbox;
 pub mod keys;
+pub mod legacy;
 pub mod outbox;
+pub mod retry;
 mod wire;
 
-pub use consumer::{Consumer, ConsumerConfig, Handler, HandlerError, RetryPolicy};
+// The first version's consumer, until both services moved to `consumer::Consumer`.
+pub use legacy::{Consumer, ConsumerConfig, Handler};
+
+pub use consumer::ConsumerSettings;
 pub use envelope::Envelope;
 pub use event::Event;
+pub use handler::{Handle, HandlerError, Handlers, Tx};
 pub use keys::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys};
+pub use retry::{Backoff, RetryPolicy};

@@ -1,3 +1,6 @@
+//! The first version's per-entry consumer, kept until both services use
+//! [`crate::consumer::Consumer`]; deleted then. New code uses [`crate::consumer`].
+//!
 //! A consumer-group reader with every delivery guarantee: XACK only after the handler committed,
 //! bounded concurrency, batched blocking reads on a dedicated connection, durable exponential
 //! backoff, dead-lettering, reclaim of entries left by crashed consumers, graceful shutdown.
@@ -27,37 +30,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     DEAD_LETTER_STREAM, Envelope, StreamKeys,
+    dead_letter::DEAD_LETTER_FIELDS,
     outbox::sleep_or_cancel,
+    retry::Backoff,
     wire::{RawEntry, as_array, as_string, as_u64, is_nogroup, parse_entry, parse_read_reply},
 };
-
-/// Why a handler failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// Worth retrying (database down, a lock timeout): retried with backoff, then dead-lettered.
-    #[error("transient: {0:#}")]
-    Transient(anyhow::Error),
-    /// Retrying cannot help (a payload that breaks an invariant): dead-lettered at once.
-    #[error("permanent: {0:#}")]
-    Permanent(anyhow::Error),
-}
-
-impl HandlerError {
-    pub fn transient(error: impl Into<anyhow::Error>) -> Self {
-        Self::Transient(error.into())
-    }
-
-    pub fn permanent(error: impl Into<anyhow::Error>) -> Self {
-        Self::Permanent(error.into())
-    }
-}
-
-/// Database errors are worth a retry by default.
-impl From<sqlx::Error> for HandlerError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Transient(error.into())
-    }
-}
+pub use crate::{handler::HandlerError, retry::RetryPolicy};
 
 /// What a consuming service implements.
 pub trait Handler: Send + Sync + 'static {
@@ -70,31 +48,6 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, event: &Envelope) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
-/// Exponential backoff with jitter: `base * factor^(attempt-1)`, capped, ± `jitter`.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    pub base: Duration,
-    pub factor: f64,
-    pub cap: Duration,
-    /// Attempts in all, the first included; after the last the entry is dead-lettered.
-    pub max_attempts: u32,
-    /// Fraction of the delay drawn at random either way (0.2 = ±20 %).
-    pub jitter: f64,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            base: Duration::from_secs(1),
-            factor: 2.0,
-            cap: Duration::from_secs(300),
-            max_attempts: 8,
-            jitter: 0.2,
-        }
-    }
-}
-
-/// Where and how a consumer reads.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
     /// Logical stream name, e.g. [`crate::ORDERS_STREAM`].
@@ -196,7 +149,7 @@ impl<H: Handler> Consumer<H> {
             stopping: false,
             reader_id: Arc::new(AtomicI64::new(0)),
             reader: None,
-            read_backoff: Backoff::new(),
+            read_backoff: Backoff::default(),
             read_paused_until: None,
             reclaim_cursor: "0-0".to_owned(),
         };
@@ -230,22 +183,6 @@ pub fn retries_key(keys: &StreamKeys, stream: &str, group: &str) -> String {
 /// The Redis key of the hash of failed attempts per entry id (cleared on ack or dead letter).
 pub fn attempts_key(keys: &StreamKeys, stream: &str, group: &str) -> String {
     keys.key(&format!("stream-lib:attempts:{stream}:{group}"))
-}
-
-impl RetryPolicy {
-    /// The delay before the attempt after failed attempt `attempt` (1-based), jitter included.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let nominal = self.base.as_secs_f64() * self.factor.max(1.0).powi(exponent);
-        let capped = nominal.min(self.cap.as_secs_f64());
-        let jitter = self.jitter.clamp(0.0, 1.0);
-        let spread = if jitter > 0.0 {
-            rand::random_range(-jitter..=jitter)
-        } else {
-            0.0
-        };
-        Duration::from_secs_f64((capped * (1.0 + spread)).max(0.0))
-    }
 }
 
 /// What every handler task needs.
@@ -471,7 +408,7 @@ impl<H: Handler> Worker<H> {
     }
 
     fn pause_reads(&mut self, error: &redis::RedisError) {
-        let delay = self.read_backoff.next();
+        let delay = self.read_backoff.next_delay();
         tracing::warn!(stream = %self.shared.stream, group = %self.shared.group, error = %error, backoff_ms = delay.as_millis() as u64, "stream read failed; backing off");
         self.read_paused_until = Some(Instant::now() + delay);
     }
@@ -818,12 +755,12 @@ impl<H: Handler> Worker<H> {
     }
 
     async fn ensure_group_until_ok(&mut self, shutdown: &CancellationToken) -> bool {
-        let mut backoff = Backoff::new();
+        let mut backoff = Backoff::default();
         loop {
             match self.ensure_group().await {
                 Ok(()) => return true,
                 Err(error) => {
-                    let delay = backoff.next();
+                    let delay = backoff.next_delay();
                     tracing::warn!(error = %error, backoff_ms = delay.as_millis() as u64, "cannot create the consumer group; retrying");
                     if sleep_or_cancel(shutdown, delay).await {
                         return false;
@@ -913,7 +850,9 @@ async fn handle<H: Handler>(
         Err(_) => HandlerError::Transient(anyhow::anyhow!("the handler panicked")),
     };
     match error {
-        HandlerError::Transient(error) if attempt < max_attempts => {
+        HandlerError::Transient(error) | HandlerError::Unavailable(error)
+            if attempt < max_attempts =>
+        {
             let delay = shared.retry.delay(attempt);
             tracing::warn!(
                 stream = %shared.stream, id = %entry.id, event_id = %event.event_id,
@@ -922,7 +861,9 @@ async fn handle<H: Handler>(
             );
             schedule_retry(&shared, ctl, entry.id, attempt, delay).await
         }
-        HandlerError::Transient(error) | HandlerError::Permanent(error) => {
+        HandlerError::Transient(error)
+        | HandlerError::Unavailable(error)
+        | HandlerError::Permanent(error) => {
             tracing::error!(
                 stream = %shared.stream, id = %entry.id, event_id = %event.event_id,
                 event_type = %event.event_type, attempt, error = format!("{error:#}"),
@@ -1025,16 +966,6 @@ async fn dead_letter<H>(
     (entry.id, Outcome::Unsettled)
 }
 
-/// The fields a dead letter adds to the original envelope.
-pub const DEAD_LETTER_FIELDS: [&str; 6] = [
-    "origin_stream",
-    "origin_id",
-    "group",
-    "attempts",
-    "error",
-    "failed_at",
-];
-
 const SETTLE_TRIES: usize = 5;
 const SETTLE_PAUSE: Duration = Duration::from_millis(200);
 /// A consumer idle this long with nothing pending is removed from the group (consumer names are
@@ -1060,28 +991,6 @@ fn interval(period: Duration) -> tokio::time::Interval {
     interval
 }
 
-/// Exponential back-off for reconnects: 100 ms doubling to 5 s.
-struct Backoff(Duration);
-
-impl Backoff {
-    const MIN: Duration = Duration::from_millis(100);
-    const MAX: Duration = Duration::from_secs(5);
-
-    fn new() -> Self {
-        Self(Self::MIN)
-    }
-
-    fn next(&mut self) -> Duration {
-        let current = self.0;
-        self.0 = (self.0 * 2).min(Self::MAX);
-        current
-    }
-
-    fn reset(&mut self) {
-        self.0 = Self::MIN;
-    }
-}
-
 async fn connect_control(
     client: &redis::Client,
     shutdown: &CancellationToken,
@@ -1091,7 +1000,7 @@ async fn connect_control(
         .set_response_timeout(Some(Duration::from_secs(10)))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_secs(2));
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::default();
     loop {
         let connected = tokio::select! {
             _ = shutdown.cancelled() => return None,
@@ -1100,7 +1009,7 @@ async fn connect_control(
         match connected {
             Ok(connection) => return Some(connection),
             Err(error) => {
-                let delay = backoff.next();
+                let delay = backoff.next_delay();
                 tracing::warn!(error = %error, backoff_ms = delay.as_millis() as u64, "cannot reach Redis; retrying");
                 if sleep_or_cancel(shutdown, delay).await {
                     return None;
@@ -1272,41 +1181,3 @@ return deleted
 ",
     )
 });
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_delays_grow_by_the_factor_up_to_the_cap() {
-        let policy = RetryPolicy {
-            base: Duration::from_millis(100),
-            factor: 2.0,
-            cap: Duration::from_millis(500),
-            max_attempts: 8,
-            jitter: 0.0,
-        };
-        let delays: Vec<u128> = (1..=5).map(|n| policy.delay(n).as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 500, 500]);
-    }
-
-    #[test]
-    fn jitter_stays_within_its_fraction() {
-        let policy = RetryPolicy {
-            jitter: 0.2,
-            ..RetryPolicy::default()
-        };
-        for _ in 0..1000 {
-            let delay = policy.delay(2).as_secs_f64();
-            assert!((1.6..=2.4).contains(&delay), "{delay}");
-        }
-    }
-
-    #[test]
-    fn the_defaults_are_one_second_doubling_to_five_minutes_eight_attempts() {
-        let policy = RetryPolicy::default();
-        assert_eq!(policy.base, Duration::from_secs(1));
-        assert_eq!(policy.cap, Duration::from_secs(300));
-        assert_eq!(policy.max_attempts, 8);
-    }
-}

@@ -1,0 +1,285 @@
+//! Applies one sub-batch in one PostgreSQL transaction: the inbox recorded for every entry in
+//! one statement, the handlers called in stream order, one commit.
+//!
+//! The fast path has no savepoints (no extra round trips). When an entry fails, the batch is
+//! rolled back; the failing entry is settled on its own and the others run again with a
+//! SAVEPOINT per entry: an entry that fails there is rolled back to its savepoint and its
+//! inbox row removed, the rest commits. The deadline bounds each
+//! transaction; the entry running when it passes is blamed (a transient failure) and the
+//! others run again without it.
+
+use std::{collections::HashSet, panic::AssertUnwindSafe};
+
+use futures::FutureExt;
+use uuid::Uuid;
+
+use super::{Context, Work};
+use crate::handler::{BoxFuture, HandlerError, Tx};
+
+/// What became of a sub-batch.
+#[derive(Default)]
+pub(crate) struct Applied {
+    /// Committed, or found in the inbox already: to be acked.
+    pub handled: Vec<Work>,
+    /// Failed on their own: to be retried or dead-lettered.
+    pub failed: Vec<(Work, HandlerError)>,
+    /// Not applied because a dependency is unavailable: to run again after the pause.
+    pub unavailable: Vec<Work>,
+    pub unavailable_error: Option<HandlerError>,
+}
+
+enum Fast {
+    Unavailable(HandlerError),
+    /// Entry `index` failed (or ran when the deadline passed): fall back to savepoints for the
+    /// others.
+    EntryFailed(usize, HandlerError),
+    /// A failure no entry is to blame for (the inbox statement): savepoints will tell.
+    Fallback,
+}
+
+pub(crate) async fn apply(ctx: &Context, mut works: Vec<Work>) -> Applied {
+    let deadline = ctx.settings.handler_deadline;
+    let mut current = None;
+    let fast = tokio::time::timeout(deadline, optimistic(ctx, &works, &mut current)).await;
+    let fast = match fast {
+        Ok(fast) => fast,
+        Err(_) => match current {
+            Some(index) => {
+                tracing::warn!(stream = %ctx.settings.stream, id = %works[index].entry.id, deadline_ms = deadline.as_millis() as u64, "handler passed its deadline; abandoned");
+                Err(Fast::EntryFailed(index, deadline_passed(deadline)))
+            }
+            None => Err(Fast::Unavailable(HandlerError::unavailable(
+                anyhow::anyhow!("the database did not answer within the handler deadline"),
+            ))),
+        },
+    };
+    match fast {
+        Ok(effects) => {
+            run_effects(effects).await;
+            Applied {
+                handled: works,
+                ..Applied::default()
+            }
+        }
+        Err(Fast::Unavailable(error)) => Applied {
+            unavailable: works,
+            unavailable_error: Some(error),
+            ..Applied::default()
+        },
+        Err(Fast::EntryFailed(index, error)) => {
+            // The failing entry is known: it is not called again; the others run with a
+            // savepoint each.
+            let bad = works.remove(index);
+            let mut applied = with_savepoints(ctx, works).await;
+            applied.failed.push((bad, error));
+            applied
+        }
+        Err(Fast::Fallback) => with_savepoints(ctx, works).await,
+    }
+}
+
+fn deadline_passed(deadline: std::time::Duration) -> HandlerError {
+    HandlerError::transient(anyhow::anyhow!(
+        "the handler passed its deadline of {deadline:?}"
+    ))
+}
+
+/// The whole sub-batch in one transaction, no savepoints.
+async fn optimistic(
+    ctx: &Context,
+    works: &[Work],
+    current: &mut Option<usize>,
+) -> Result<Vec<BoxFuture<'static, ()>>, Fast> {
+    let begun = ctx.pool.begin().await;
+    let mut tx =
+        Tx::new(begun.map_err(|error| Fast::Unavailable(HandlerError::unavailable(error)))?);
+    let fast = |error: sqlx::Error| match HandlerError::from(error) {
+        error @ HandlerError::Unavailable(_) => Fast::Unavailable(error),
+        _ => Fast::Fallback,
+    };
+    let ids: Vec<Uuid> = works.iter().map(|work| work.envelope.event_id).collect();
+    let mut fresh = record_inbox(&mut tx, &ctx.settings.group, &ids)
+        .await
+        .map_err(fast)?;
+    for (index, work) in works.iter().enumerate() {
+        if !fresh.remove(&work.envelope.event_id) {
+            continue;
+        }
+        *current = Some(index);
+        match call(ctx, &mut tx, work).await {
+            Ok(()) => {}
+            Err(error @ HandlerError::Unavailable(_)) => return Err(Fast::Unavailable(error)),
+            Err(error) => return Err(Fast::EntryFailed(index, error)),
+        }
+    }
+    *current = None;
+    tx.commit().await.map_err(fast)
+}
+
+/// Rounds of one transaction with a savepoint per entry, until every entry committed or failed
+/// on its own.
+async fn with_savepoints(ctx: &Context, works: Vec<Work>) -> Applied {
+    let deadline = ctx.settings.handler_deadline;
+    let mut pending: Vec<usize> = (0..works.len()).collect();
+    let mut failed: Vec<(usize, HandlerError)> = Vec::new();
+    let mut handled: Vec<usize> = Vec::new();
+    let mut unavailable: Option<HandlerError> = None;
+    while !pending.is_empty() {
+        let mut current = None;
+        let mut round_failed = Vec::new();
+        let round = round(ctx, &works, &pending, &mut current, &mut round_failed);
+        match tokio::time::timeout(deadline, round).await {
+            Ok(Ok(effects)) => {
+                run_effects(effects).await;
+                let failed_here: HashSet<usize> = round_failed.iter().map(|(i, _)| *i).collect();
+                handled.extend(pending.iter().filter(|i| !failed_here.contains(i)));
+                failed.extend(round_failed);
+                pending.clear();
+            }
+            Ok(Err(error @ HandlerError::Unavailable(_))) => {
+                unavailable = Some(error);
+                break;
+            }
+            Ok(Err(error)) => {
+                // Not one entry's fault (the inbox statement failed): every entry counts it.
+                let message = format!("{error:#}");
+                failed.extend(
+                    pending
+                        .drain(..)
+                        .map(|i| (i, HandlerError::transient(anyhow::anyhow!("{message}")))),
+                );
+            }
+            Err(_) => {
+                let Some(blamed) = current else {
+                    // The inbox statement or the commit hung: the database, not an entry.
+                    unavailable = Some(HandlerError::unavailable(anyhow::anyhow!(
+                        "the database did not answer within the handler deadline"
+                    )));
+                    break;
+                };
+                tracing::warn!(stream = %ctx.settings.stream, id = %works[blamed].entry.id, deadline_ms = deadline.as_millis() as u64, "handler passed its deadline; abandoned");
+                failed.extend(round_failed);
+                failed.push((blamed, deadline_passed(deadline)));
+                let out: HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
+                pending.retain(|i| !out.contains(i));
+            }
+        }
+    }
+    let mut slots: Vec<Option<Work>> = works.into_iter().map(Some).collect();
+    let mut take = |i: usize| slots[i].take().expect("each entry is settled once");
+    let mut applied = Applied {
+        handled: handled.into_iter().map(&mut take).collect(),
+        failed: failed
+            .into_iter()
+            .map(|(i, error)| (take(i), error))
+            .collect(),
+        ..Applied::default()
+    };
+    if unavailable.is_some() {
+        applied.unavailable = pending.into_iter().map(&mut take).collect();
+        applied.unavailable_error = unavailable;
+    }
+    applied
+}
+
+/// One transaction over `pending`, a savepoint per entry. `current` names the entry running,
+/// for the caller to blame when the deadline passes.
+async fn round(
+    ctx: &Context,
+    works: &[Work],
+    pending: &[usize],
+    current: &mut Option<usize>,
+    failed: &mut Vec<(usize, HandlerError)>,
+) -> Result<Vec<BoxFuture<'static, ()>>, HandlerError> {
+    let begun = ctx.pool.begin().await.map_err(HandlerError::unavailable)?;
+    let mut tx = Tx::new(begun);
+    let ids: Vec<Uuid> = pending
+        .iter()
+        .map(|&i| works[i].envelope.event_id)
+        .collect();
+    let mut fresh = record_inbox(&mut tx, &ctx.settings.group, &ids).await?;
+    let mut failed_ids: HashSet<Uuid> = HashSet::new();
+    for &i in pending {
+        let work = &works[i];
+        let event_id = work.envelope.event_id;
+        if !fresh.remove(&event_id) {
+            if failed_ids.contains(&event_id) {
+                // A second copy in this batch of an event that just failed: not applied either.
+                failed.push((
+                    i,
+                    HandlerError::transient(anyhow::anyhow!(
+                        "an earlier copy of this event in the batch failed"
+                    )),
+                ));
+            }
+            continue;
+        }
+        *current = Some(i);
+        sqlx::query("SAVEPOINT stream_lib_entry")
+            .execute(&mut *tx)
+            .await?;
+        let effects = tx.effects_len();
+        match call(ctx, &mut tx, work).await {
+            Ok(()) => {
+                sqlx::query("RELEASE SAVEPOINT stream_lib_entry")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Err(error @ HandlerError::Unavailable(_)) => return Err(error),
+            Err(error) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT stream_lib_entry")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2")
+                    .bind(&ctx.settings.group)
+                    .bind(event_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.truncate_effects(effects);
+                failed_ids.insert(event_id);
+                failed.push((i, error));
+            }
+        }
+        *current = None;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// Calls the entry's handler; a panic is a transient failure.
+async fn call(ctx: &Context, tx: &mut Tx, work: &Work) -> Result<(), HandlerError> {
+    match AssertUnwindSafe(ctx.handlers.call(tx, &work.envelope))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(HandlerError::transient(anyhow::anyhow!(
+            "the handler panicked"
+        ))),
+    }
+}
+
+/// Records `event_ids` in the inbox in one statement; returns those that were not there yet.
+// TODO(sl2-outbox): use `inbox::record_batch` once it is on main.
+async fn record_inbox(
+    tx: &mut Tx,
+    consumer: &str,
+    event_ids: &[Uuid],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let fresh: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) \
+         ON CONFLICT DO NOTHING RETURNING event_id",
+    )
+    .bind(consumer)
+    .bind(event_ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(fresh.into_iter().collect())
+}
+
+async fn run_effects(effects: Vec<BoxFuture<'static, ()>>) {
+    for effect in effects {
+        if AssertUnwindSafe(effect).catch_unwind().await.is_err() {
+            tracing::error!("an after-commit effect panicked");
+        }
+    }
+}

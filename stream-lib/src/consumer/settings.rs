@@ -1,0 +1,180 @@
+//! A consumer's settings and the one parser of the `STREAM_*` environment variables.
+
+use std::time::Duration;
+
+use crate::RetryPolicy;
+
+/// Where and how a consumer reads. [`ConsumerSettings::new`] gives the defaults,
+/// [`ConsumerSettings::from_env`] reads the environment over them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerSettings {
+    /// Logical stream name, e.g. [`crate::ORDERS_STREAM`].
+    pub stream: String,
+    /// The consumer group: the consuming service's name. Also its name in the inbox.
+    pub group: String,
+    /// This process's name in the group; unique per process.
+    pub consumer: String,
+    /// Entries per read (XREADGROUP COUNT): `STREAM_BATCH_SIZE`, default 128.
+    pub batch_size: usize,
+    /// Transactions at once; a batch is split into this many sub-batches by aggregate:
+    /// `STREAM_CONCURRENCY`, default 2.
+    pub concurrency: usize,
+    /// How long a read blocks (XREADGROUP BLOCK): `STREAM_BLOCK_MS`, default 2000.
+    pub block: Duration,
+    /// An entry pending this long with no heartbeat is taken over from its consumer:
+    /// `STREAM_CLAIM_IDLE_MS`, default 30000.
+    pub claim_idle: Duration,
+    /// A batch transaction running longer is abandoned (rolled back) and retried:
+    /// `STREAM_HANDLER_DEADLINE_MS`, default 10000.
+    pub handler_deadline: Duration,
+    /// `STREAM_RETRY_BASE_MS` (default 1000) and `STREAM_RETRY_MAX_ATTEMPTS` (default 8).
+    pub retry: RetryPolicy,
+    /// How long shutdown waits for the batch in flight.
+    pub shutdown_grace: Duration,
+    /// How often the stream is trimmed, idle consumers forgotten, gauges refreshed and the
+    /// inbox pruned.
+    pub maintenance_interval: Duration,
+    /// Inbox rows older than this are pruned: `INBOX_RETENTION_SECS`, default 7 days. Must
+    /// exceed the producers' outbox retention (a republish after a Redis loss brings back
+    /// events that old).
+    pub inbox_retention: Duration,
+}
+
+impl ConsumerSettings {
+    /// Defaults for `stream` read by `group`, with a unique consumer name.
+    pub fn new(stream: &str, group: &str) -> Self {
+        Self {
+            stream: stream.to_owned(),
+            group: group.to_owned(),
+            consumer: format!("{group}-{}", uuid::Uuid::now_v7().simple()),
+            batch_size: 128,
+            concurrency: 2,
+            block: Duration::from_secs(2),
+            claim_idle: Duration::from_secs(30),
+            handler_deadline: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            shutdown_grace: Duration::from_secs(10),
+            maintenance_interval: Duration::from_secs(30),
+            inbox_retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+
+    /// The defaults with every `STREAM_*` variable (and `INBOX_RETENTION_SECS`) that is set
+    /// read over them.
+    pub fn from_env(stream: &str, group: &str) -> Result<Self, SettingsError> {
+        Self::new(stream, group).with(|name| std::env::var(name).ok())
+    }
+
+    /// These settings with the variables `lookup` knows read over them (the testable half of
+    /// [`ConsumerSettings::from_env`]).
+    pub fn with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let number = |name: &'static str| -> Result<Option<u64>, SettingsError> {
+            lookup(name)
+                .map(|value| {
+                    value
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| SettingsError { name, value })
+                })
+                .transpose()
+        };
+        let positive = |name: &'static str| -> Result<Option<u64>, SettingsError> {
+            match number(name)? {
+                Some(0) => Err(SettingsError {
+                    name,
+                    value: "0".to_owned(),
+                }),
+                other => Ok(other),
+            }
+        };
+        let millis = Duration::from_millis;
+        if let Some(n) = positive("STREAM_BATCH_SIZE")? {
+            self.batch_size = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = positive("STREAM_CONCURRENCY")? {
+            self.concurrency = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = positive("STREAM_BLOCK_MS")? {
+            self.block = millis(n);
+        }
+        if let Some(n) = positive("STREAM_CLAIM_IDLE_MS")? {
+            self.claim_idle = millis(n);
+        }
+        if let Some(n) = positive("STREAM_HANDLER_DEADLINE_MS")? {
+            self.handler_deadline = millis(n);
+        }
+        if let Some(n) = positive("STREAM_RETRY_BASE_MS")? {
+            self.retry.base = millis(n);
+        }
+        if let Some(n) = positive("STREAM_RETRY_MAX_ATTEMPTS")? {
+            self.retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        if let Some(n) = positive("INBOX_RETENTION_SECS")? {
+            self.inbox_retention = Duration::from_secs(n);
+        }
+        Ok(self)
+    }
+}
+
+/// A setting whose value does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} must be a positive whole number, not {value:?}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub value: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let settings = ConsumerSettings::new("orders_stream", "products-service");
+        assert_eq!(settings.batch_size, 128);
+        assert_eq!(settings.concurrency, 2);
+        assert_eq!(settings.block, Duration::from_millis(2000));
+        assert_eq!(settings.claim_idle, Duration::from_millis(30000));
+        assert_eq!(settings.handler_deadline, Duration::from_millis(10000));
+        assert_eq!(settings.retry.base, Duration::from_millis(1000));
+        assert_eq!(settings.retry.max_attempts, 8);
+        assert_eq!(settings.inbox_retention, Duration::from_secs(604_800));
+        assert!(settings.consumer.starts_with("products-service-"));
+    }
+
+    #[test]
+    fn every_variable_is_read_and_a_bad_one_is_named() {
+        let vars = [
+            ("STREAM_BATCH_SIZE", "64"),
+            ("STREAM_CONCURRENCY", "4"),
+            ("STREAM_BLOCK_MS", "500"),
+            ("STREAM_CLAIM_IDLE_MS", "15000"),
+            ("STREAM_HANDLER_DEADLINE_MS", "3000"),
+            ("STREAM_RETRY_BASE_MS", "250"),
+            ("STREAM_RETRY_MAX_ATTEMPTS", "5"),
+            ("INBOX_RETENTION_SECS", "172800"),
+        ];
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        let settings = ConsumerSettings::new("s", "g").with(lookup).unwrap();
+        assert_eq!(settings.batch_size, 64);
+        assert_eq!(settings.concurrency, 4);
+        assert_eq!(settings.block, Duration::from_millis(500));
+        assert_eq!(settings.claim_idle, Duration::from_secs(15));
+        assert_eq!(settings.handler_deadline, Duration::from_secs(3));
+        assert_eq!(settings.retry.base, Duration::from_millis(250));
+        assert_eq!(settings.retry.max_attempts, 5);
+        assert_eq!(settings.inbox_retention, Duration::from_secs(172_800));
+
+        let error = ConsumerSettings::new("s", "g")
+            .with(|name| (name == "STREAM_CONCURRENCY").then(|| "two".to_owned()))
+            .unwrap_err();
+        assert_eq!(error.name, "STREAM_CONCURRENCY");
+        let zero = ConsumerSettings::new("s", "g")
+            .with(|name| (name == "STREAM_BATCH_SIZE").then(|| "0".to_owned()));
+        assert!(zero.is_err());
+    }
+}
