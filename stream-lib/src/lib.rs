@@ -7,9 +7,17 @@
 //!   ([`outbox::enqueue`]); [`outbox::OutboxRelay`] publishes pending rows in batches.
 //! - [`inbox`]: a consumer records the event id in the same transaction as its effect, so a
 //!   redelivered event changes nothing.
-//! - [`consumer`]: a consumer group reader that acks only after the handler committed, retries
-//!   with durable exponential backoff, dead-letters, reclaims entries of crashed consumers, and
-//!   shuts down gracefully.
+//! - [`handler`]: typed handlers per event type ([`Handlers`]`::new().on::<E, _>(h)` or
+//!   `.on_fn(|tx, event: E, meta| Box::pin(async move { .. }))`), the [`Tx`] they run in (it
+//!   derefs to the `PgConnection`; `after_commit` for effects after the commit) and
+//!   [`HandlerError`] (`Unavailable` pauses the consumer, `Transient` counts an attempt,
+//!   `Permanent` dead-letters).
+//! - [`consumer`]: the batch consumer ([`consumer::Consumer`]`::new(redis_url, keys,`
+//!   [`ConsumerSettings`]`::from_env(stream, group)?, pool, handlers)`): one XREADGROUP per
+//!   batch, one transaction per sub-batch with the inbox recorded by the library, one XACK after
+//!   each commit; retries, dead letters, reclaim, pause on outages, graceful shutdown.
+//! - [`legacy`]: the first version's per-entry consumer ([`Consumer`], [`Handler`]), until the
+//!   services moved; then deleted.
 //! - [`admin`]: stream health, dead-letter listing and replay, for operators and the admin API;
 //!   the `stream-admin` binary puts them on the command line.
 //!

@@ -17,21 +17,22 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_replayed_dead_letter_is_applied_once_and_replaying_twice_has_one_effect() {
     let redis = TestRedis::new().await;
-    let db = Arc::new(TestDb::new("replay").await);
+    let db = TestDb::new("replay").await;
     let broken = Arc::new(AtomicBool::new(true));
-    let (db1, broken1) = (Arc::clone(&db), Arc::clone(&broken));
+    let broken1 = Arc::clone(&broken);
     let consumer = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
-            let (db, broken) = (Arc::clone(&db1), Arc::clone(&broken1));
+        applying(move |_event: Envelope| {
+            let broken = Arc::clone(&broken1);
             async move {
                 if broken.load(Ordering::SeqCst) {
                     return Err(HandlerError::permanent(anyhow::anyhow!(
                         "bug in the handler"
                     )));
                 }
-                db.apply(&event).await.map(|_| ())
+                Ok(())
             }
         }),
     );
@@ -136,6 +137,7 @@ async fn stream_health_reports_length_pending_and_lag_per_group() {
 #[tokio::test]
 async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("trimming_keeps_the_s").await;
     let mut connection = redis.connection.clone();
     let events: Vec<Envelope> = (0..50).map(placed).collect();
     let held = events[10].event_id;
@@ -153,11 +155,14 @@ async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
     let ledger = Ledger::default();
     let seen = ledger.clone();
     let mut config = config(STREAM, GROUP);
-    config.trim_interval = Duration::from_millis(100);
+    config.maintenance_interval = Duration::from_millis(100);
+    // One sub-batch per entry: the held entry holds up only itself.
+    config.concurrency = 64;
     let consumer = spawn(
         &redis,
+        &db,
         config,
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let (gate, seen) = (Arc::clone(&gate1), seen.clone());
             async move {
                 if event.event_id == held {
@@ -209,6 +214,7 @@ async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
 async fn counters_and_gauges_are_recorded_per_stream_and_group() {
     let handle = web_kit::observability::prometheus().expect("the recorder is installed");
     let redis = TestRedis::new().await;
+    let db = TestDb::new("counters_and_gauges_").await;
     // A stream name of its own: the recorder is shared by every test in this binary.
     let stream = format!("metrics_{}", uuid::Uuid::new_v4().simple());
     let poison = placed(0).event_id;
@@ -217,8 +223,9 @@ async fn counters_and_gauges_are_recorded_per_stream_and_group() {
     let seen = attempts.clone();
     let consumer = spawn(
         &redis,
+        &db,
         config(&stream, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 let attempt = seen.record(event.event_id);

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use stream_lib::{Envelope, HandlerError, RetryPolicy};
+use stream_lib::{Envelope, HandlerError, Handlers, RetryPolicy, Tx};
 use tokio::sync::Notify;
 
 use crate::helpers::*;
@@ -17,7 +17,8 @@ use crate::helpers::*;
 async fn entries_are_handled_and_acked_and_unknown_types_are_skipped() {
     let redis = TestRedis::new().await;
     let ledger = Ledger::default();
-    let running = spawn(&redis, config(STREAM, GROUP), ledger.recorder(&[PLACED]));
+    let db = TestDb::new("consumer").await;
+    let running = spawn(&redis, &db, config(STREAM, GROUP), ledger.recorder());
     let events: Vec<Envelope> = (0..20).map(placed).collect();
     for event in &events {
         redis.publish(STREAM, event).await;
@@ -44,6 +45,7 @@ async fn entries_are_handled_and_acked_and_unknown_types_are_skipped() {
 async fn an_always_failing_handler_is_tried_max_attempts_times_with_growing_delays_then_dead_lettered()
  {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("an_always_failing_ha").await;
     let ledger = Ledger::default();
     let seen = ledger.clone();
     let mut config = config(STREAM, GROUP);
@@ -56,8 +58,9 @@ async fn an_always_failing_handler_is_tried_max_attempts_times_with_growing_dela
     };
     let running = spawn(
         &redis,
+        &db,
         config,
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 seen.record(event.event_id);
@@ -127,14 +130,16 @@ async fn an_always_failing_handler_is_tried_max_attempts_times_with_growing_dela
 async fn a_permanent_error_and_an_undecodable_entry_are_dead_lettered_at_once_while_the_next_entries_flow()
  {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("a_permanent_error_an").await;
     let ledger = Ledger::default();
     let seen = ledger.clone();
     let poison = placed(0);
     let poison_id = poison.event_id;
     let running = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 seen.record(event.event_id);
@@ -195,7 +200,6 @@ async fn a_permanent_error_and_an_undecodable_entry_are_dead_lettered_at_once_wh
 async fn a_consumer_killed_mid_handler_loses_nothing() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("killed").await;
-    let db = Arc::new(db);
     let started = Arc::new(Notify::new());
     let first_run = Arc::new(AtomicUsize::new(0));
     let events: Vec<Envelope> = (0..5).map(placed).collect();
@@ -203,24 +207,20 @@ async fn a_consumer_killed_mid_handler_loses_nothing() {
         redis.publish(STREAM, event).await;
     }
     let stuck = events[2].event_id;
-    let (db1, started1, first) = (
-        Arc::clone(&db),
-        Arc::clone(&started),
-        Arc::clone(&first_run),
-    );
+    let (started1, first) = (Arc::clone(&started), Arc::clone(&first_run));
     let doomed = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
-            let (db, started, first) =
-                (Arc::clone(&db1), Arc::clone(&started1), Arc::clone(&first));
+        applying(move |event: Envelope| {
+            let (started, first) = (Arc::clone(&started1), Arc::clone(&first));
             async move {
                 if event.event_id == stuck && first.fetch_add(1, Ordering::SeqCst) == 0 {
                     started.notify_one();
                     // Hangs mid-handler until the process "dies".
                     std::future::pending::<()>().await;
                 }
-                db.apply(&event).await.map(|_| ())
+                Ok(())
             }
         }),
     );
@@ -233,14 +233,11 @@ async fn a_consumer_killed_mid_handler_loses_nothing() {
         "the stuck entry is still pending"
     );
 
-    let db2 = Arc::clone(&db);
     let survivor = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
-            let db = Arc::clone(&db2);
-            async move { db.apply(&event).await.map(|_| ()) }
-        }),
+        applying(|_event: Envelope| async { Ok(()) }),
     );
     wait_until(
         Duration::from_secs(15),
@@ -257,23 +254,26 @@ async fn a_consumer_killed_mid_handler_loses_nothing() {
 #[tokio::test]
 async fn a_crash_after_the_effect_but_before_the_ack_does_not_apply_it_twice() {
     let redis = TestRedis::new().await;
-    let db = Arc::new(TestDb::new("crash_after_effect").await);
+    let db = TestDb::new("crash_after_effect").await;
     let committed = Arc::new(Notify::new());
     let event = placed(7);
     redis.publish(STREAM, &event).await;
-    let (db1, committed1) = (Arc::clone(&db), Arc::clone(&committed));
+    let committed1 = Arc::clone(&committed);
     let doomed = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
-            let (db, committed) = (Arc::clone(&db1), Arc::clone(&committed1));
-            async move {
-                db.apply(&event).await?;
-                committed.notify_one();
-                // The process dies before returning, so before the XACK.
-                std::future::pending::<()>().await;
+        Handlers::new().on_fn(move |tx: &mut Tx, _event: Placed, meta: &Envelope| {
+            let committed = Arc::clone(&committed1);
+            Box::pin(async move {
+                effect(tx, meta.event_id).await?;
+                tx.after_commit(async move {
+                    committed.notify_one();
+                    // The process dies after the commit, before the XACK.
+                    std::future::pending::<()>().await;
+                });
                 Ok(())
-            }
+            })
         }),
     );
     tokio::time::timeout(Duration::from_secs(10), committed.notified())
@@ -281,17 +281,19 @@ async fn a_crash_after_the_effect_but_before_the_ack_does_not_apply_it_twice() {
         .unwrap();
     doomed.kill().await;
     assert_eq!(redis.pending(STREAM, GROUP).await, 1);
+    assert_eq!(db.effects(event.event_id).await, 1, "committed");
 
     let redelivered = Arc::new(AtomicUsize::new(0));
-    let (db2, count) = (Arc::clone(&db), Arc::clone(&redelivered));
+    let count = Arc::clone(&redelivered);
     let survivor = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
-            let (db, count) = (Arc::clone(&db2), Arc::clone(&count));
+        applying(move |_event: Envelope| {
+            let count = Arc::clone(&count);
             async move {
                 count.fetch_add(1, Ordering::SeqCst);
-                db.apply(&event).await.map(|_| ())
+                Ok(())
             }
         }),
     );
@@ -302,26 +304,32 @@ async fn a_crash_after_the_effect_but_before_the_ack_does_not_apply_it_twice() {
     )
     .await;
     survivor.stop().await;
-    assert_eq!(redelivered.load(Ordering::SeqCst), 1, "it was redelivered");
-    assert_eq!(db.effects(event.event_id).await, 1, "but applied once");
+    assert_eq!(
+        redelivered.load(Ordering::SeqCst),
+        0,
+        "redelivered, the inbox skips it before any handler runs"
+    );
+    assert_eq!(db.effects(event.event_id).await, 1, "applied once");
 }
 
 #[tokio::test]
 async fn an_entry_that_crashes_the_consumer_every_time_still_ends_dead_lettered() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("an_entry_that_crashe").await;
     let event = placed(3);
     redis.publish(STREAM, &event).await;
     let mut config = config(STREAM, GROUP);
     config.retry.max_attempts = 3;
-    config.claim_min_idle = Duration::from_millis(300);
+    config.claim_idle = Duration::from_millis(300);
     let ledger = Ledger::default();
     for round in 1..=3 {
         let started = Arc::new(Notify::new());
         let (seen, started1) = (ledger.clone(), Arc::clone(&started));
         let doomed = spawn(
             &redis,
-            config.clone_with_new_name(),
-            handler(&[PLACED], move |event: Envelope| {
+            &db,
+            renamed(&config),
+            on_placed(move |event: Envelope| {
                 let (seen, started) = (seen.clone(), Arc::clone(&started1));
                 async move {
                     seen.record(event.event_id);
@@ -338,8 +346,9 @@ async fn an_entry_that_crashes_the_consumer_every_time_still_ends_dead_lettered(
     }
     let last = spawn(
         &redis,
-        config.clone_with_new_name(),
-        ledger.recorder(&[PLACED]),
+        &db,
+        renamed(&config),
+        ledger.recorder(),
     );
     wait_until(
         Duration::from_secs(10),
@@ -367,6 +376,7 @@ async fn an_entry_that_crashes_the_consumer_every_time_still_ends_dead_lettered(
 #[tokio::test]
 async fn a_retry_schedule_survives_a_restart() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("a_retry_schedule_sur").await;
     let mut config = config(STREAM, GROUP);
     config.retry = RetryPolicy {
         base: Duration::from_millis(400),
@@ -377,7 +387,7 @@ async fn a_retry_schedule_survives_a_restart() {
     };
     let ledger = Ledger::default();
     let failing = |ledger: Ledger| {
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let seen = ledger.clone();
             async move {
                 seen.record(event.event_id);
@@ -389,11 +399,12 @@ async fn a_retry_schedule_survives_a_restart() {
     let id = redis.publish(STREAM, &event).await;
     let first = spawn(
         &redis,
-        config.clone_with_new_name(),
+        &db,
+        renamed(&config),
         failing(ledger.clone()),
     );
-    let attempts_key = stream_lib::consumer::attempts_key(&redis.keys, STREAM, GROUP);
-    let retries_key = stream_lib::consumer::retries_key(&redis.keys, STREAM, GROUP);
+    let attempts_key = redis.keys.attempts(STREAM, GROUP);
+    let retries_key = redis.keys.retries(STREAM, GROUP);
     let mut connection = redis.connection.clone();
     wait_until(
         Duration::from_secs(10),
@@ -420,7 +431,8 @@ async fn a_retry_schedule_survives_a_restart() {
 
     let second = spawn(
         &redis,
-        config.clone_with_new_name(),
+        &db,
+        renamed(&config),
         failing(ledger.clone()),
     );
     wait_until(
@@ -447,7 +459,8 @@ async fn a_retry_schedule_survives_a_restart() {
 async fn a_vanished_group_is_recreated_and_consumption_carries_on() {
     let redis = TestRedis::new().await;
     let ledger = Ledger::default();
-    let running = spawn(&redis, config(STREAM, GROUP), ledger.recorder(&[PLACED]));
+    let db = TestDb::new("consumer").await;
+    let running = spawn(&redis, &db, config(STREAM, GROUP), ledger.recorder());
     let before = placed(1);
     redis.publish(STREAM, &before).await;
     wait_until(
@@ -478,6 +491,7 @@ async fn a_vanished_group_is_recreated_and_consumption_carries_on() {
 #[tokio::test]
 async fn shutdown_with_work_in_flight_acks_only_what_finished() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("shutdown_with_work_i").await;
     let gate = Arc::new(Notify::new());
     let started = Arc::new(AtomicUsize::new(0));
     let quick = placed(1);
@@ -486,10 +500,14 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
     let (gate1, started1) = (Arc::clone(&gate), Arc::clone(&started));
     let mut config = config(STREAM, GROUP);
     config.shutdown_grace = Duration::from_millis(1500);
+    // Both in one batch, in two sub-batches (no aggregate: dealt round).
+    redis.publish(STREAM, &quick).await;
+    let slow_entry = redis.publish(STREAM, &slow).await;
     let mut running = spawn(
         &redis,
+        &db,
         config,
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let (gate, started) = (Arc::clone(&gate1), Arc::clone(&started1));
             async move {
                 started.fetch_add(1, Ordering::SeqCst);
@@ -502,8 +520,6 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
             }
         }),
     );
-    redis.publish(STREAM, &quick).await;
-    let slow_entry = redis.publish(STREAM, &slow).await;
     wait_until(Duration::from_secs(10), "both handlers run", || async {
         started.load(Ordering::SeqCst) == 2
     })
@@ -522,6 +538,7 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
 #[tokio::test]
 async fn two_consumers_in_one_group_split_the_work_and_handle_no_entry_twice() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("two_consumers_in_one").await;
     let ledger = Ledger::default();
     let by_consumer: Arc<Mutex<[usize; 2]>> = Arc::default();
     let mut runs = Vec::new();
@@ -532,8 +549,9 @@ async fn two_consumers_in_one_group_split_the_work_and_handle_no_entry_twice() {
         config.concurrency = 4;
         runs.push(spawn(
             &redis,
+            &db,
             config,
-            handler(&[PLACED], move |event: Envelope| {
+            on_placed(move |event: Envelope| {
                 let (seen, by) = (seen.clone(), Arc::clone(&by));
                 async move {
                     seen.record(event.event_id);
@@ -570,15 +588,16 @@ async fn two_consumers_in_one_group_split_the_work_and_handle_no_entry_twice() {
 #[tokio::test]
 async fn a_long_running_handler_keeps_its_claim() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("a_long_running_handl").await;
     let ledger = Ledger::default();
     let mut config = config(STREAM, GROUP);
-    config.claim_min_idle = Duration::from_millis(1000);
+    config.claim_idle = Duration::from_millis(1000);
     let slow_handler = |ledger: Ledger| {
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let seen = ledger.clone();
             async move {
                 seen.record(event.event_id);
-                // Several times claim_min_idle.
+                // Several times claim_idle.
                 tokio::time::sleep(Duration::from_millis(3500)).await;
                 Ok(())
             }
@@ -586,12 +605,14 @@ async fn a_long_running_handler_keeps_its_claim() {
     };
     let first = spawn(
         &redis,
-        config.clone_with_new_name(),
+        &db,
+        renamed(&config),
         slow_handler(ledger.clone()),
     );
     let second = spawn(
         &redis,
-        config.clone_with_new_name(),
+        &db,
+        renamed(&config),
         slow_handler(ledger.clone()),
     );
     let event = placed(5);
@@ -611,25 +632,15 @@ async fn a_long_running_handler_keeps_its_claim() {
     );
 }
 
-trait NewName {
-    fn clone_with_new_name(&self) -> Self;
-}
-
-impl NewName for stream_lib::ConsumerConfig {
-    fn clone_with_new_name(&self) -> Self {
-        let mut config = self.clone();
-        config.consumer = format!("{}-{}", self.group, uuid::Uuid::now_v7().simple());
-        config
-    }
-}
-
 #[tokio::test]
 async fn a_consumer_keeps_retrying_while_redis_is_unreachable_and_stops_on_the_token() {
-    let consumer = stream_lib::Consumer::new(
+    let pool = sqlx::PgPool::connect_lazy("postgres://postgres@127.0.0.1:1/none").unwrap();
+    let consumer = stream_lib::consumer::Consumer::new(
         "redis://127.0.0.1:1",
         stream_lib::StreamKeys::new("unreachable:"),
         config(STREAM, GROUP),
-        handler(&[PLACED], |_event: Envelope| async { Ok(()) }),
+        pool,
+        Ledger::default().recorder(),
     )
     .unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -649,24 +660,14 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
     let mut private = PrivateRedis::start().await;
     let keys = stream_lib::StreamKeys::default();
     let db = Arc::new(TestDb::new("redis_restart").await);
-    let ledger = Ledger::default();
-    let (seen, db1) = (ledger.clone(), Arc::clone(&db));
-    logs();
-    let consumer = stream_lib::Consumer::new(
+    let consumer = spawn_on(
         &private.url(),
-        keys.clone(),
+        &keys,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
-            let (seen, db) = (seen.clone(), Arc::clone(&db1));
-            async move {
-                seen.record(event.event_id);
-                db.apply(&event).await.map(|_| ())
-            }
-        }),
-    )
-    .unwrap();
+        applying(|_event: Envelope| async { Ok(()) }),
+    );
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let consumer = tokio::spawn(consumer.run(shutdown.clone()));
     let relay = stream_lib::outbox::OutboxRelay::new(
         db.pool.clone(),
         deadpool_redis::Config::from_url(private.url())
@@ -715,11 +716,7 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
     )
     .await;
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(10), consumer)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    consumer.stop().await;
     tokio::time::timeout(Duration::from_secs(10), relay)
         .await
         .unwrap()
@@ -740,12 +737,14 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
 #[tokio::test]
 async fn a_panicking_handler_counts_as_a_transient_failure_and_is_retried() {
     let redis = TestRedis::new().await;
+    let db = TestDb::new("a_panicking_handler_").await;
     let ledger = Ledger::default();
     let seen = ledger.clone();
     let running = spawn(
         &redis,
+        &db,
         config(STREAM, GROUP),
-        handler(&[PLACED], move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let seen = seen.clone();
             async move {
                 if seen.record(event.event_id) == 1 {

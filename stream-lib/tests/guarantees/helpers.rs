@@ -1,6 +1,6 @@
 //! Test fixtures: a Redis key prefix of the test's own (deleted at the end), a throw-away
-//! database with the outbox, inbox and an effects table, handlers built from closures, polling
-//! with a deadline.
+//! database with the outbox, inbox and an effects table, typed handlers built from closures,
+//! polling with a deadline.
 
 use std::{
     collections::HashMap,
@@ -12,8 +12,8 @@ use std::{
 use redis::{AsyncCommands, aio::MultiplexedConnection};
 use sqlx::{Executor, PgPool};
 use stream_lib::{
-    Consumer, ConsumerConfig, Envelope, Handler, HandlerError, RetryPolicy, StreamKeys, inbox,
-    outbox::OUTBOX_TABLE_SQL,
+    ConsumerSettings, Envelope, Event, HandlerError, Handlers, RetryPolicy, StreamKeys, Tx,
+    consumer::Consumer, inbox, outbox::OUTBOX_TABLE_SQL,
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -133,6 +133,9 @@ impl Drop for TestRedis {
 /// shows as a second row).
 pub struct TestDb {
     pub pool: PgPool,
+    /// The database's name (for `ALTER DATABASE` in outage tests).
+    #[allow(dead_code)]
+    pub name: String,
     _database: TestDatabase,
 }
 
@@ -147,33 +150,36 @@ impl TestDb {
         pool.execute(sqlx::raw_sql(inbox::INBOX_TABLE_SQL))
             .await
             .unwrap();
-        pool.execute("CREATE TABLE effects (event_id UUID NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        pool.execute("CREATE TABLE effects (seq BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL, txid BIGINT NOT NULL DEFAULT txid_current(), applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             .await
             .unwrap();
         Self {
             pool,
+            name: database.name().to_owned(),
             _database: database,
         }
-    }
-
-    /// Applies `event` once: the effect and the inbox row in one transaction.
-    pub async fn apply(&self, event: &Envelope) -> Result<bool, HandlerError> {
-        let mut transaction = self.pool.begin().await?;
-        let fresh = inbox::record(&mut transaction, "test-consumer", event.event_id).await?;
-        if fresh {
-            sqlx::query("INSERT INTO effects (event_id) VALUES ($1)")
-                .bind(event.event_id)
-                .execute(&mut *transaction)
-                .await?;
-        }
-        transaction.commit().await?;
-        Ok(fresh)
     }
 
     pub async fn effects(&self, event_id: Uuid) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM effects WHERE event_id = $1")
             .bind(event_id)
             .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Transactions that wrote effects (distinct transaction ids).
+    pub async fn transactions(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(DISTINCT txid) FROM effects")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// The event ids of the effects in the order they were written.
+    pub async fn effect_order(&self) -> Vec<Uuid> {
+        sqlx::query_scalar("SELECT event_id FROM effects ORDER BY seq")
+            .fetch_all(&self.pool)
             .await
             .unwrap()
     }
@@ -186,35 +192,58 @@ impl TestDb {
     }
 }
 
-/// A handler made of a closure, handling the listed event types.
-pub struct FnHandler<F> {
-    types: Vec<&'static str>,
-    function: F,
+/// The test's typed event: `order.placed` with a number and, for ordering tests, an aggregate.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Placed {
+    pub n: u64,
+    #[serde(default)]
+    pub order_id: Option<Uuid>,
 }
 
-pub fn handler<F, Fut>(types: &[&'static str], function: F) -> FnHandler<F>
+impl Event for Placed {
+    const TYPE: &'static str = PLACED;
+
+    fn aggregate_id(&self) -> Option<Uuid> {
+        self.order_id
+    }
+}
+
+/// Handlers of `order.placed` made of a closure over the envelope (effects outside the
+/// transaction: a [`Ledger`] sees every call, rolled back or not).
+pub fn on_placed<F, Fut>(function: F) -> Handlers
 where
     F: Fn(Envelope) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
-    FnHandler {
-        types: types.to_vec(),
-        function,
-    }
+    Handlers::new().on_fn(move |_tx: &mut Tx, _event: Placed, meta: &Envelope| {
+        Box::pin(function(meta.clone()))
+    })
 }
 
-impl<F, Fut> Handler for FnHandler<F>
+/// Handlers of `order.placed` that write the effect row in the batch transaction, after
+/// `before` (which may fail, hang or record).
+pub fn applying<F, Fut>(before: F) -> Handlers
 where
     F: Fn(Envelope) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
-    fn handles(&self, event_type: &str) -> bool {
-        self.types.contains(&event_type)
-    }
+    let before = Arc::new(before);
+    Handlers::new().on_fn(move |tx: &mut Tx, _event: Placed, meta: &Envelope| {
+        let before = Arc::clone(&before);
+        Box::pin(async move {
+            before(meta.clone()).await?;
+            effect(tx, meta.event_id).await
+        })
+    })
+}
 
-    fn handle(&self, event: &Envelope) -> impl Future<Output = Result<(), HandlerError>> + Send {
-        (self.function)(event.clone())
-    }
+/// Writes the effect of `event_id` in the transaction (with the transaction's id).
+pub async fn effect(tx: &mut Tx, event_id: Uuid) -> Result<(), HandlerError> {
+    sqlx::query("INSERT INTO effects (event_id) VALUES ($1)")
+        .bind(event_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Every invocation per event id, with its time.
@@ -222,10 +251,10 @@ where
 pub struct Ledger(Arc<Mutex<HashMap<Uuid, Vec<Instant>>>>);
 
 impl Ledger {
-    /// A handler of `types` that records every event it is given and succeeds.
-    pub fn recorder(&self, types: &[&'static str]) -> impl Handler {
+    /// Handlers of `order.placed` that record every event they are given and succeed.
+    pub fn recorder(&self) -> Handlers {
         let ledger = self.clone();
-        handler(types, move |event: Envelope| {
+        on_placed(move |event: Envelope| {
             let ledger = ledger.clone();
             async move {
                 ledger.record(event.event_id);
@@ -261,8 +290,8 @@ impl Ledger {
 }
 
 /// Small timings so the suite stays fast.
-pub fn config(stream: &str, group: &str) -> ConsumerConfig {
-    let mut config = ConsumerConfig::new(stream, group);
+pub fn config(stream: &str, group: &str) -> ConsumerSettings {
+    let mut config = ConsumerSettings::new(stream, group);
     // Far longer than any wait below: shutdown must unblock the read, not wait for it.
     config.block = Duration::from_secs(30);
     config.retry = RetryPolicy {
@@ -273,9 +302,17 @@ pub fn config(stream: &str, group: &str) -> ConsumerConfig {
         jitter: 0.0,
     };
     // Long enough that a heartbeat delayed by a loaded machine does not hand an entry over.
-    config.claim_min_idle = Duration::from_secs(2);
+    config.claim_idle = Duration::from_secs(2);
+    config.handler_deadline = Duration::from_secs(8);
     config.shutdown_grace = Duration::from_secs(2);
-    config.trim_interval = Duration::from_millis(300);
+    config.maintenance_interval = Duration::from_millis(300);
+    config
+}
+
+/// A fresh consumer name for another process of the same group.
+pub fn renamed(config: &ConsumerSettings) -> ConsumerSettings {
+    let mut config = config.clone();
+    config.consumer = format!("{}-{}", config.group, Uuid::now_v7().simple());
     config
 }
 
@@ -310,20 +347,38 @@ impl Drop for Running {
     }
 }
 
-pub fn spawn<H: Handler>(redis: &TestRedis, config: ConsumerConfig, handler: H) -> Running {
+pub fn spawn(redis: &TestRedis, db: &TestDb, config: ConsumerSettings, handlers: Handlers) -> Running {
+    spawn_on(&redis_url(), &redis.keys, db, config, handlers)
+}
+
+pub fn spawn_on(
+    url: &str,
+    keys: &StreamKeys,
+    db: &TestDb,
+    config: ConsumerSettings,
+    handlers: Handlers,
+) -> Running {
     logs();
-    let consumer = Consumer::new(&redis_url(), redis.keys.clone(), config, handler).unwrap();
+    let consumer = Consumer::new(url, keys.clone(), config, db.pool.clone(), handlers).unwrap();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(consumer.run(shutdown.clone()));
     Running { shutdown, task }
 }
 
 pub fn placed(n: u64) -> Envelope {
-    Envelope::new(
-        PLACED,
+    Envelope::of(&Placed { n, order_id: None }, "orders-service", format!("req-{n}")).unwrap()
+}
+
+/// Event `n` about order `order_id`.
+#[allow(dead_code)]
+pub fn placed_for(n: u64, order_id: Uuid) -> Envelope {
+    Envelope::of(
+        &Placed {
+            n,
+            order_id: Some(order_id),
+        },
         "orders-service",
         format!("req-{n}"),
-        &serde_json::json!({ "n": n }),
     )
     .unwrap()
 }
