@@ -165,7 +165,7 @@ impl DerefMut for Tx {
 /// with [`Handlers::on_fn`]:
 ///
 /// ```
-/// # use stream_lib::{Envelope, Event, handler::{Handlers, Tx}};
+/// # use stream_lib::{Envelope, Event, handler::{Handle, HandlerError, Handlers, Tx}};
 /// # #[derive(serde::Serialize, serde::Deserialize)] struct OrderPaid { order_id: uuid::Uuid }
 /// # impl Event for OrderPaid { const TYPE: &'static str = "order.paid"; }
 /// let handlers = Handlers::new().on_fn(|tx: &mut Tx, paid: OrderPaid, _meta: &Envelope| {
@@ -178,6 +178,23 @@ impl DerefMut for Tx {
 ///     })
 /// });
 /// assert_eq!(handlers.types().collect::<Vec<_>>(), ["order.paid"]);
+///
+/// // A service's handler struct: one `impl Handle<E>` per event type, `async fn` works.
+/// #[derive(Clone)]
+/// struct Sales;
+///
+/// impl Handle<OrderPaid> for Sales {
+///     async fn handle(&self, tx: &mut Tx, paid: OrderPaid, _meta: &Envelope) -> Result<(), HandlerError> {
+///         sqlx::query("UPDATE sales SET paid = true WHERE order_id = $1")
+///             .bind(paid.order_id)
+///             .execute(&mut **tx)
+///             .await?;
+///         Ok(())
+///     }
+/// }
+///
+/// let handlers = Handlers::new().on::<OrderPaid, _>(Sales);
+/// assert!(handlers.handles("order.paid"));
 /// ```
 pub trait Handle<E: Event>: Send + Sync + 'static {
     /// Applies `event` inside `tx`. `meta` is the whole envelope (event id, correlation id).

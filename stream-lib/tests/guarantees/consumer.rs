@@ -344,12 +344,7 @@ async fn an_entry_that_crashes_the_consumer_every_time_still_ends_dead_lettered(
             .unwrap_or_else(|_| panic!("round {round} delivered the entry"));
         doomed.kill().await;
     }
-    let last = spawn(
-        &redis,
-        &db,
-        renamed(&config),
-        ledger.recorder(),
-    );
+    let last = spawn(&redis, &db, renamed(&config), ledger.recorder());
     wait_until(
         Duration::from_secs(10),
         "the entry is dead-lettered",
@@ -397,12 +392,7 @@ async fn a_retry_schedule_survives_a_restart() {
     };
     let event = placed(9);
     let id = redis.publish(STREAM, &event).await;
-    let first = spawn(
-        &redis,
-        &db,
-        renamed(&config),
-        failing(ledger.clone()),
-    );
+    let first = spawn(&redis, &db, renamed(&config), failing(ledger.clone()));
     let attempts_key = redis.keys.attempts(STREAM, GROUP);
     let retries_key = redis.keys.retries(STREAM, GROUP);
     let mut connection = redis.connection.clone();
@@ -429,12 +419,7 @@ async fn a_retry_schedule_survives_a_restart() {
     assert!(due.is_some(), "the retry is scheduled in Redis");
     assert_eq!(ledger.count(event.event_id), 1);
 
-    let second = spawn(
-        &redis,
-        &db,
-        renamed(&config),
-        failing(ledger.clone()),
-    );
+    let second = spawn(&redis, &db, renamed(&config), failing(ledger.clone()));
     wait_until(
         Duration::from_secs(15),
         "the entry is dead-lettered",
@@ -603,18 +588,8 @@ async fn a_long_running_handler_keeps_its_claim() {
             }
         })
     };
-    let first = spawn(
-        &redis,
-        &db,
-        renamed(&config),
-        slow_handler(ledger.clone()),
-    );
-    let second = spawn(
-        &redis,
-        &db,
-        renamed(&config),
-        slow_handler(ledger.clone()),
-    );
+    let first = spawn(&redis, &db, renamed(&config), slow_handler(ledger.clone()));
+    let second = spawn(&redis, &db, renamed(&config), slow_handler(ledger.clone()));
     let event = placed(5);
     redis.publish(STREAM, &event).await;
     wait_until(

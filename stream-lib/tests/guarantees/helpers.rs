@@ -347,7 +347,12 @@ impl Drop for Running {
     }
 }
 
-pub fn spawn(redis: &TestRedis, db: &TestDb, config: ConsumerSettings, handlers: Handlers) -> Running {
+pub fn spawn(
+    redis: &TestRedis,
+    db: &TestDb,
+    config: ConsumerSettings,
+    handlers: Handlers,
+) -> Running {
     spawn_on(&redis_url(), &redis.keys, db, config, handlers)
 }
 
@@ -366,7 +371,12 @@ pub fn spawn_on(
 }
 
 pub fn placed(n: u64) -> Envelope {
-    Envelope::of(&Placed { n, order_id: None }, "orders-service", format!("req-{n}")).unwrap()
+    Envelope::of(
+        &Placed { n, order_id: None },
+        "orders-service",
+        format!("req-{n}"),
+    )
+    .unwrap()
 }
 
 /// Event `n` about order `order_id`.

@@ -167,7 +167,9 @@ async fn duplicates_from_a_relay_crash_after_xadd_are_absorbed_by_the_inbox() {
     wait_until(
         Duration::from_secs(10),
         "both copies are acked (the inbox skips the second)",
-        || async { db.effects(event.event_id).await == 1 && redis.pending(STREAM, GROUP).await == 0 },
+        || async {
+            db.effects(event.event_id).await == 1 && redis.pending(STREAM, GROUP).await == 0
+        },
     )
     .await;
     consumer.stop().await;

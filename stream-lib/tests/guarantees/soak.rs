@@ -109,7 +109,10 @@ async fn ten_thousand_entries_with_random_failures_are_each_handled_once_or_dead
         let is_dead = dead.get(&event.event_id.to_string());
         let handled = effects.get(&event.event_id).copied().unwrap_or(0);
         if fate(n as u64) <= 4 {
-            assert!(is_dead.is_some() && handled == 0, "event {n} is dead-lettered");
+            assert!(
+                is_dead.is_some() && handled == 0,
+                "event {n} is dead-lettered"
+            );
         } else {
             assert!(
                 is_dead.is_none() && handled == 1,
