@@ -134,7 +134,6 @@ impl Drop for TestRedis {
 pub struct TestDb {
     pub pool: PgPool,
     /// The database's name (for `ALTER DATABASE` in outage tests).
-    #[allow(dead_code)]
     pub name: String,
     _database: TestDatabase,
 }
@@ -380,7 +379,6 @@ pub fn placed(n: u64) -> Envelope {
 }
 
 /// Event `n` about order `order_id`.
-#[allow(dead_code)]
 pub fn placed_for(n: u64, order_id: Uuid) -> Envelope {
     Envelope::of(
         &Placed {

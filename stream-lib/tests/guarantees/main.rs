@@ -1,6 +1,8 @@
 //! stream-lib's delivery guarantees, against the real Redis and PostgreSQL.
 
 mod admin;
+mod batch;
+mod bench;
 mod consumer;
 mod helpers;
 mod inbox;
