@@ -259,20 +259,12 @@ async fn call(ctx: &Context, tx: &mut Tx, work: &Work) -> Result<(), HandlerErro
 }
 
 /// Records `event_ids` in the inbox in one statement; returns those that were not there yet.
-// TODO(sl2-outbox): use `inbox::record_batch` once it is on main.
 async fn record_inbox(
     tx: &mut Tx,
     consumer: &str,
     event_ids: &[Uuid],
 ) -> Result<HashSet<Uuid>, sqlx::Error> {
-    let fresh: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) \
-         ON CONFLICT DO NOTHING RETURNING event_id",
-    )
-    .bind(consumer)
-    .bind(event_ids)
-    .fetch_all(&mut **tx)
-    .await?;
+    let fresh = crate::inbox::record_batch(tx, consumer, event_ids).await?;
     Ok(fresh.into_iter().collect())
 }
 

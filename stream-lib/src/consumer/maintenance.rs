@@ -14,6 +14,8 @@ static FORGET_CONSUMERS: LazyLock<Script> =
 /// A consumer idle this long with nothing pending is removed from the group (consumer names are
 /// unique per process, so every restart leaves one behind).
 const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// Inbox rows deleted per statement (short statements, no long lock).
+const PRUNE_BATCH: u32 = 1000;
 
 pub(crate) async fn maintain(ctx: &Context, ctl: &mut Control) -> RedisResult<()> {
     let forgotten: i64 = FORGET_CONSUMERS
@@ -63,7 +65,16 @@ async fn gauges(ctx: &Context, ctl: &mut Control) {
 
 /// Deletes inbox rows older than the inbox retention, in small batches.
 async fn prune_inbox(ctx: &Context) {
-    // TODO(sl2-outbox): call `crate::inbox::prune(&ctx.pool, &ctx.settings.group,
-    // ctx.settings.inbox_retention, 1000)` once it is on main.
-    let _ = (&ctx.pool, ctx.settings.inbox_retention);
+    let pruned = crate::inbox::prune(
+        &ctx.pool,
+        &ctx.settings.group,
+        ctx.settings.inbox_retention,
+        PRUNE_BATCH,
+    )
+    .await;
+    match pruned {
+        Ok(0) => {}
+        Ok(count) => tracing::debug!(group = %ctx.settings.group, count, "inbox pruned"),
+        Err(error) => tracing::warn!(group = %ctx.settings.group, error = %error, "inbox prune failed"),
+    }
 }
