@@ -75,6 +75,8 @@ async fn prune_inbox(ctx: &Context) {
     match pruned {
         Ok(0) => {}
         Ok(count) => tracing::debug!(group = %ctx.settings.group, count, "inbox pruned"),
-        Err(error) => tracing::warn!(group = %ctx.settings.group, error = %error, "inbox prune failed"),
+        Err(error) => {
+            tracing::warn!(group = %ctx.settings.group, error = %error, "inbox prune failed")
+        }
     }
 }

@@ -31,9 +31,11 @@ async fn a_batch_is_applied_in_one_transaction_per_sub_batch() {
     config.batch_size = 128;
     config.concurrency = 2;
     let running = spawn(&redis, &db, config, applying(|_event| async { Ok(()) }));
-    wait_until(Duration::from_secs(10), "every entry is applied and acked", || async {
-        db.all_effects().await == 100 && redis.pending(STREAM, GROUP).await == 0
-    })
+    wait_until(
+        Duration::from_secs(10),
+        "every entry is applied and acked",
+        || async { db.all_effects().await == 100 && redis.pending(STREAM, GROUP).await == 0 },
+    )
     .await;
     running.stop().await;
     assert_eq!(
@@ -110,9 +112,11 @@ async fn entries_of_one_aggregate_are_applied_in_stream_order() {
             Ok(())
         }),
     );
-    wait_until(Duration::from_secs(20), "every entry is applied", || async {
-        db.all_effects().await == 200
-    })
+    wait_until(
+        Duration::from_secs(20),
+        "every entry is applied",
+        || async { db.all_effects().await == 200 },
+    )
     .await;
     running.stop().await;
     let mut last: HashMap<Uuid, u64> = HashMap::new();
@@ -138,13 +142,18 @@ async fn an_entry_of_an_unhandled_type_is_acked_and_counted_by_type() {
     }
     let known = placed(1);
     redis.publish(&stream, &known).await;
-    let line =
-        format!("stream_entries_skipped_total{{stream=\"{stream}\",group=\"{GROUP}\",type=\"order.teleported\"}} 2");
-    wait_until(Duration::from_secs(10), "the skip is counted and acked", || async {
-        handle.render().lines().any(|l| l == line)
-            && ledger.count(known.event_id) == 1
-            && redis.pending(&stream, GROUP).await == 0
-    })
+    let line = format!(
+        "stream_entries_skipped_total{{stream=\"{stream}\",group=\"{GROUP}\",type=\"order.teleported\"}} 2"
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the skip is counted and acked",
+        || async {
+            handle.render().lines().any(|l| l == line)
+                && ledger.count(known.event_id) == 1
+                && redis.pending(&stream, GROUP).await == 0
+        },
+    )
     .await;
     running.stop().await;
     assert_eq!(ledger.total(), 1, "no handler saw the unknown type");
@@ -190,9 +199,11 @@ async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and
     for event in &before {
         redis.publish(STREAM, event).await;
     }
-    wait_until(Duration::from_secs(10), "the first events are applied", || async {
-        db.all_effects().await == 10
-    })
+    wait_until(
+        Duration::from_secs(10),
+        "the first events are applied",
+        || async { db.all_effects().await == 10 },
+    )
     .await;
 
     allow_connections(&mut server, &db.name, false).await;
@@ -208,9 +219,11 @@ async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and
     );
     allow_connections(&mut server, &db.name, true).await;
 
-    wait_until(Duration::from_secs(30), "every event is applied after the outage", || async {
-        db.all_effects().await == 40 && redis.pending(STREAM, GROUP).await == 0
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "every event is applied after the outage",
+        || async { db.all_effects().await == 40 && redis.pending(STREAM, GROUP).await == 0 },
+    )
     .await;
     running.stop().await;
     for event in before.iter().chain(&during) {
@@ -249,9 +262,11 @@ async fn a_handler_past_its_deadline_is_abandoned_and_retried_without_holding_up
             }
         }),
     );
-    wait_until(Duration::from_secs(15), "every entry is applied", || async {
-        db.all_effects().await == 10 && redis.pending(STREAM, GROUP).await == 0
-    })
+    wait_until(
+        Duration::from_secs(15),
+        "every entry is applied",
+        || async { db.all_effects().await == 10 && redis.pending(STREAM, GROUP).await == 0 },
+    )
     .await;
     let elapsed = started.elapsed();
     running.stop().await;
@@ -272,13 +287,21 @@ async fn only_the_consumer_that_owns_an_entry_schedules_its_retry() {
     let db = TestDb::new("retry_owner").await;
     let (started, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let returned = Arc::new(AtomicUsize::new(0));
-    let (started1, gate1, returned1) = (Arc::clone(&started), Arc::clone(&gate), Arc::clone(&returned));
+    let (started1, gate1, returned1) = (
+        Arc::clone(&started),
+        Arc::clone(&gate),
+        Arc::clone(&returned),
+    );
     let running = spawn(
         &redis,
         &db,
         config(STREAM, GROUP),
         on_placed(move |_event: Envelope| {
-            let (started, gate, returned) = (Arc::clone(&started1), Arc::clone(&gate1), Arc::clone(&returned1));
+            let (started, gate, returned) = (
+                Arc::clone(&started1),
+                Arc::clone(&gate1),
+                Arc::clone(&returned1),
+            );
             async move {
                 started.notify_one();
                 gate.notified().await;
@@ -329,7 +352,10 @@ async fn only_the_consumer_that_owns_an_entry_schedules_its_retry() {
         .query_async(&mut connection)
         .await
         .unwrap();
-    assert_eq!(pending[0].1, "intruder", "the entry stays with its new owner");
+    assert_eq!(
+        pending[0].1, "intruder",
+        "the entry stays with its new owner"
+    );
 }
 
 #[tokio::test]
@@ -362,12 +388,19 @@ async fn replay_all_replays_the_dead_letters_present_at_its_start_and_stops() {
         .await
         .expect("replay_all stops")
         .unwrap();
-        assert!(replayed <= 3, "only what was there at the start: {replayed}");
+        assert!(
+            replayed <= 3,
+            "only what was there at the start: {replayed}"
+        );
         total += replayed;
         // Let the consumer dead-letter them again.
-        wait_until(Duration::from_secs(10), "the replays fail again", || async {
-            redis.dead_letters().await.len() == 3 && redis.pending(STREAM, GROUP).await == 0
-        })
+        wait_until(
+            Duration::from_secs(10),
+            "the replays fail again",
+            || async {
+                redis.dead_letters().await.len() == 3 && redis.pending(STREAM, GROUP).await == 0
+            },
+        )
         .await;
     }
     running.stop().await;

@@ -44,18 +44,21 @@ async fn bench_consume_and_ack_with_a_no_op_handler() {
     config.batch_size = batch_size;
     config.concurrency = concurrency;
     config.maintenance_interval = Duration::from_secs(3600);
-    let handlers = Handlers::new().on_fn(|_tx: &mut Tx, _event: Placed, _meta: &Envelope| {
-        Box::pin(async { Ok(()) })
-    });
+    let handlers = Handlers::new()
+        .on_fn(|_tx: &mut Tx, _event: Placed, _meta: &Envelope| Box::pin(async { Ok(()) }));
     let started = Instant::now();
     let running = spawn(&redis, &db, config, handlers);
-    wait_until(Duration::from_secs(600), "every message is acked", || async {
-        let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-        inbox == MESSAGES as i64 && redis.pending(STREAM, GROUP).await == 0
-    })
+    wait_until(
+        Duration::from_secs(600),
+        "every message is acked",
+        || async {
+            let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            inbox == MESSAGES as i64 && redis.pending(STREAM, GROUP).await == 0
+        },
+    )
     .await;
     let elapsed = started.elapsed();
     running.stop().await;

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use redis::aio::MultiplexedConnection;
 use stream_lib::{
-    Consumer, ConsumerConfig, Envelope, HandlerError, StreamKeys,
+    ConsumerSettings, Envelope, HandlerError, Handlers, StreamKeys,
     outbox::{self, OutboxRelay, RelayConfig},
 };
 use tokio::task::JoinHandle;
@@ -53,30 +53,24 @@ impl Relay {
     }
 }
 
-fn consume(url: &str, keys: &StreamKeys, config: ConsumerConfig, db: &Arc<TestDb>) -> Running {
-    let db = Arc::clone(db);
+fn consume(url: &str, keys: &StreamKeys, config: ConsumerSettings, db: &Arc<TestDb>) -> Running {
     start_consumer(
         url,
         keys,
         config,
-        handler(&[PLACED], move |event: Envelope| {
-            let db = Arc::clone(&db);
-            async move { db.apply(&event).await.map(|_| ()) }
-        }),
+        db,
+        applying(|_event: Envelope| async { Ok(()) }),
     )
 }
 
-fn start_consumer<H: stream_lib::Handler>(
+fn start_consumer(
     url: &str,
     keys: &StreamKeys,
-    config: ConsumerConfig,
-    handler: H,
+    config: ConsumerSettings,
+    db: &TestDb,
+    handlers: Handlers,
 ) -> Running {
-    logs();
-    let consumer = Consumer::new(url, keys.clone(), config, handler).unwrap();
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer.run(shutdown.clone()));
-    Running { shutdown, task }
+    spawn_on(url, keys, db, config, handlers)
 }
 
 async fn enqueue_events(db: &TestDb, from: u64, count: u64) -> Vec<Uuid> {
@@ -261,22 +255,20 @@ async fn an_entry_waiting_for_its_retry_when_redis_loses_it_is_still_applied_onc
     waiting.retry.base = Duration::from_secs(600);
     waiting.retry.cap = Duration::from_secs(600);
     let attempts = Ledger::default();
-    let (db1, seen) = (Arc::clone(&db), attempts.clone());
-    let flaky = move |event: Envelope| {
-        let (db, seen) = (Arc::clone(&db1), seen.clone());
-        async move {
-            if seen.record(event.event_id) == 1 {
-                return Err(HandlerError::Transient(anyhow::anyhow!("not yet")));
+    let seen = attempts.clone();
+    let flaky = move || {
+        let seen = seen.clone();
+        applying(move |event: Envelope| {
+            let seen = seen.clone();
+            async move {
+                if seen.record(event.event_id) == 1 {
+                    return Err(HandlerError::Transient(anyhow::anyhow!("not yet")));
+                }
+                Ok(())
             }
-            db.apply(&event).await.map(|_| ())
-        }
+        })
     };
-    let consumer = start_consumer(
-        &redis.url(),
-        &keys,
-        waiting.clone(),
-        handler(&[PLACED], flaky.clone()),
-    );
+    let consumer = start_consumer(&redis.url(), &keys, waiting.clone(), &db, flaky());
     let ids = enqueue_events(&db, 0, 1).await;
     wait_until(
         Duration::from_secs(20),
@@ -290,7 +282,7 @@ async fn an_entry_waiting_for_its_retry_when_redis_loses_it_is_still_applied_onc
         .query_async(&mut redis.connection().await)
         .await
         .unwrap();
-    let consumer = start_consumer(&redis.url(), &keys, waiting, handler(&[PLACED], flaky));
+    let consumer = start_consumer(&redis.url(), &keys, waiting, &db, flaky());
     wait_until(Duration::from_secs(30), "the event is applied", || async {
         db.effects(ids[0]).await == 1
     })
