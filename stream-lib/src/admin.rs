@@ -1,9 +1,15 @@
 //! Operator views of the streams: health per stream and group, the dead letters, and replay of a
 //! dead letter onto its origin stream with its original `event_id`.
+//!
+//! The dead-letter stream and the origin streams live in different cluster slots, so nothing
+//! here touches two of them in one command: a replay XADDs the original, then XDELs the dead
+//! letter (at least once; the consumer's inbox absorbs a repeat). A dead letter can be written
+//! twice for one origin entry (see [`crate::dead_letter`]); listings and `replay_all`
+//! deduplicate by `origin_stream` + `origin_id`.
 
-use std::{collections::BTreeMap, sync::LazyLock};
+use std::collections::{BTreeMap, HashSet};
 
-use redis::{Script, Value};
+use redis::Value;
 use serde::Serialize;
 
 use crate::{
@@ -49,6 +55,10 @@ pub struct DeadLetter {
     pub failed_at: String,
     /// Every field of the entry, as stored.
     pub fields: BTreeMap<String, String>,
+    /// The fields in their stored order (what a replay writes back).
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub(crate) ordered_fields: Vec<(String, String)>,
 }
 
 /// Health of the given logical streams (missing streams have length 0 and no groups).
@@ -105,16 +115,33 @@ pub async fn stream_health(
     Ok(health)
 }
 
-/// Up to `count` dead letters, oldest first.
+/// Up to `count` dead letters, oldest first, one per origin entry (a second dead letter of the
+/// same `origin_stream` + `origin_id` is left out).
 pub async fn dead_letters(
     connection: &mut impl redis::aio::ConnectionLike,
     keys: &StreamKeys,
     count: usize,
 ) -> Result<Vec<DeadLetter>, redis::RedisError> {
+    let letters = read_dead_letters(connection, keys, "-", "+", count).await?;
+    let mut seen = HashSet::new();
+    Ok(letters
+        .into_iter()
+        .filter(|letter| seen.insert((letter.origin_stream.clone(), letter.origin_id.clone())))
+        .collect())
+}
+
+/// Dead letters with ids from `start` to `end` (XRANGE bounds), oldest first, as stored.
+async fn read_dead_letters(
+    connection: &mut impl redis::aio::ConnectionLike,
+    keys: &StreamKeys,
+    start: &str,
+    end: &str,
+    count: usize,
+) -> Result<Vec<DeadLetter>, redis::RedisError> {
     let entries: Value = redis::cmd("XRANGE")
         .arg(keys.key(DEAD_LETTER_STREAM))
-        .arg("-")
-        .arg("+")
+        .arg(start)
+        .arg(end)
         .arg("COUNT")
         .arg(count.max(1))
         .query_async(connection)
@@ -136,73 +163,115 @@ pub async fn dead_letters(
                 error: field("error"),
                 failed_at: field("failed_at"),
                 fields: entry.fields.iter().cloned().collect(),
+                ordered_fields: entry.fields,
                 id: entry.id,
             }
         })
         .collect())
 }
 
-/// Puts dead letter `id` back on its origin stream with its original fields (same `event_id`)
-/// and removes it from the dead-letter stream, atomically. `Ok(None)` when no such dead letter
-/// exists (already replayed); otherwise the new entry id on the origin stream.
+/// Puts dead letter `id` back on its origin stream with its original fields (same `event_id`),
+/// then removes it from the dead-letter stream. `Ok(None)` when no such dead letter exists
+/// (already replayed); otherwise the new entry id on the origin stream.
 pub async fn replay(
     connection: &mut impl redis::aio::ConnectionLike,
     keys: &StreamKeys,
     id: &str,
 ) -> Result<Option<String>, redis::RedisError> {
-    let mut invocation = REPLAY.key(keys.key(DEAD_LETTER_STREAM));
-    invocation.arg(id).arg(keys.prefix());
-    for field in DEAD_LETTER_FIELDS {
-        invocation.arg(field);
-    }
-    invocation.invoke_async(connection).await
+    let Some(letter) = read_dead_letters(&mut *connection, keys, id, id, 1)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    replay_letter(connection, keys, &letter).await.map(Some)
 }
 
-/// Replays every dead letter (in batches, oldest first); returns how many were replayed.
+async fn replay_letter(
+    connection: &mut impl redis::aio::ConnectionLike,
+    keys: &StreamKeys,
+    letter: &DeadLetter,
+) -> Result<String, redis::RedisError> {
+    if letter.origin_stream.is_empty() {
+        return Err(redis::RedisError::from((
+            redis::ErrorKind::Client,
+            "dead letter has no origin_stream",
+            letter.id.clone(),
+        )));
+    }
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(keys.key(&letter.origin_stream)).arg("*");
+    // The original fields in their stored order, without what the dead letter added.
+    let mut fields = 0;
+    for (name, value) in &letter.ordered_fields {
+        if !DEAD_LETTER_FIELDS.contains(&name.as_str()) {
+            xadd.arg(name).arg(value);
+            fields += 1;
+        }
+    }
+    if fields == 0 {
+        return Err(redis::RedisError::from((
+            redis::ErrorKind::Client,
+            "dead letter has no original fields",
+            letter.id.clone(),
+        )));
+    }
+    let new_id: String = xadd.query_async(&mut *connection).await?;
+    let _: u64 = redis::cmd("XDEL")
+        .arg(keys.key(DEAD_LETTER_STREAM))
+        .arg(&letter.id)
+        .query_async(connection)
+        .await?;
+    Ok(new_id)
+}
+
+/// Replays the dead letters that existed when it started (up to the last id at the start,
+/// oldest first, one per origin entry; a duplicate is deleted without a replay), then stops:
+/// entries that fail again meanwhile are not replayed a second time. Returns how many were
+/// replayed.
 pub async fn replay_all(
     connection: &mut impl redis::aio::ConnectionLike,
     keys: &StreamKeys,
 ) -> Result<usize, redis::RedisError> {
+    let last: Value = redis::cmd("XREVRANGE")
+        .arg(keys.key(DEAD_LETTER_STREAM))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(&mut *connection)
+        .await?;
+    let Some(last) = parse_entries(&last)
+        .into_iter()
+        .next()
+        .map(|entry| entry.id)
+    else {
+        return Ok(0);
+    };
     let mut replayed = 0;
+    let mut seen = HashSet::new();
+    let mut start = "-".to_owned();
     loop {
-        let batch = dead_letters(&mut *connection, keys, 100).await?;
-        if batch.is_empty() {
+        let batch = read_dead_letters(&mut *connection, keys, &start, &last, 100).await?;
+        let Some(tail) = batch.last() else {
             return Ok(replayed);
-        }
-        for letter in batch {
-            if replay(&mut *connection, keys, &letter.id).await?.is_some() {
+        };
+        start = format!("({}", tail.id);
+        for letter in &batch {
+            if seen.insert((letter.origin_stream.clone(), letter.origin_id.clone())) {
+                replay_letter(&mut *connection, keys, letter).await?;
                 replayed += 1;
+            } else {
+                let _: u64 = redis::cmd("XDEL")
+                    .arg(keys.key(DEAD_LETTER_STREAM))
+                    .arg(&letter.id)
+                    .query_async(&mut *connection)
+                    .await?;
             }
+        }
+        if tail.id == last {
+            return Ok(replayed);
         }
     }
 }
-
-/// KEYS: dead-letter stream. ARGV: id, key prefix, the dead-letter field names... Copies the
-/// original fields back to `prefix .. origin_stream` and deletes the dead letter.
-static REPLAY: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-if #found == 0 then return false end
-local fields = found[1][2]
-local added = {}
-for i = 3, #ARGV do added[ARGV[i]] = true end
-local origin
-local args = {}
-for i = 1, #fields, 2 do
-  local name = fields[i]
-  if name == 'origin_stream' then origin = fields[i + 1] end
-  if not added[name] then
-    args[#args + 1] = name
-    args[#args + 1] = fields[i + 1]
-  end
-end
-if not origin or origin == '' then
-  return redis.error_reply('dead letter ' .. ARGV[1] .. ' has no origin_stream')
-end
-local new_id = redis.call('XADD', ARGV[2] .. origin, '*', unpack(args))
-redis.call('XDEL', KEYS[1], ARGV[1])
-return new_id
-",
-    )
-});

@@ -111,6 +111,7 @@ impl Consumer {
             reclaim_cursor: "0-0".to_owned(),
             next_reclaim: Instant::now(),
             next_maintenance: Instant::now(),
+            next_due_check: Instant::now(),
         };
         if !worker.ensure_group_until_ok(&shutdown).await {
             return Ok(());
@@ -165,6 +166,8 @@ struct Worker {
     reclaim_cursor: String,
     next_reclaim: Instant,
     next_maintenance: Instant,
+    /// When to ask the retry set for due retries next.
+    next_due_check: Instant,
 }
 
 impl Worker {
@@ -184,14 +187,25 @@ impl Worker {
                 }
                 self.next_maintenance = Instant::now() + maintenance_every;
             }
-            let (mut batch, next_due) =
-                match pending::claim_due(&self.ctx, &mut self.ctl, batch_size).await {
-                    Ok(due) => due,
+            // The retry set is asked only when a retry may be due: when the last answer said
+            // so, after this consumer scheduled one, and every reclaim period (retries of
+            // consumers that died).
+            let mut batch = Vec::new();
+            if now >= self.next_due_check {
+                let next_due = match pending::claim_due(&self.ctx, &mut self.ctl, batch_size).await
+                {
+                    Ok((due, next_due)) => {
+                        batch = due;
+                        next_due
+                    }
                     Err(error) => {
                         self.control_failed("claiming due retries", &error).await;
-                        (Vec::new(), None)
+                        None
                     }
                 };
+                self.next_due_check =
+                    Instant::now() + next_due.unwrap_or(reclaim_every).min(reclaim_every);
+            }
             if now >= self.next_reclaim && batch.len() < batch_size {
                 let left = batch_size - batch.len();
                 match pending::reclaim(&self.ctx, &mut self.ctl, &mut self.reclaim_cursor, left)
@@ -204,12 +218,10 @@ impl Worker {
             }
             if batch.is_empty() {
                 let now = Instant::now();
-                let mut wait = block
+                let wait = block
                     .min(self.next_reclaim.saturating_duration_since(now))
-                    .min(self.next_maintenance.saturating_duration_since(now));
-                if let Some(due) = next_due {
-                    wait = wait.min(due);
-                }
+                    .min(self.next_maintenance.saturating_duration_since(now))
+                    .min(self.next_due_check.saturating_duration_since(now));
                 match self
                     .read(batch_size, wait.max(Duration::from_millis(1)), shutdown)
                     .await
@@ -410,6 +422,10 @@ impl Worker {
     ) {
         let ctx = Arc::clone(&self.ctx);
         settle::handled(&ctx, &mut self.ctl, &applied.handled).await;
+        if !applied.failed.is_empty() {
+            // A retry may have been scheduled: ask the set when it is due.
+            self.next_due_check = Instant::now();
+        }
         for (work, error) in applied.failed {
             settle::failed(&ctx, &mut self.ctl, work, error).await;
         }

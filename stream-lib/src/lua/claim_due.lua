@@ -16,7 +16,7 @@ for _, id in ipairs(due) do
   end
 end
 local next_due = -1
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local first = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 if first[2] then
   next_due = tonumber(first[2]) - now
   if next_due < 0 then next_due = 0 end
