@@ -35,6 +35,7 @@ struct ErrorDetail {
     /// Per-field messages (a 422 `validation_failed`), named with dots and indexes
     /// (`items[2].quantity`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
     fields: Option<FieldErrors>,
 }
 

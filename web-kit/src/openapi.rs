@@ -186,6 +186,42 @@ pub fn check_router_against_document<S>(router: &Router<S>, doc: &OpenApi) -> Re
     }
 }
 
+/// Every `$ref` of the document names a component it has (a dangling one, such as a parameter's
+/// `value_type` whose schema was never registered, leaves clients and fuzzers without a type).
+/// The error names each dangling reference.
+pub fn check_references(doc: &OpenApi) -> Result<(), String> {
+    fn walk(value: &serde_json::Value, found: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    found.insert(target.clone());
+                }
+                map.values().for_each(|value| walk(value, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|value| walk(value, found)),
+            _ => {}
+        }
+    }
+    let json = serde_json::to_value(doc).map_err(|error| error.to_string())?;
+    let mut targets = BTreeSet::new();
+    walk(&json, &mut targets);
+    let dangling: Vec<String> = targets
+        .into_iter()
+        .filter(|target| {
+            let resolved = target
+                .strip_prefix('#')
+                .and_then(|pointer| json.pointer(pointer));
+            resolved.is_none()
+        })
+        .map(|target| format!("{target} is referenced but not in the document"))
+        .collect();
+    if dangling.is_empty() {
+        Ok(())
+    } else {
+        Err(dangling.join("\n"))
+    }
+}
+
 fn operations(item: &PathItem) -> Vec<(Method, &PathOperation)> {
     [
         (Method::GET, &item.get),
@@ -378,6 +414,32 @@ mod tests {
         let error = check_router_against_document(&router, &doc).unwrap_err();
 
         assert_eq!(error, "POST /b is routed but not in the document");
+    }
+
+    #[test]
+    fn a_reference_to_a_schema_the_document_lacks_is_named() {
+        let mut doc = finish(OpenApi::default(), "t", "1", "d");
+        assert_eq!(check_references(&doc), Ok(()));
+        let mut operation = PathOperation::new();
+        operation.responses.responses.insert(
+            "200".into(),
+            RefOr::T({
+                let mut response = Response::new("ok");
+                response.content.insert(
+                    "application/json".into(),
+                    Content::new(Some(Ref::from_schema_name("Missing"))).into(),
+                );
+                response
+            }),
+        );
+        let mut item = PathItem::default();
+        item.get = Some(operation);
+        doc.paths.paths.insert("/x".into(), item);
+
+        assert_eq!(
+            check_references(&doc),
+            Err("#/components/schemas/Missing is referenced but not in the document".into())
+        );
     }
 
     #[test]

@@ -14,6 +14,11 @@ fn every_route_the_service_serves_is_in_its_openapi_document() {
     .unwrap();
 }
 
+#[test]
+fn every_reference_in_the_openapi_document_resolves() {
+    web_kit::openapi::check_references(&routes::openapi()).unwrap();
+}
+
 #[tokio::test]
 async fn the_document_is_served_as_openapi_3_1() {
     let app = spawn_app().await;

@@ -30,7 +30,7 @@ pub struct CatalogQuery {
     pub max_price: Option<String>,
     /// `newest` (the default), `price_asc`, `price_desc`, `name` or `relevance` (the default
     /// when searching).
-    #[param(value_type = Option<SortParam>)]
+    #[param(inline, value_type = Option<SortParam>)]
     pub sort: Option<String>,
     /// From 1 (the default) to 10,000; deeper pages are reached with `after`.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
