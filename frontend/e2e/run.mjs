@@ -765,6 +765,36 @@ scenario('an unpaid order expires when its reservation window passes, and the pa
   await page.context().close()
 }, ['"try the demo" signs in as demo and the seeded catalog is browsable'])
 
+scenario('the API reference at /api/docs offers the three services\' documents, each served through nginx', async () => {
+  const bare = await fetch(`${BASE}/api/docs`, { redirect: 'manual' })
+  check(bare.status === 301 && bare.headers.get('location') === '/api/docs/', `/api/docs: ${bare.status} to ${bare.headers.get('location')}`)
+  const services = ['auth', 'products', 'orders']
+  for (const service of services) {
+    const res = await fetch(`${BASE}/api/${service}/openapi.json`)
+    check(res.ok && /application\/json/.test(res.headers.get('content-type') ?? ''), `/api/${service}/openapi.json: ${res.status}`)
+    const doc = await res.json()
+    check(doc.openapi === '3.1.0' && doc.info?.title === `${service}-service`, `/api/${service}/openapi.json is not ${service}-service's OpenAPI 3.1 document`)
+  }
+  const bundle = await fetch(`${BASE}/api/docs/swagger-ui-bundle.js`)
+  check(bundle.ok && bundle.headers.get('cache-control') === 'no-cache', `swagger-ui-bundle.js: ${bundle.status}, cache-control ${bundle.headers.get('cache-control')}`)
+  const page = await newPage()
+  await page.goto('/api/docs/')
+  const title = page.locator('.swagger-ui .info .title')
+  await title.filter({ hasText: 'products-service' }).waitFor()
+  const select = page.locator('select#select')
+  const names = await select.locator('option').allTextContents()
+  check(services.every((service) => names.includes(`${service}-service`)), `the definition selector offers ${names.join(', ')}`)
+  for (const service of services) {
+    await select.selectOption({ label: `${service}-service` })
+    await title.filter({ hasText: `${service}-service` }).waitFor()
+    await page.locator(`.opblock-summary-path[data-path="/api/${service}/openapi.json"]`).first().waitFor()
+    check((await page.locator('.opblock').count()) >= 10, `the ${service}-service reference shows few operations`)
+  }
+  check((await page.locator('.swagger-ui .errors-wrapper').count()) === 0, 'Swagger UI reports errors in a document')
+  await shot(page, '21-api-docs')
+  await page.context().close()
+})
+
 scenario('with the catalog service down, the shop says so instead of showing a blank page', async () => {
   const pid = Number(process.env.E2E_PRODUCTS_PID)
   check(pid > 0, 'E2E_PRODUCTS_PID not set')
