@@ -1,119 +1,55 @@
-/** Shapes of the services' JSON, as the issues specify them. Money is a decimal string. */
+/**
+ * Shapes of the services' JSON, taken from the types scripts/api-types generates from the
+ * services' OpenAPI documents (generated/*.ts: never edit them; regenerate). Money is a decimal
+ * string.
+ */
+import type { components as AuthComponents, operations as AuthOperations } from './generated/auth'
+import type { components as OrdersComponents, operations as OrdersOperations } from './generated/orders'
+import type { components as ProductsComponents, operations as ProductsOperations } from './generated/products'
 
-export type Role = 'user' | 'admin'
+type AuthSchema = AuthComponents['schemas']
+type ProductsSchema = ProductsComponents['schemas']
+type OrdersSchema = OrdersComponents['schemas']
 
-export interface User {
-  id: string
-  username: string
-  email: string
-  role: Role
-  created_at: string
-}
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never
 
-export interface Product {
-  id: string
-  seller_id: string
-  seller_name: string
-  name: string
-  description: string | null
-  category: string
-  price: string
-  stock: number
-  image_url: string | null
-  version: number
-  created_at: string
-  updated_at: string
-}
+/** The JSON body of an operation's response with status `S` (201 for a creation). */
+export type ResponseBody<Op extends { responses: object }, S extends PropertyKey = 200> = JsonOf<
+  Op['responses'][S & keyof Op['responses']]
+>
 
-export interface Page<T> {
-  items: T[]
-  page: number
-  per_page: number
-  total: number
-}
+/** The JSON request body of an operation. */
+export type RequestBody<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never
 
-export interface Category {
-  name: string
-  count: number
-}
+/** The operations of each service, by operation id (`list_products`, `place_order`, ...). */
+export type AuthOperation = AuthOperations
+export type ProductsOperation = ProductsOperations
+export type OrdersOperation = OrdersOperations
 
-/** A page of the public catalog. */
-export interface CatalogPage extends Page<Product> {
-  /** The order used: a search with very many matches comes back newest first. */
-  sort: string
-  /** Nothing matched the words; these listings have a similar name. */
-  fuzzy: boolean
-  /** Listings per category for this search, in every category. */
-  facets?: Category[]
-  /** `after=` this id asks for the next page; null on the last. */
-  next_after: string | null
-  /** `before=` this id asks for the previous page; null on the first. */
-  prev_before: string | null
-}
+export type User = AuthSchema['User']
+export type Role = User['role']
+/** A sign-in's answer: the user and a bearer token for API clients (the browser uses the cookie). */
+export type Session = AuthSchema['Session']
 
-export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'PAID' | 'CANCELLED' | 'EXPIRED'
+export type Product = ProductsSchema['Product']
+export type Category = ProductsSchema['CategoryCount']
+/** A page of the public catalog, or of the seller's own listings. */
+export type CatalogPage = ProductsSchema['ProductPage']
+export type ProductInput = ProductsSchema['NewProduct']
+export type ProductChanges = ProductsSchema['ProductChanges']
 
-export interface OrderItem {
-  product_id: string
-  name: string
-  unit_price: string
-  quantity: number
-  line_total: string
-}
+export type OrderStatus = OrdersSchema['OrderStatus']
+export type OrderItem = OrdersSchema['OrderItem']
+export type StatusChange = OrdersSchema['StatusChange']
+export type Order = OrdersSchema['Order']
+export type OrderPage = OrdersSchema['OrderPage']
+export type NewOrderLine = OrdersSchema['NewOrderLine']
+export type CardInput = OrdersSchema['Payment']
 
-export interface StatusChange {
-  status: OrderStatus
-  reason?: string | null
-  at?: string
-  changed_at?: string
-  created_at?: string
-}
+export type ConsumerGroupHealth = OrdersSchema['GroupHealth']
+export type StreamHealth = OrdersSchema['StreamHealth']
+export type DeadLetter = OrdersSchema['DeadLetter']
+export type Replayed = OrdersSchema['Replayed']
 
-export interface Order {
-  id: string
-  user_id: string
-  status: OrderStatus
-  items: OrderItem[]
-  total: string
-  reason: string | null
-  expires_at: string | null
-  created_at: string
-  updated_at: string
-  history?: StatusChange[]
-}
-
-export interface ProductInput {
-  name: string
-  description?: string | null
-  category: string
-  price: string
-  stock: number | string
-  image_url?: string | null
-}
-
-export interface ConsumerGroupHealth {
-  name: string
-  consumers: number
-  pending: number
-  lag: number | null
-  last_delivered_id: string
-}
-
-export interface StreamHealth {
-  stream: string
-  length: number
-  groups: ConsumerGroupHealth[]
-}
-
-export interface DeadLetter {
-  id: string
-  event_id: string
-  event_type: string
-  origin_stream: string
-  origin_id: string
-  group: string
-  attempts: number
-  error: string
-  failed_at: string
-  fields?: Record<string, string>
-}
+/** The error body every service sends with a 4xx or 5xx. */
+export type ErrorBody = AuthSchema['ErrorBody']

@@ -15,7 +15,7 @@ export const emptyListing: ListingValues = { name: '', description: '', category
 export function valuesFrom(p: Product): ListingValues {
   return {
     name: p.name,
-    description: p.description ?? '',
+    description: p.description,
     category: p.category,
     price: p.price,
     stock: String(p.stock),

@@ -156,7 +156,7 @@ describe('listing form', () => {
     seller_id: 's',
     seller_name: 'n',
     name: 'Old',
-    description: null,
+    description: '',
     category: 'Books',
     price: '10.00',
     stock: 3,

@@ -300,7 +300,7 @@ export function OrderPage() {
                 {order.history.map((h, i) => (
                   <li key={i}>
                     <StatusBadge status={h.status} />
-                    <span className="small muted">{formatDate(h.at ?? h.changed_at ?? h.created_at)}</span>
+                    <span className="small muted">{formatDate(h.at)}</span>
                   </li>
                 ))}
               </ol>

@@ -75,8 +75,11 @@ pub struct ItemView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = StatusChange)]
 pub struct HistoryView {
-    #[schema(required = true)]
+    /// The status before (none for the first entry); the rows hold only statuses the service
+    /// wrote, so the document gives them the status type.
+    #[schema(required = true, value_type = Option<OrderStatus>)]
     pub from: Option<String>,
+    #[schema(value_type = OrderStatus)]
     pub status: String,
     #[schema(required = true)]
     pub reason: Option<String>,
