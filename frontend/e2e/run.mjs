@@ -777,6 +777,8 @@ scenario('the API reference at /api/docs offers the three services\' documents, 
   }
   const bundle = await fetch(`${BASE}/api/docs/swagger-ui-bundle.js`)
   check(bundle.ok && bundle.headers.get('cache-control') === 'no-cache', `swagger-ui-bundle.js: ${bundle.status}, cache-control ${bundle.headers.get('cache-control')}`)
+  const csp = (await fetch(`${BASE}/api/docs/`)).headers.get('content-security-policy') ?? ''
+  check(/script-src 'self';/.test(csp) && /frame-ancestors 'none'/.test(csp), `the reference page's CSP: ${csp}`)
   const page = await newPage()
   await page.goto('/api/docs/')
   const title = page.locator('.swagger-ui .info .title')
@@ -790,6 +792,10 @@ scenario('the API reference at /api/docs offers the three services\' documents, 
     await page.locator(`.opblock-summary-path[data-path="/api/${service}/openapi.json"]`).first().waitFor()
     check((await page.locator('.opblock').count()) >= 10, `the ${service}-service reference shows few operations`)
   }
+  // An operation opens with its parameters and responses (the error body among them).
+  await page.locator('.opblock-summary').first().click()
+  await page.locator('.opblock-body .responses-wrapper').first().waitFor()
+  await page.getByRole('button', { name: 'Try it out' }).first().waitFor()
   check((await page.locator('.swagger-ui .errors-wrapper').count()) === 0, 'Swagger UI reports errors in a document')
   await shot(page, '21-api-docs')
   await page.context().close()
