@@ -7,14 +7,22 @@
 //! `REDIS_URL` (redis://127.0.0.1:6379), `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
 //! unset the key set is fetched from `AUTH_URL`, default http://127.0.0.1:3030), `SEED_CATALOG`
 //! (false), `DEMO_SELLER_ID` / `DEMO2_SELLER_ID` (owners of the seeded listings; default
-//! [`crate::seed::DEMO_SELLER_ID`] / [`crate::seed::DEMO2_SELLER_ID`]). `APP_ENV`, `LOG_FORMAT`
-//! and `RUST_LOG` are read by the telemetry set-up.
+//! [`crate::seed::DEMO_SELLER_ID`] / [`crate::seed::DEMO2_SELLER_ID`]). The `orders_stream`
+//! consumer reads `STREAM_BATCH_SIZE` (128), `STREAM_CONCURRENCY` (2), `STREAM_BLOCK_MS` (2000),
+//! `STREAM_CLAIM_IDLE_MS` (30000), `STREAM_HANDLER_DEADLINE_MS` (10000), `STREAM_RETRY_BASE_MS`
+//! (1000), `STREAM_RETRY_MAX_ATTEMPTS` (8) and `INBOX_RETENTION_SECS` (604800) through
+//! [`stream_lib::ConsumerSettings`]; the outbox keeps published rows `OUTBOX_RETENTION_SECS`
+//! (86400, less than the inbox retention). `APP_ENV`, `LOG_FORMAT` and `RUST_LOG` are read by the
+//! telemetry set-up.
+
+use std::time::Duration;
 
 use auth_kit::KeySource;
+use stream_lib::{ConsumerSettings, ORDERS_STREAM};
 use uuid::Uuid;
 use web_kit::config::Env;
 
-use crate::seed;
+use crate::{events::SERVICE_NAME, seed};
 
 /// What the service needs to run.
 #[derive(Debug, Clone)]
@@ -39,6 +47,17 @@ pub struct Settings {
     pub demo_seller_id: Uuid,
     /// Owner of the second half (`DEMO2_SELLER_ID`), seller name `demo2`.
     pub demo2_seller_id: Uuid,
+    /// The `orders_stream` consumer (`STREAM_*`, `INBOX_RETENTION_SECS`); its consumer name is
+    /// made unique by each [`crate::startup::Application::build`].
+    pub consumer: ConsumerSettings,
+    /// Published outbox rows are kept this long (`OUTBOX_RETENTION_SECS`, default one day), so
+    /// the relay can publish them again if Redis loses them.
+    pub outbox_retention: Duration,
+}
+
+/// The consumer's defaults: `orders_stream`, read as this service's group.
+pub fn consumer_defaults() -> ConsumerSettings {
+    ConsumerSettings::new(ORDERS_STREAM, SERVICE_NAME)
 }
 
 impl Settings {
@@ -50,6 +69,7 @@ impl Settings {
             env.var("AUTH_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
         );
+        let (consumer, outbox_retention) = stream_settings(&env)?;
         Ok(Self {
             port: env.parse("PORT", 3020)?,
             database_url: env.required(
@@ -66,6 +86,61 @@ impl Settings {
             seed_catalog: env.flag("SEED_CATALOG", false)?,
             demo_seller_id: env.parse("DEMO_SELLER_ID", seed::DEMO_SELLER_ID)?,
             demo2_seller_id: env.parse("DEMO2_SELLER_ID", seed::DEMO2_SELLER_ID)?,
+            consumer,
+            outbox_retention,
         })
+    }
+}
+
+/// The consumer's settings and the outbox retention; the inbox must remember an event longer
+/// than the outbox can publish it again.
+fn stream_settings(
+    env: &Env<impl Fn(&str) -> Option<String>>,
+) -> anyhow::Result<(ConsumerSettings, Duration)> {
+    let consumer = consumer_defaults().with(|name| env.var(name))?;
+    let outbox_retention = Duration::from_secs(env.parse("OUTBOX_RETENTION_SECS", 86_400)?);
+    anyhow::ensure!(
+        consumer.inbox_retention > outbox_retention,
+        "INBOX_RETENTION_SECS ({}) must exceed OUTBOX_RETENTION_SECS ({})",
+        consumer.inbox_retention.as_secs(),
+        outbox_retention.as_secs()
+    );
+    Ok((consumer, outbox_retention))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn streams(
+        pairs: &[(&'static str, &'static str)],
+    ) -> anyhow::Result<(ConsumerSettings, Duration)> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        stream_settings(&Env::from_lookup(move |name| {
+            map.get(name).map(|value| (*value).to_owned())
+        }))
+    }
+
+    #[test]
+    fn stream_settings_are_read_and_the_inbox_outlives_the_outbox() {
+        let (consumer, outbox) = streams(&[]).unwrap();
+        assert_eq!(consumer.stream, ORDERS_STREAM);
+        assert_eq!(consumer.group, SERVICE_NAME);
+        assert_eq!(outbox, Duration::from_secs(86_400));
+        let (consumer, outbox) = streams(&[
+            ("STREAM_BATCH_SIZE", "32"),
+            ("INBOX_RETENTION_SECS", "7200"),
+            ("OUTBOX_RETENTION_SECS", "3600"),
+        ])
+        .unwrap();
+        assert_eq!(consumer.batch_size, 32);
+        assert_eq!(outbox, Duration::from_secs(3600));
+        let error = streams(&[("INBOX_RETENTION_SECS", "3600")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("OUTBOX_RETENTION_SECS"), "{error}");
+        assert!(streams(&[("STREAM_CONCURRENCY", "0")]).is_err());
     }
 }

@@ -7,7 +7,8 @@ use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
 use stream_lib::{
-    Consumer, ConsumerConfig, ORDERS_STREAM, StreamKeys,
+    ConsumerSettings, StreamKeys,
+    consumer::Consumer,
     outbox::{OutboxRelay, RelayConfig},
 };
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -73,11 +74,24 @@ impl Application {
         let consumer = Consumer::new(
             &settings.redis_url,
             keys.clone(),
-            ConsumerConfig::new(ORDERS_STREAM, SERVICE_NAME),
-            InventoryHandler::new(pool.clone()),
+            ConsumerSettings {
+                // Unique per process, also when one `Settings` starts several replicas.
+                consumer: format!("{SERVICE_NAME}-{}", uuid::Uuid::now_v7().simple()),
+                ..settings.consumer.clone()
+            },
+            pool.clone(),
+            InventoryHandler::handlers(),
         )
         .context("REDIS_URL: cannot create the consumer")?;
-        let relay = OutboxRelay::new(pool.clone(), redis.clone(), keys, RelayConfig::default());
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            redis.clone(),
+            keys,
+            RelayConfig {
+                retention: settings.outbox_retention,
+                ..RelayConfig::default()
+            },
+        );
         let background = vec![
             tokio::spawn({
                 let stop = stop.clone();

@@ -115,6 +115,8 @@ async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> 
             seed_catalog: false,
             demo_seller_id: Uuid::now_v7(),
             demo2_seller_id: Uuid::now_v7(),
+            consumer: products_service::config::consumer_defaults(),
+            outbox_retention: Duration::from_secs(86_400),
         })
         .await
         .unwrap();

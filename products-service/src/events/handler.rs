@@ -1,19 +1,19 @@
 //! The inventory side of every order, as the `products-service` group on `orders_stream`.
 //!
-//! Each event is handled in one transaction that records its id in the inbox, applies the effect
-//! and enqueues the reply, so a redelivery changes nothing and a crash leaves nothing half done.
-//! Stock is only ever taken by a conditional `UPDATE ... WHERE stock >= quantity` (never read
-//! then written), so no unit is sold twice whatever the concurrency.
+//! The consumer applies a batch of entries in one transaction (it records the inbox and
+//! commits); each handler here applies its effect and enqueues the reply inside it, so a
+//! redelivery changes nothing and a crash leaves nothing half done. Stock is only ever taken by
+//! a conditional `UPDATE ... WHERE stock >= quantity` on rows this transaction has locked, so no
+//! unit is sold twice whatever the concurrency.
 
 use std::collections::HashSet;
 
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgPool, types::Json};
-use stream_lib::{Envelope, Event, Handler, HandlerError, inbox};
+use sqlx::{PgConnection, types::Json};
+use stream_lib::{Envelope, Handle, HandlerError, Handlers, Tx};
 use uuid::Uuid;
 
 use super::{
-    SERVICE_NAME,
     consumed::{OrderCancelled, OrderExpired, OrderPaid, OrderPlaced},
     publish::publish_reply,
     published::{
@@ -21,56 +21,81 @@ use super::{
     },
 };
 
-/// How often a failed reservation whose failure cannot be explained afterwards (the stock came
-/// back in between) is tried again before it is rejected as out of stock.
-const RESERVE_ATTEMPTS: usize = 3;
-
 /// Handles `order.placed`, `order.cancelled`, `order.expired` and `order.paid`.
-#[derive(Clone)]
-pub struct InventoryHandler {
-    pool: PgPool,
-}
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InventoryHandler;
 
 impl InventoryHandler {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// The consumer's registry: one typed handler per event type read.
+    pub fn handlers() -> Handlers {
+        Handlers::new()
+            .on::<OrderPlaced, _>(Self)
+            .on::<OrderCancelled, _>(Self)
+            .on::<OrderExpired, _>(Self)
+            .on::<OrderPaid, _>(Self)
     }
 }
 
-impl Handler for InventoryHandler {
-    fn handles(&self, event_type: &str) -> bool {
-        [
-            OrderPlaced::TYPE,
-            OrderCancelled::TYPE,
-            OrderExpired::TYPE,
-            OrderPaid::TYPE,
-        ]
-        .contains(&event_type)
-    }
-
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        match event.event_type.as_str() {
-            OrderPlaced::TYPE => self.place(event, decode(event)?).await,
-            OrderCancelled::TYPE => {
-                let OrderCancelled { order_id } = decode(event)?;
-                self.release(event, order_id).await
-            }
-            OrderExpired::TYPE => {
-                let OrderExpired { order_id } = decode(event)?;
-                self.release(event, order_id).await
-            }
-            OrderPaid::TYPE => self.sell(event, decode(event)?).await,
-            other => Err(HandlerError::permanent(anyhow::anyhow!(
-                "unexpected event type {other}"
-            ))),
-        }
+impl Handle<OrderPlaced> for InventoryHandler {
+    async fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        placed: OrderPlaced,
+        meta: &'a Envelope,
+    ) -> Result<(), HandlerError> {
+        place(tx, &placed, &meta.correlation_id).await
     }
 }
 
-/// The typed payload; one that does not decode is a permanent failure.
-fn decode<E: Event>(event: &Envelope) -> Result<E, HandlerError> {
-    event.decode().map_err(HandlerError::permanent)
+impl Handle<OrderCancelled> for InventoryHandler {
+    async fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        cancelled: OrderCancelled,
+        meta: &'a Envelope,
+    ) -> Result<(), HandlerError> {
+        release(tx, cancelled.order_id, meta).await
+    }
 }
+
+impl Handle<OrderExpired> for InventoryHandler {
+    async fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        expired: OrderExpired,
+        meta: &'a Envelope,
+    ) -> Result<(), HandlerError> {
+        release(tx, expired.order_id, meta).await
+    }
+}
+
+impl Handle<OrderPaid> for InventoryHandler {
+    async fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        paid: OrderPaid,
+        _meta: &'a Envelope,
+    ) -> Result<(), HandlerError> {
+        sell(tx, paid.order_id).await
+    }
+}
+
+/// A listing as the reservation sees it, locked for the rest of the transaction.
+#[derive(sqlx::FromRow)]
+struct LockedProduct {
+    id: Uuid,
+    seller_id: Uuid,
+    price: Decimal,
+    stock: i32,
+    deleted: bool,
+}
+
+/// Locks the order's listings in product-id order (so two orders over the same products never
+/// lock them in opposite orders) and reads their latest committed state: what this transaction
+/// decides from it stays true until it commits.
+const LOCK_SQL: &str = "\
+SELECT id, seller_id, price, stock, deleted_at IS NOT NULL AS deleted
+FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE";
 
 /// A product row changed by a stock movement.
 #[derive(sqlx::FromRow)]
@@ -110,15 +135,11 @@ struct ReserveRow {
 }
 
 /// Records the order (unless a reservation or a tombstone for it exists) and takes every line
-/// with one conditional update per line, in one statement.
-///
-/// `locked` takes the row locks in product-id order before the update touches a row: an
-/// `UPDATE ... FROM unnest(...)` locks rows in whatever order its plan scans `products`, so two
-/// orders over the same products could otherwise lock them in opposite orders and deadlock.
+/// with one conditional update per line, in one statement. The rows are already locked by
+/// [`LOCK_SQL`] and every line checked against them, so either every line is taken or (the
+/// order was seen before) none.
 const RESERVE_SQL: &str = "\
-WITH locked AS (
-    SELECT id FROM products WHERE id = ANY($4::uuid[]) ORDER BY id FOR UPDATE
-), reservation AS (
+WITH reservation AS (
     INSERT INTO reservations (order_id, status, lines) VALUES ($1, 'reserved', $3)
     ON CONFLICT (order_id) DO NOTHING
     RETURNING order_id
@@ -127,7 +148,6 @@ WITH locked AS (
     SET stock = p.stock - l.quantity, version = p.version + 1, updated_at = now()
     FROM unnest($4::uuid[], $5::int4[], $6::numeric[]) AS l(product_id, quantity, unit_price)
     WHERE p.id = l.product_id
-      AND p.id IN (SELECT id FROM locked)
       AND EXISTS (SELECT 1 FROM reservation)
       AND p.deleted_at IS NULL
       AND p.stock >= l.quantity
@@ -141,7 +161,7 @@ FROM (SELECT 1) AS one LEFT JOIN taken ON true";
 
 /// Releases a held reservation exactly once (compare-and-set on its status) and puts its units
 /// back; for an order never seen it leaves a tombstone so a late `order.placed` is ignored.
-/// Rows are locked in product-id order first, as in [`RESERVE_SQL`].
+/// Rows are locked in product-id order first, as in [`LOCK_SQL`].
 const RELEASE_SQL: &str = "\
 WITH released AS (
     INSERT INTO reservations AS r (order_id, status, lines) VALUES ($1, 'released', '[]'::jsonb)
@@ -163,194 +183,162 @@ WHERE p.id = l.product_id
 RETURNING p.id, p.seller_id, p.name, p.price, p.stock, p.version,
           p.deleted_at IS NOT NULL AS deleted";
 
-impl InventoryHandler {
-    async fn place(&self, event: &Envelope, placed: OrderPlaced) -> Result<(), HandlerError> {
-        let lines = checked_lines(placed.lines.clone()).map_err(HandlerError::permanent)?;
-        let correlation = event.correlation_id.as_str();
-
-        for _ in 0..RESERVE_ATTEMPTS {
-            let mut transaction = self.pool.begin().await?;
-            if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
-                return Ok(());
-            }
-            let rows: Vec<ReserveRow> = sqlx::query_as(RESERVE_SQL)
-                .bind(placed.order_id)
-                .bind(placed.user_id)
-                .bind(Json(&lines))
-                .bind(lines.iter().map(|l| l.product_id).collect::<Vec<_>>())
-                .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
-                .bind(lines.iter().map(|l| l.unit_price).collect::<Vec<_>>())
-                .fetch_all(&mut *transaction)
-                .await?;
-            if !rows.first().is_some_and(|row| row.fresh) {
-                tracing::info!(
-                    order_id = %placed.order_id,
-                    "order.placed for an order already seen (reserved, rejected or released \
-                     before it was placed): ignored"
-                );
-                transaction.commit().await?;
-                return Ok(());
-            }
-            let taken: Vec<StockRow> = rows
-                .into_iter()
-                .filter_map(|row| {
-                    Some(StockRow {
-                        id: row.id?,
-                        seller_id: row.seller_id?,
-                        name: row.name?,
-                        price: row.price?,
-                        stock: row.stock?,
-                        version: row.version?,
-                        deleted: false,
-                    })
-                })
-                .collect();
-            if taken.len() == lines.len() {
-                let reserved = StockReserved {
-                    order_id: placed.order_id,
-                    lines: lines
-                        .iter()
-                        .map(|line| OrderLine {
-                            unit_price: taken
-                                .iter()
-                                .find(|row| row.id == line.product_id)
-                                .map_or(line.unit_price, |row| row.price),
-                            ..line.clone()
-                        })
-                        .collect(),
-                };
-                let changed: Vec<ProductSnapshot> = taken.iter().map(StockRow::changed).collect();
-                publish_reply(&mut transaction, correlation, &reserved, &changed).await?;
-                transaction.commit().await?;
-                tracing::info!(order_id = %placed.order_id, "stock reserved");
-                return Ok(());
-            }
-            // Some line could not be taken: undo the others, then say why in a fresh transaction.
-            transaction.rollback().await?;
-            if self.reject(event, &placed, &lines).await? {
-                return Ok(());
-            }
-        }
-        // The failure never showed up afterwards: the stock moved back and forth meanwhile.
-        self.record_rejection(event, &placed, &lines, RejectionReason::OutOfStock, None)
-            .await
+/// Why `line` cannot be taken from the locked listings, if it cannot.
+fn refusal(line: &OrderLine, buyer: Uuid, products: &[LockedProduct]) -> Option<RejectionReason> {
+    match products.iter().find(|p| p.id == line.product_id) {
+        None => Some(RejectionReason::ProductUnavailable),
+        Some(p) if p.deleted => Some(RejectionReason::ProductUnavailable),
+        Some(p) if p.seller_id == buyer => Some(RejectionReason::OwnProduct),
+        Some(p) if p.price != line.unit_price => Some(RejectionReason::PriceChanged),
+        Some(p) if p.stock < line.quantity => Some(RejectionReason::OutOfStock),
+        Some(_) => None,
     }
+}
 
-    /// Works out why the reservation failed and records the rejection. `Ok(false)` when every
-    /// line looks satisfiable now (the caller tries the reservation again).
-    async fn reject(
-        &self,
-        event: &Envelope,
-        placed: &OrderPlaced,
-        lines: &[OrderLine],
-    ) -> Result<bool, HandlerError> {
-        let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
-        let products: Vec<(Uuid, Uuid, Decimal, i32, bool)> = sqlx::query_as(
-            "SELECT id, seller_id, price, stock, deleted_at IS NOT NULL \
-             FROM products WHERE id = ANY($1)",
-        )
+/// Reserves every line of `placed` or rejects the order, with the reply in the outbox.
+async fn place(
+    tx: &mut PgConnection,
+    placed: &OrderPlaced,
+    correlation: &str,
+) -> Result<(), HandlerError> {
+    let lines = checked_lines(placed.lines.clone()).map_err(HandlerError::permanent)?;
+    let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
+    let products: Vec<LockedProduct> = sqlx::query_as(LOCK_SQL)
         .bind(&ids)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        let failure = lines.iter().find_map(|line| {
-            let reason = match products.iter().find(|p| p.0 == line.product_id) {
-                None => Some(RejectionReason::ProductUnavailable),
-                Some((_, _, _, _, true)) => Some(RejectionReason::ProductUnavailable),
-                Some((_, seller, ..)) if *seller == placed.user_id => {
-                    Some(RejectionReason::OwnProduct)
-                }
-                Some((_, _, price, ..)) if *price != line.unit_price => {
-                    Some(RejectionReason::PriceChanged)
-                }
-                Some((.., stock, _)) if *stock < line.quantity => Some(RejectionReason::OutOfStock),
-                Some(_) => None,
-            };
-            reason.map(|reason| (reason, line.product_id))
-        });
-        let Some((reason, product_id)) = failure else {
-            return Ok(false);
-        };
-        self.record_rejection(event, placed, lines, reason, Some(product_id))
-            .await?;
-        Ok(true)
+    let failure = lines.iter().find_map(|line| {
+        refusal(line, placed.user_id, &products).map(|reason| (reason, line.product_id))
+    });
+    if let Some((reason, product_id)) = failure {
+        return reject(tx, placed, &lines, reason, product_id, correlation).await;
     }
 
-    /// In one transaction: the inbox record, a `rejected` reservation (so a later release of
-    /// this order changes nothing) and the `stock.rejected` reply.
-    async fn record_rejection(
-        &self,
-        event: &Envelope,
-        placed: &OrderPlaced,
-        lines: &[OrderLine],
-        reason: RejectionReason,
-        product_id: Option<Uuid>,
-    ) -> Result<(), HandlerError> {
-        let mut transaction = self.pool.begin().await?;
-        if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
-            return Ok(());
-        }
-        let recorded = sqlx::query(
-            "INSERT INTO reservations (order_id, status, lines) VALUES ($1, 'rejected', $2) \
-             ON CONFLICT (order_id) DO NOTHING",
-        )
+    let rows: Vec<ReserveRow> = sqlx::query_as(RESERVE_SQL)
         .bind(placed.order_id)
-        .bind(Json(lines))
-        .execute(&mut *transaction)
+        .bind(placed.user_id)
+        .bind(Json(&lines))
+        .bind(&ids)
+        .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
+        .bind(lines.iter().map(|l| l.unit_price).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
         .await?;
-        if recorded.rows_affected() == 1 {
-            let rejected = StockRejected {
-                order_id: placed.order_id,
-                reason,
-                product_id,
-            };
-            publish_reply(&mut transaction, &event.correlation_id, &rejected, &[]).await?;
-            tracing::info!(order_id = %placed.order_id, ?reason, "stock rejected");
-        }
-        transaction.commit().await?;
-        Ok(())
+    if !rows.first().is_some_and(|row| row.fresh) {
+        tracing::info!(
+            order_id = %placed.order_id,
+            "order.placed for an order already seen (reserved, rejected or released \
+             before it was placed): ignored"
+        );
+        return Ok(());
     }
-
-    async fn release(&self, event: &Envelope, order_id: Uuid) -> Result<(), HandlerError> {
-        let mut transaction = self.pool.begin().await?;
-        if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
-            return Ok(());
-        }
-        let restored: Vec<StockRow> = sqlx::query_as(RELEASE_SQL)
-            .bind(order_id)
-            .fetch_all(&mut *transaction)
-            .await?;
-        if restored.is_empty() {
-            tracing::info!(
-                %order_id,
-                event_type = %event.event_type,
-                "nothing held for this order (never placed, rejected, released or sold)"
-            );
-        } else {
-            publish_release(&mut transaction, &event.correlation_id, order_id, &restored).await?;
-            tracing::info!(%order_id, "stock released");
-        }
-        transaction.commit().await?;
-        Ok(())
+    let taken: Vec<StockRow> = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(StockRow {
+                id: row.id?,
+                seller_id: row.seller_id?,
+                name: row.name?,
+                price: row.price?,
+                stock: row.stock?,
+                version: row.version?,
+                deleted: false,
+            })
+        })
+        .collect();
+    if taken.len() != lines.len() {
+        // Cannot happen while the rows are locked; never commit a partial reservation.
+        return Err(HandlerError::transient(anyhow::anyhow!(
+            "order {}: {} of {} lines taken from locked rows",
+            placed.order_id,
+            taken.len(),
+            lines.len()
+        )));
     }
+    let reserved = StockReserved {
+        order_id: placed.order_id,
+        lines: lines
+            .iter()
+            .map(|line| OrderLine {
+                unit_price: taken
+                    .iter()
+                    .find(|row| row.id == line.product_id)
+                    .map_or(line.unit_price, |row| row.price),
+                ..line.clone()
+            })
+            .collect(),
+    };
+    let changed: Vec<ProductSnapshot> = taken.iter().map(StockRow::changed).collect();
+    publish_reply(tx, correlation, &reserved, &changed).await?;
+    tracing::info!(order_id = %placed.order_id, "stock reserved");
+    Ok(())
+}
 
-    async fn sell(&self, event: &Envelope, order: OrderPaid) -> Result<(), HandlerError> {
-        let mut transaction = self.pool.begin().await?;
-        if !inbox::record(&mut transaction, SERVICE_NAME, event.event_id).await? {
-            return Ok(());
-        }
-        let sold = sqlx::query(
-            "UPDATE reservations SET status = 'sold', updated_at = now() \
-             WHERE order_id = $1 AND status = 'reserved'",
-        )
-        .bind(order.order_id)
-        .execute(&mut *transaction)
+/// A `rejected` reservation (so a later release of this order changes nothing) and the
+/// `stock.rejected` reply; nothing when the order was seen before.
+async fn reject(
+    tx: &mut PgConnection,
+    placed: &OrderPlaced,
+    lines: &[OrderLine],
+    reason: RejectionReason,
+    product_id: Uuid,
+    correlation: &str,
+) -> Result<(), HandlerError> {
+    let recorded = sqlx::query(
+        "INSERT INTO reservations (order_id, status, lines) VALUES ($1, 'rejected', $2) \
+         ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(placed.order_id)
+    .bind(Json(lines))
+    .execute(&mut *tx)
+    .await?;
+    if recorded.rows_affected() == 1 {
+        let rejected = StockRejected {
+            order_id: placed.order_id,
+            reason,
+            product_id: Some(product_id),
+        };
+        publish_reply(tx, correlation, &rejected, &[]).await?;
+        tracing::info!(order_id = %placed.order_id, ?reason, "stock rejected");
+    }
+    Ok(())
+}
+
+/// `order.cancelled` and `order.expired`: gives back what the order holds.
+async fn release(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    meta: &Envelope,
+) -> Result<(), HandlerError> {
+    let restored: Vec<StockRow> = sqlx::query_as(RELEASE_SQL)
+        .bind(order_id)
+        .fetch_all(&mut *tx)
         .await?;
-        if sold.rows_affected() == 0 {
-            tracing::warn!(order_id = %order.order_id, "order.paid for an order holding no stock");
-        }
-        transaction.commit().await?;
-        Ok(())
+    if restored.is_empty() {
+        tracing::info!(
+            %order_id,
+            event_type = %meta.event_type,
+            "nothing held for this order (never placed, rejected, released or sold)"
+        );
+    } else {
+        publish_release(tx, &meta.correlation_id, order_id, &restored).await?;
+        tracing::info!(%order_id, "stock released");
     }
+    Ok(())
+}
+
+/// `order.paid`: the held units are sold.
+async fn sell(tx: &mut PgConnection, order_id: Uuid) -> Result<(), HandlerError> {
+    let sold = sqlx::query(
+        "UPDATE reservations SET status = 'sold', updated_at = now() \
+         WHERE order_id = $1 AND status = 'reserved'",
+    )
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    if sold.rows_affected() == 0 {
+        tracing::warn!(%order_id, "order.paid for an order holding no stock");
+    }
+    Ok(())
 }
 
 async fn publish_release(

@@ -72,6 +72,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         seed_catalog: false,
         demo_seller_id: seed::DEMO_SELLER_ID,
         demo2_seller_id: seed::DEMO2_SELLER_ID,
+        consumer: products_service::config::consumer_defaults(),
+        outbox_retention: Duration::from_secs(86_400),
     };
     adjust(&mut settings);
     start(settings, Some(database), keys, prefix).await

@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use products_service::events::{InventoryHandler, consumed::OrderPlaced};
+use products_service::{config::consumer_defaults, events::InventoryHandler};
 use serde_json::{Value, json};
-use stream_lib::{Envelope, Event, Handler};
+use stream_lib::{ConsumerSettings, StreamKeys, consumer::Consumer};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, id_of, json_of, spawn_app, wait_until};
+use crate::helpers::{TestApp, id_of, json_of, redis_url, spawn_app, wait_until};
 
 fn placed(order_id: Uuid, buyer: Uuid, lines: &[(Uuid, i32, &str)]) -> Value {
     json!({
@@ -411,34 +412,61 @@ async fn fifty_orders_racing_for_ten_units_reserve_exactly_ten() {
 }
 
 #[tokio::test]
-async fn concurrent_handlers_never_take_more_units_than_there_are() {
+async fn concurrent_batches_never_take_more_units_than_there_are() {
     let app = spawn_app().await;
     let seller = app.user("seller");
     let a = product(&app, &seller, "2.00", 10).await;
     let b = product(&app, &seller, "3.00", 10).await;
-    let handler = InventoryHandler::new(app.pool.clone());
 
-    // Fifty orders at once, straight into the handler: mixed quantities, some over both products
-    // (in either order), so rows are contended and locked from both sides.
-    let tasks: Vec<_> = (0..50)
+    // Three more replicas of the consumer, each with four small sub-batches at once, so the
+    // fifty orders run in many concurrent transactions: mixed quantities, some over both
+    // products (in either order), so rows are contended and locked from both sides.
+    let stop = CancellationToken::new();
+    let replicas: Vec<_> = (0..3)
         .map(|n| {
-            let handler = handler.clone();
+            let consumer = Consumer::new(
+                &redis_url(),
+                StreamKeys::new(app.prefix.clone()),
+                ConsumerSettings {
+                    consumer: format!("extra-{n}"),
+                    batch_size: 8,
+                    concurrency: 4,
+                    block: Duration::from_millis(100),
+                    ..consumer_defaults()
+                },
+                app.pool.clone(),
+                InventoryHandler::handlers(),
+            )
+            .unwrap();
+            tokio::spawn(consumer.run(stop.clone()))
+        })
+        .collect();
+    let events: Vec<(&str, Value)> = (0..50)
+        .map(|n| {
             let quantity = 1 + (n % 3);
             let lines = match n % 3 {
                 0 => vec![(a, quantity, "2.00")],
                 1 => vec![(b, quantity, "3.00")],
                 _ => vec![(b, 1, "3.00"), (a, 1, "2.00")],
             };
-            let payload = placed(Uuid::now_v7(), Uuid::now_v7(), &lines);
-            tokio::spawn(async move {
-                let event =
-                    Envelope::new(OrderPlaced::TYPE, "orders-service", "race", &payload).unwrap();
-                handler.handle(&event).await
-            })
+            (
+                "order.placed",
+                placed(Uuid::now_v7(), Uuid::now_v7(), &lines),
+            )
         })
         .collect();
-    for task in tasks {
-        task.await.unwrap().expect("every handler commits");
+    app.publish_order_events(&events).await;
+    wait_until(Duration::from_secs(60), "every order decided", || async {
+        let decided: i64 = sqlx::query_scalar("SELECT count(*) FROM reservations")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        (decided == 50).then_some(())
+    })
+    .await;
+    stop.cancel();
+    for replica in replicas {
+        replica.await.unwrap().unwrap();
     }
 
     let taken: Vec<(serde_json::Value,)> =
@@ -464,6 +492,11 @@ async fn concurrent_handlers_never_take_more_units_than_there_are() {
         .await
         .unwrap();
     assert_eq!(decided, 50, "every order was either reserved or rejected");
+    assert_eq!(
+        app.dead_letters().await,
+        0,
+        "contention is not a poison message"
+    );
     app.stop().await;
 }
 
