@@ -17,6 +17,16 @@
 //! | `MAX_OPEN_ORDERS_PER_BUYER` | 20 | orders PENDING or CONFIRMED one buyer may hold at once |
 //! | `RATE_LIMIT_ORDERS_PER_BUYER` | 30 | order placements (`POST /api/orders`) per buyer per window |
 //! | `RATE_LIMIT_ORDERS_WINDOW_SECONDS` | 60 | that window |
+//! | `STREAM_BATCH_SIZE` | 128 | `inventory_stream` entries read at once (one XREADGROUP) |
+//! | `STREAM_CONCURRENCY` | 2 | transactions at once; a batch is split by aggregate (order, product) |
+//! | `STREAM_BLOCK_MS` | 2000 | how long a read waits for entries |
+//! | `STREAM_CLAIM_IDLE_MS` | 30000 | an entry held this long by a silent replica is taken over |
+//! | `STREAM_HANDLER_DEADLINE_MS` | 10000 | a batch transaction running longer is abandoned and retried |
+//! | `STREAM_RETRY_BASE_MS`, `STREAM_RETRY_MAX_ATTEMPTS` | 1000, 8 | backoff of a failing entry, attempts before it is dead-lettered |
+//! | `INBOX_RETENTION_SECS` | 604800 | handled event ids are remembered this long (more than `OUTBOX_RETENTION_SECS`) |
+//! | `OUTBOX_RETENTION_SECS` | 86400 | published outbox rows are kept this long (republished if Redis loses them) |
+//!
+//! The `STREAM_*` and `INBOX_RETENTION_SECS` variables are read by [`stream_lib::ConsumerSettings`].
 //!
 //! Also read by web-kit: `LOG_FORMAT`, `RUST_LOG`. `APP_ENV` is accepted and unused.
 
@@ -24,7 +34,10 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use auth_kit::KeySource;
+use stream_lib::{ConsumerSettings, INVENTORY_STREAM};
 use web_kit::config::Env;
+
+use crate::events::CONSUMER_GROUP;
 
 /// What the service needs to run. Public fields, so tests build it in code.
 #[derive(Clone)]
@@ -49,6 +62,32 @@ pub struct Settings {
     pub idempotency_key_ttl: Duration,
     /// What one buyer may hold and place.
     pub buyer_limits: BuyerLimits,
+    /// The `inventory_stream` consumer (`STREAM_*`, `INBOX_RETENTION_SECS`); its consumer name
+    /// is made unique by each [`crate::startup::Application::run_until`].
+    pub consumer: ConsumerSettings,
+    /// Published outbox rows are kept this long (`OUTBOX_RETENTION_SECS`).
+    pub outbox_retention: Duration,
+}
+
+/// The consumer's defaults: `inventory_stream`, read as this service's group.
+pub fn consumer_defaults() -> ConsumerSettings {
+    ConsumerSettings::new(INVENTORY_STREAM, CONSUMER_GROUP)
+}
+
+/// The consumer's settings and the outbox retention; the inbox must remember an event longer
+/// than the outbox can publish it again.
+fn stream_settings(
+    env: &Env<impl Fn(&str) -> Option<String>>,
+) -> anyhow::Result<(ConsumerSettings, Duration)> {
+    let consumer = consumer_defaults().with(|name| env.var(name))?;
+    let outbox_retention = Duration::from_secs(positive(env, "OUTBOX_RETENTION_SECS", 86_400)?);
+    anyhow::ensure!(
+        consumer.inbox_retention > outbox_retention,
+        "INBOX_RETENTION_SECS ({}) must exceed OUTBOX_RETENTION_SECS ({})",
+        consumer.inbox_retention.as_secs(),
+        outbox_retention.as_secs()
+    );
+    Ok((consumer, outbox_retention))
 }
 
 /// Per-buyer limits on placing orders, so that one account cannot hold all the stock.
@@ -99,6 +138,7 @@ impl Settings {
             env.var("AUTH_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
         );
+        let (consumer, outbox_retention) = stream_settings(&env)?;
         Ok(Self {
             port: env.parse("PORT", 3040)?,
             database_url: env.required("DATABASE_URL", "postgres://...")?,
@@ -118,6 +158,8 @@ impl Settings {
                 86_400,
             )?),
             buyer_limits: BuyerLimits::from_env(&env)?,
+            consumer,
+            outbox_retention,
         })
     }
 }
@@ -149,6 +191,30 @@ mod tests {
         BuyerLimits::from_env(&Env::from_lookup(move |name| {
             map.get(name).map(|value| (*value).to_owned())
         }))
+    }
+
+    #[test]
+    fn stream_settings_are_read_and_the_inbox_outlives_the_outbox() {
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            Env::from_lookup(move |name| {
+                pairs
+                    .iter()
+                    .find(|(var, _)| *var == name)
+                    .map(|(_, value)| (*value).to_owned())
+            })
+        };
+        let (consumer, outbox) = stream_settings(&lookup(&[])).unwrap();
+        assert_eq!(consumer.stream, INVENTORY_STREAM);
+        assert_eq!(consumer.group, CONSUMER_GROUP);
+        assert_eq!(outbox, Duration::from_secs(86_400));
+        let (consumer, _) =
+            stream_settings(&lookup(&[("STREAM_HANDLER_DEADLINE_MS", "2500")])).unwrap();
+        assert_eq!(consumer.handler_deadline, Duration::from_millis(2500));
+        let error = stream_settings(&lookup(&[("OUTBOX_RETENTION_SECS", "604800")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("INBOX_RETENTION_SECS"), "{error}");
+        assert!(stream_settings(&lookup(&[("STREAM_BATCH_SIZE", "many")])).is_err());
     }
 
     #[test]

@@ -8,7 +8,8 @@ use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
 use stream_lib::{
-    Consumer, ConsumerConfig, INVENTORY_STREAM, StreamKeys,
+    ConsumerSettings, StreamKeys,
+    consumer::Consumer,
     outbox::{OutboxRelay, RelayConfig},
 };
 use tokio::net::TcpListener;
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::Settings,
-    events::{CONSUMER_GROUP, consumer::InventoryHandler},
+    events::{CONSUMER_GROUP, handler::InventoryHandler},
     live::{Live, Subscriber},
     placements::Placements,
     routes,
@@ -125,18 +126,26 @@ impl Application {
         let consumer = Consumer::new(
             &self.settings.redis_url,
             self.keys.clone(),
-            ConsumerConfig::new(INVENTORY_STREAM, CONSUMER_GROUP),
+            ConsumerSettings {
+                // Unique per process, also when one `Settings` starts several replicas.
+                consumer: format!("{CONSUMER_GROUP}-{}", uuid::Uuid::now_v7().simple()),
+                ..self.settings.consumer.clone()
+            },
+            self.pool.clone(),
             InventoryHandler {
-                pool: self.pool.clone(),
                 live: self.live.clone(),
                 reservation_ttl: self.settings.reservation_ttl,
-            },
+            }
+            .handlers(),
         )?;
         let relay = OutboxRelay::new(
             self.pool.clone(),
             self.redis.clone(),
             self.keys.clone(),
-            RelayConfig::default(),
+            RelayConfig {
+                retention: self.settings.outbox_retention,
+                ..RelayConfig::default()
+            },
         );
         let sweeper = Sweeper {
             pool: self.pool.clone(),

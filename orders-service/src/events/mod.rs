@@ -2,7 +2,7 @@
 //! them), the fields it reads from `inventory_stream` (a tolerant reader), and the consumer.
 
 pub mod consumed;
-pub mod consumer;
+pub mod handler;
 pub mod published;
 
 pub use consumed::{

@@ -69,6 +69,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         sweep_interval: Duration::from_millis(200),
         idempotency_key_ttl: Duration::from_secs(86_400),
         buyer_limits: BuyerLimits::default(),
+        consumer: orders_service::config::consumer_defaults(),
+        outbox_retention: Duration::from_secs(86_400),
     };
     configure(&mut settings);
     start(settings, db, test_keys, true).await

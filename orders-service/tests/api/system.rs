@@ -143,6 +143,8 @@ async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> 
                     sweep_interval: Duration::from_millis(500),
                     idempotency_key_ttl: Duration::from_secs(86_400),
                     buyer_limits: orders_service::config::BuyerLimits::default(),
+                    consumer: orders_service::config::consumer_defaults(),
+                    outbox_retention: Duration::from_secs(86_400),
                 })
                 .await
                 .unwrap();
