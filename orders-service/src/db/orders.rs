@@ -170,20 +170,11 @@ pub async fn insert(
             })
             .collect(),
     };
-    publish(connection, correlation_id, &payload).await?;
+    events::OUTBOX
+        .enqueue(connection, correlation_id, &payload)
+        .await?;
     metrics::counter!("orders_placed_total").increment(1);
     Ok(Some(order))
-}
-
-/// Writes an event for `orders_stream` to the outbox, inside the caller's transaction.
-pub async fn publish(
-    connection: &mut PgConnection,
-    correlation_id: &str,
-    event: &impl stream_lib::Event,
-) -> Result<(), sqlx::Error> {
-    let envelope = stream_lib::Envelope::of(event, events::SOURCE, correlation_id)
-        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-    stream_lib::outbox::enqueue(connection, stream_lib::ORDERS_STREAM, &envelope).await
 }
 
 async fn record_history(
@@ -273,13 +264,25 @@ impl TransitionEvent {
         order_id: Uuid,
         correlation_id: &str,
     ) -> Result<(), sqlx::Error> {
+        let outbox = events::OUTBOX;
         match self {
             Self::Cancelled => {
-                publish(connection, correlation_id, &OrderCancelled { order_id }).await
+                outbox
+                    .enqueue(connection, correlation_id, &OrderCancelled { order_id })
+                    .await
             }
-            Self::Expired => publish(connection, correlation_id, &OrderExpired { order_id }).await,
-            Self::Paid => publish(connection, correlation_id, &OrderPaid { order_id }).await,
+            Self::Expired => {
+                outbox
+                    .enqueue(connection, correlation_id, &OrderExpired { order_id })
+                    .await
+            }
+            Self::Paid => {
+                outbox
+                    .enqueue(connection, correlation_id, &OrderPaid { order_id })
+                    .await
+            }
         }
+        .map(drop)
     }
 }
 

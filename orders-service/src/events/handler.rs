@@ -16,7 +16,7 @@ use crate::{
     },
     domain::OrderStatus,
     events::{
-        OrderCancelled, ProductCreated, ProductDeleted, ProductUpdated, StockRejected,
+        OUTBOX, OrderCancelled, ProductCreated, ProductDeleted, ProductUpdated, StockRejected,
         StockReleased, StockReserved,
     },
     live::{Live, StatusChange},
@@ -160,7 +160,9 @@ impl InventoryHandler {
         match status {
             Some(OrderStatus::Cancelled | OrderStatus::Rejected) | None => {
                 tracing::info!(%order_id, ?status, "late reservation; releasing it");
-                orders::publish(connection, correlation_id, &OrderCancelled { order_id }).await?;
+                OUTBOX
+                    .enqueue(connection, correlation_id, &OrderCancelled { order_id })
+                    .await?;
             }
             // Already CONFIRMED (a second reservation message), PAID or EXPIRED: nothing to do.
             Some(status) => {

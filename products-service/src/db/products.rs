@@ -10,7 +10,7 @@ use crate::{
     domain::{Category, Description, ImageUrl, Price, ProductName, Stock},
     error::ApiError,
     events::{
-        publish::publish,
+        OUTBOX,
         published::{ProductCreated, ProductDeleted, ProductSnapshot, ProductUpdated},
     },
 };
@@ -114,7 +114,9 @@ pub async fn insert(
     .fetch_optional(&mut *connection)
     .await?;
     if let Some(row) = &row {
-        publish(connection, correlation_id, &ProductCreated(row.changed())).await?;
+        OUTBOX
+            .enqueue(connection, correlation_id, &ProductCreated(row.changed()))
+            .await?;
     }
     Ok(row)
 }
@@ -205,12 +207,13 @@ pub async fn update(
     )
     .fetch_one(&mut *transaction)
     .await?;
-    publish(
-        &mut transaction,
-        correlation_id,
-        &ProductUpdated(row.changed()),
-    )
-    .await?;
+    OUTBOX
+        .enqueue(
+            &mut transaction,
+            correlation_id,
+            &ProductUpdated(row.changed()),
+        )
+        .await?;
     transaction.commit().await?;
     Ok(row)
 }
@@ -233,15 +236,16 @@ pub async fn delete(
     .bind(id)
     .fetch_one(&mut *transaction)
     .await?;
-    publish(
-        &mut transaction,
-        correlation_id,
-        &ProductDeleted {
-            product_id: id,
-            version,
-        },
-    )
-    .await?;
+    OUTBOX
+        .enqueue(
+            &mut transaction,
+            correlation_id,
+            &ProductDeleted {
+                product_id: id,
+                version,
+            },
+        )
+        .await?;
     transaction.commit().await?;
     Ok(())
 }

@@ -8,5 +8,11 @@ pub mod published;
 
 pub use handler::InventoryHandler;
 
+use stream_lib::{INVENTORY_STREAM, outbox::Outbox};
+
 /// This service's name: the `source` of its events and its consumer group on `orders_stream`.
 pub const SERVICE_NAME: &str = "products-service";
+
+/// Where this service's events go: `inventory_stream`, through the outbox, in the transaction
+/// of the change that causes them.
+pub const OUTBOX: Outbox = Outbox::new(SERVICE_NAME, INVENTORY_STREAM);
