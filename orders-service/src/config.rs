@@ -25,8 +25,10 @@
 //! | `STREAM_RETRY_BASE_MS`, `STREAM_RETRY_MAX_ATTEMPTS` | 1000, 8 | backoff of a failing entry, attempts before it is dead-lettered |
 //! | `INBOX_RETENTION_SECS` | 604800 | handled event ids are remembered this long (more than `OUTBOX_RETENTION_SECS`) |
 //! | `OUTBOX_RETENTION_SECS` | 86400 | published outbox rows are kept this long (republished if Redis loses them) |
+//! | `OUTBOX_BATCH_SIZE`, `OUTBOX_POLL_INTERVAL_MS`, `OUTBOX_CHECK_INTERVAL_MS` | 256, 500, 5000 | the relay's rows per publish, its poll without notifications, how often it checks that Redis kept what it published |
 //!
-//! The `STREAM_*` and `INBOX_RETENTION_SECS` variables are read by [`stream_lib::ConsumerSettings`].
+//! The `STREAM_*` and `INBOX_RETENTION_SECS` variables are read by [`stream_lib::ConsumerSettings`],
+//! the `OUTBOX_*` ones by [`stream_lib::outbox::RelayConfig::from_lookup`].
 //!
 //! Also read by web-kit: `LOG_FORMAT`, `RUST_LOG`. `APP_ENV` is accepted and unused.
 
@@ -34,7 +36,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use auth_kit::KeySource;
-use stream_lib::{ConsumerSettings, INVENTORY_STREAM};
+use stream_lib::{ConsumerSettings, INVENTORY_STREAM, outbox::RelayConfig};
 use web_kit::config::Env;
 
 use crate::events::CONSUMER_GROUP;
@@ -65,8 +67,9 @@ pub struct Settings {
     /// The `inventory_stream` consumer (`STREAM_*`, `INBOX_RETENTION_SECS`); its consumer name
     /// is made unique by each [`crate::startup::Application::run_until`].
     pub consumer: ConsumerSettings,
-    /// Published outbox rows are kept this long (`OUTBOX_RETENTION_SECS`).
-    pub outbox_retention: Duration,
+    /// The outbox relay (`OUTBOX_RETENTION_SECS`, `OUTBOX_BATCH_SIZE`, `OUTBOX_POLL_INTERVAL_MS`,
+    /// `OUTBOX_CHECK_INTERVAL_MS`, read by [`RelayConfig::from_lookup`]).
+    pub relay: RelayConfig,
 }
 
 /// The consumer's defaults: `inventory_stream`, read as this service's group.
@@ -74,20 +77,20 @@ pub fn consumer_defaults() -> ConsumerSettings {
     ConsumerSettings::new(INVENTORY_STREAM, CONSUMER_GROUP)
 }
 
-/// The consumer's settings and the outbox retention; the inbox must remember an event longer
-/// than the outbox can publish it again.
+/// The consumer's and the relay's settings; the inbox must remember an event longer than the
+/// outbox can publish it again.
 fn stream_settings(
     env: &Env<impl Fn(&str) -> Option<String>>,
-) -> anyhow::Result<(ConsumerSettings, Duration)> {
+) -> anyhow::Result<(ConsumerSettings, RelayConfig)> {
     let consumer = consumer_defaults().with(|name| env.var(name))?;
-    let outbox_retention = Duration::from_secs(positive(env, "OUTBOX_RETENTION_SECS", 86_400)?);
+    let relay = RelayConfig::from_lookup(|name| env.var(name))?;
     anyhow::ensure!(
-        consumer.inbox_retention > outbox_retention,
+        consumer.inbox_retention > relay.retention,
         "INBOX_RETENTION_SECS ({}) must exceed OUTBOX_RETENTION_SECS ({})",
         consumer.inbox_retention.as_secs(),
-        outbox_retention.as_secs()
+        relay.retention.as_secs()
     );
-    Ok((consumer, outbox_retention))
+    Ok((consumer, relay))
 }
 
 /// Per-buyer limits on placing orders, so that one account cannot hold all the stock.
@@ -138,7 +141,7 @@ impl Settings {
             env.var("AUTH_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
         );
-        let (consumer, outbox_retention) = stream_settings(&env)?;
+        let (consumer, relay) = stream_settings(&env)?;
         Ok(Self {
             port: env.parse("PORT", 3040)?,
             database_url: env.required("DATABASE_URL", "postgres://...")?,
@@ -159,7 +162,7 @@ impl Settings {
             )?),
             buyer_limits: BuyerLimits::from_env(&env)?,
             consumer,
-            outbox_retention,
+            relay,
         })
     }
 }
@@ -206,7 +209,7 @@ mod tests {
         let (consumer, outbox) = stream_settings(&lookup(&[])).unwrap();
         assert_eq!(consumer.stream, INVENTORY_STREAM);
         assert_eq!(consumer.group, CONSUMER_GROUP);
-        assert_eq!(outbox, Duration::from_secs(86_400));
+        assert_eq!(outbox.retention, Duration::from_secs(86_400));
         let (consumer, _) =
             stream_settings(&lookup(&[("STREAM_HANDLER_DEADLINE_MS", "2500")])).unwrap();
         assert_eq!(consumer.handler_deadline, Duration::from_millis(2500));

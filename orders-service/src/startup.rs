@@ -7,11 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
-use stream_lib::{
-    ConsumerSettings, StreamKeys,
-    consumer::Consumer,
-    outbox::{OutboxRelay, RelayConfig},
-};
+use stream_lib::{ConsumerSettings, StreamKeys, consumer::Consumer, outbox::OutboxRelay};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -142,10 +138,7 @@ impl Application {
             self.pool.clone(),
             self.redis.clone(),
             self.keys.clone(),
-            RelayConfig {
-                retention: self.settings.outbox_retention,
-                ..RelayConfig::default()
-            },
+            self.settings.relay.clone(),
         );
         let sweeper = Sweeper {
             pool: self.pool.clone(),

@@ -11,14 +11,13 @@
 //! consumer reads `STREAM_BATCH_SIZE` (128), `STREAM_CONCURRENCY` (2), `STREAM_BLOCK_MS` (2000),
 //! `STREAM_CLAIM_IDLE_MS` (30000), `STREAM_HANDLER_DEADLINE_MS` (10000), `STREAM_RETRY_BASE_MS`
 //! (1000), `STREAM_RETRY_MAX_ATTEMPTS` (8) and `INBOX_RETENTION_SECS` (604800) through
-//! [`stream_lib::ConsumerSettings`]; the outbox keeps published rows `OUTBOX_RETENTION_SECS`
-//! (86400, less than the inbox retention). `APP_ENV`, `LOG_FORMAT` and `RUST_LOG` are read by the
+//! [`stream_lib::ConsumerSettings`]; the outbox relay reads `OUTBOX_RETENTION_SECS` (86400, less
+//! than the inbox retention), `OUTBOX_BATCH_SIZE` (256), `OUTBOX_POLL_INTERVAL_MS` (500) and
+//! `OUTBOX_CHECK_INTERVAL_MS` (5000) through [`stream_lib::outbox::RelayConfig::from_lookup`]. `APP_ENV`, `LOG_FORMAT` and `RUST_LOG` are read by the
 //! telemetry set-up.
 
-use std::time::Duration;
-
 use auth_kit::KeySource;
-use stream_lib::{ConsumerSettings, ORDERS_STREAM};
+use stream_lib::{ConsumerSettings, ORDERS_STREAM, outbox::RelayConfig};
 use uuid::Uuid;
 use web_kit::config::Env;
 
@@ -50,9 +49,9 @@ pub struct Settings {
     /// The `orders_stream` consumer (`STREAM_*`, `INBOX_RETENTION_SECS`); its consumer name is
     /// made unique by each [`crate::startup::Application::build`].
     pub consumer: ConsumerSettings,
-    /// Published outbox rows are kept this long (`OUTBOX_RETENTION_SECS`, default one day), so
-    /// the relay can publish them again if Redis loses them.
-    pub outbox_retention: Duration,
+    /// The outbox relay (`OUTBOX_RETENTION_SECS`, `OUTBOX_BATCH_SIZE`, `OUTBOX_POLL_INTERVAL_MS`,
+    /// `OUTBOX_CHECK_INTERVAL_MS`, read by [`RelayConfig::from_lookup`]).
+    pub relay: RelayConfig,
 }
 
 /// The consumer's defaults: `orders_stream`, read as this service's group.
@@ -69,7 +68,7 @@ impl Settings {
             env.var("AUTH_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:3030".to_owned()),
         );
-        let (consumer, outbox_retention) = stream_settings(&env)?;
+        let (consumer, relay) = stream_settings(&env)?;
         Ok(Self {
             port: env.parse("PORT", 3020)?,
             database_url: env.required(
@@ -87,36 +86,36 @@ impl Settings {
             demo_seller_id: env.parse("DEMO_SELLER_ID", seed::DEMO_SELLER_ID)?,
             demo2_seller_id: env.parse("DEMO2_SELLER_ID", seed::DEMO2_SELLER_ID)?,
             consumer,
-            outbox_retention,
+            relay,
         })
     }
 }
 
-/// The consumer's settings and the outbox retention; the inbox must remember an event longer
-/// than the outbox can publish it again.
+/// The consumer's and the relay's settings; the inbox must remember an event longer than the
+/// outbox can publish it again.
 fn stream_settings(
     env: &Env<impl Fn(&str) -> Option<String>>,
-) -> anyhow::Result<(ConsumerSettings, Duration)> {
+) -> anyhow::Result<(ConsumerSettings, RelayConfig)> {
     let consumer = consumer_defaults().with(|name| env.var(name))?;
-    let outbox_retention = Duration::from_secs(env.parse("OUTBOX_RETENTION_SECS", 86_400)?);
+    let relay = RelayConfig::from_lookup(|name| env.var(name))?;
     anyhow::ensure!(
-        consumer.inbox_retention > outbox_retention,
+        consumer.inbox_retention > relay.retention,
         "INBOX_RETENTION_SECS ({}) must exceed OUTBOX_RETENTION_SECS ({})",
         consumer.inbox_retention.as_secs(),
-        outbox_retention.as_secs()
+        relay.retention.as_secs()
     );
-    Ok((consumer, outbox_retention))
+    Ok((consumer, relay))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use std::{collections::HashMap, time::Duration};
 
     use super::*;
 
     fn streams(
         pairs: &[(&'static str, &'static str)],
-    ) -> anyhow::Result<(ConsumerSettings, Duration)> {
+    ) -> anyhow::Result<(ConsumerSettings, RelayConfig)> {
         let map: HashMap<&str, &str> = pairs.iter().copied().collect();
         stream_settings(&Env::from_lookup(move |name| {
             map.get(name).map(|value| (*value).to_owned())
@@ -128,7 +127,7 @@ mod tests {
         let (consumer, outbox) = streams(&[]).unwrap();
         assert_eq!(consumer.stream, ORDERS_STREAM);
         assert_eq!(consumer.group, SERVICE_NAME);
-        assert_eq!(outbox, Duration::from_secs(86_400));
+        assert_eq!(outbox.retention, Duration::from_secs(86_400));
         let (consumer, outbox) = streams(&[
             ("STREAM_BATCH_SIZE", "32"),
             ("INBOX_RETENTION_SECS", "7200"),
@@ -136,7 +135,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(consumer.batch_size, 32);
-        assert_eq!(outbox, Duration::from_secs(3600));
+        assert_eq!(outbox.retention, Duration::from_secs(3600));
         let error = streams(&[("INBOX_RETENTION_SECS", "3600")])
             .unwrap_err()
             .to_string();

@@ -6,11 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
-use stream_lib::{
-    ConsumerSettings, StreamKeys,
-    consumer::Consumer,
-    outbox::{OutboxRelay, RelayConfig},
-};
+use stream_lib::{ConsumerSettings, StreamKeys, consumer::Consumer, outbox::OutboxRelay};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -83,15 +79,7 @@ impl Application {
             InventoryHandler::handlers(),
         )
         .context("REDIS_URL: cannot create the consumer")?;
-        let relay = OutboxRelay::new(
-            pool.clone(),
-            redis.clone(),
-            keys,
-            RelayConfig {
-                retention: settings.outbox_retention,
-                ..RelayConfig::default()
-            },
-        );
+        let relay = OutboxRelay::new(pool.clone(), redis.clone(), keys, settings.relay.clone());
         let background = vec![
             tokio::spawn({
                 let stop = stop.clone();

@@ -70,7 +70,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         idempotency_key_ttl: Duration::from_secs(86_400),
         buyer_limits: BuyerLimits::default(),
         consumer: orders_service::config::consumer_defaults(),
-        outbox_retention: Duration::from_secs(86_400),
+        relay: stream_lib::outbox::RelayConfig::default(),
     };
     configure(&mut settings);
     start(settings, db, test_keys, true).await

@@ -116,7 +116,7 @@ async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> 
             demo_seller_id: Uuid::now_v7(),
             demo2_seller_id: Uuid::now_v7(),
             consumer: products_service::config::consumer_defaults(),
-            outbox_retention: Duration::from_secs(86_400),
+            relay: stream_lib::outbox::RelayConfig::default(),
         })
         .await
         .unwrap();
@@ -144,7 +144,7 @@ async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> 
                     idempotency_key_ttl: Duration::from_secs(86_400),
                     buyer_limits: orders_service::config::BuyerLimits::default(),
                     consumer: orders_service::config::consumer_defaults(),
-                    outbox_retention: Duration::from_secs(86_400),
+                    relay: stream_lib::outbox::RelayConfig::default(),
                 })
                 .await
                 .unwrap();

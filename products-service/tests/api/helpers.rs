@@ -73,7 +73,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         demo_seller_id: seed::DEMO_SELLER_ID,
         demo2_seller_id: seed::DEMO2_SELLER_ID,
         consumer: products_service::config::consumer_defaults(),
-        outbox_retention: Duration::from_secs(86_400),
+        relay: stream_lib::outbox::RelayConfig::default(),
     };
     adjust(&mut settings);
     start(settings, Some(database), keys, prefix).await
