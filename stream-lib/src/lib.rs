@@ -8,15 +8,11 @@ pub mod event;
 pub mod handler;
 pub mod inbox;
 pub mod keys;
-pub mod legacy;
 pub mod outbox;
 pub mod retry;
 mod wire;
 
-// The first version's consumer, until both services moved to `consumer::Consumer`.
-pub use legacy::{Consumer, ConsumerConfig, Handler};
-
-pub use consumer::ConsumerSettings;
+pub use consumer::{Consumer, ConsumerSettings};
 pub use envelope::Envelope;
 pub use event::Event;
 pub use handler::{Handle, HandlerError, Handlers, Tx};

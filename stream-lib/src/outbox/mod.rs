@@ -13,7 +13,6 @@ pub mod retention;
 mod settings;
 
 pub use enqueue::{Outbox, enqueue, enqueue_many};
-pub(crate) use relay::sleep_or_cancel;
 pub use relay::{OutboxRelay, RelayConfig};
 pub use settings::SettingError;
 
