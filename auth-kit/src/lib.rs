@@ -220,7 +220,7 @@ impl KeySource {
 pub struct Verifier {
     ring: Arc<KeyRing>,
     validation: Arc<Validation>,
-    redis: deadpool_redis::Pool,
+    redis: web_kit::redis_pool::RedisPool,
     key_prefix: Arc<str>,
 }
 
@@ -241,7 +241,7 @@ fn validation() -> Validation {
 }
 
 impl Verifier {
-    fn with_ring(ring: KeyRing, redis: deadpool_redis::Pool) -> Self {
+    fn with_ring(ring: KeyRing, redis: web_kit::redis_pool::RedisPool) -> Self {
         Self {
             ring: Arc::new(ring),
             validation: Arc::new(validation()),
@@ -252,7 +252,10 @@ impl Verifier {
 
     /// From an Ed25519 public key in PEM (`JWT_PUBLIC_KEY`). Escaped newlines (`\n` written as two
     /// characters, as some environment files carry them) are accepted.
-    pub fn from_public_pem(pem: &[u8], redis: deadpool_redis::Pool) -> Result<Self, KeyError> {
+    pub fn from_public_pem(
+        pem: &[u8],
+        redis: web_kit::redis_pool::RedisPool,
+    ) -> Result<Self, KeyError> {
         let pem = std::str::from_utf8(pem)
             .map_err(|_| KeyError::InvalidKey("the PEM is not UTF-8 text".into()))?
             .replace("\\n", "\n");
@@ -262,18 +265,21 @@ impl Verifier {
     }
 
     /// From a parsed Ed25519 public key.
-    pub fn from_verifying_key(key: &VerifyingKey, redis: deadpool_redis::Pool) -> Self {
+    pub fn from_verifying_key(key: &VerifyingKey, redis: web_kit::redis_pool::RedisPool) -> Self {
         Self::from_verifying_keys(std::slice::from_ref(key), redis)
     }
 
     /// From several Ed25519 public keys (a signing key and the ones it replaced), each chosen by
     /// its `kid`.
-    pub fn from_verifying_keys(keys: &[VerifyingKey], redis: deadpool_redis::Pool) -> Self {
+    pub fn from_verifying_keys(
+        keys: &[VerifyingKey],
+        redis: web_kit::redis_pool::RedisPool,
+    ) -> Self {
         Self::with_ring(KeyRing::fixed(keys), redis)
     }
 
     /// From a JWKS document (`{"keys": [...]}`): its Ed25519 keys (never fetched again).
-    pub fn from_jwks(jwks: &[u8], redis: deadpool_redis::Pool) -> Result<Self, KeyError> {
+    pub fn from_jwks(jwks: &[u8], redis: web_kit::redis_pool::RedisPool) -> Result<Self, KeyError> {
         Ok(Self::from_verifying_keys(&keys::parse_jwks(jwks)?, redis))
     }
 
@@ -282,7 +288,7 @@ impl Verifier {
     /// default says (every 5 minutes, and on an unknown `kid` at most every 30 s).
     pub async fn fetch_jwks(
         auth_url: &str,
-        redis: deadpool_redis::Pool,
+        redis: web_kit::redis_pool::RedisPool,
         patience: Duration,
     ) -> Result<Self, KeyError> {
         let url = format!("{}/api/auth/jwks", auth_url.trim_end_matches('/'));
@@ -328,7 +334,7 @@ impl Verifier {
     /// fetched, retried for up to `patience` ([`Self::fetch_jwks`]).
     pub async fn from_source(
         source: &KeySource,
-        redis: deadpool_redis::Pool,
+        redis: web_kit::redis_pool::RedisPool,
         patience: Duration,
     ) -> Result<Self, KeyError> {
         match source {

@@ -158,7 +158,7 @@ impl SigningKeys {
     }
 
     /// A verifier for this key's tokens and the retired keys'.
-    pub fn verifier(&self, redis: deadpool_redis::Pool) -> Verifier {
+    pub fn verifier(&self, redis: web_kit::redis_pool::RedisPool) -> Verifier {
         Verifier::from_verifying_keys(&self.public_keys(), redis)
     }
 }

@@ -39,7 +39,7 @@ impl TestKeys {
         &self.keys
     }
 
-    pub fn verifier(&self, redis: deadpool_redis::Pool) -> Verifier {
+    pub fn verifier(&self, redis: web_kit::redis_pool::RedisPool) -> Verifier {
         self.keys.verifier(redis)
     }
 
@@ -86,12 +86,10 @@ pub fn hs256_token(claims: &Claims, secret: &[u8]) -> String {
 }
 
 /// A Redis pool for tests (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
-pub fn redis_pool() -> deadpool_redis::Pool {
+pub fn redis_pool() -> web_kit::redis_pool::RedisPool {
     let url =
         std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    deadpool_redis::Config::from_url(url)
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .expect("a valid Redis URL")
+    web_kit::redis_pool::create(&url, &[], None).expect("a valid Redis URL")
 }
 
 /// A unique Redis key prefix for one test (`test-<uuid>:`).

@@ -168,9 +168,7 @@ async fn a_deny_listed_token_is_revoked_under_its_prefix_only() {
 #[tokio::test]
 async fn an_unreachable_deny_list_fails_closed() {
     let keys = TestKeys::generate();
-    let dead = deadpool_redis::Config::from_url("redis://127.0.0.1:1")
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let dead = web_kit::redis_pool::create("redis://127.0.0.1:1", &[], None).unwrap();
     let verifier = keys.verifier(dead);
     let (id, name) = alice();
 
@@ -442,9 +440,7 @@ async fn only_an_admin_passes_the_admin_extractor() {
 #[tokio::test]
 async fn an_unreachable_deny_list_answers_503_through_the_extractor() {
     let keys = TestKeys::generate();
-    let dead = deadpool_redis::Config::from_url("redis://127.0.0.1:1")
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let dead = web_kit::redis_pool::create("redis://127.0.0.1:1", &[], None).unwrap();
     let app = router(keys.verifier(dead));
     let token = keys.token(Uuid::now_v7(), "bob", Role::User);
 

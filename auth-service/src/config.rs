@@ -9,6 +9,7 @@
 //! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
 //! | `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS`, `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | 5000, 4000, 3000 | every session's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout` (0: off; [`web_kit::db::Timeouts`]) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | deny-list and rate limits |
+//! | `REDIS_CLUSTER_URLS` | empty | comma-separated `redis://` node URLs of a Redis Cluster; when set it wins over `REDIS_URL` for the deny-list and rate limits |
 //! | `REDIS_KEY_PREFIX` | empty | prefix of every Redis key this service uses |
 //! | `APP_ENV` | `development` | `development` or `production` (refuses demo users, cookies without `Secure` and an ephemeral key) |
 //! | `PRODUCTION_OVERRIDES` | – | comma-separated: `demo-users`, `insecure-cookies` allow that in production anyway |
@@ -127,6 +128,9 @@ pub struct Settings {
     /// Deadlines of every database session (`DATABASE_*_TIMEOUT_MS`).
     pub database_timeouts: web_kit::db::Timeouts,
     pub redis_url: String,
+    /// A Redis Cluster's node URLs (`REDIS_CLUSTER_URLS`); when not empty, used instead of
+    /// `redis_url`.
+    pub redis_cluster_urls: Vec<String>,
     /// Prefix of every Redis key (deny-list, rate limits).
     pub redis_key_prefix: String,
     pub app_env: AppEnv,
@@ -154,6 +158,7 @@ impl Settings {
             database_max_connections: 10,
             database_timeouts: web_kit::db::Timeouts::default(),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_cluster_urls: Vec::new(),
             redis_key_prefix: String::new(),
             app_env: AppEnv::Development,
             signing_key: None,
@@ -197,6 +202,7 @@ impl Settings {
             }
             settings.redis_url = url;
         }
+        settings.redis_cluster_urls = web_kit::redis_pool::cluster_urls(&env)?;
         settings.redis_key_prefix = env.exact("REDIS_KEY_PREFIX").unwrap_or_default();
         settings.app_env = match env.var("APP_ENV").as_deref() {
             None | Some("development") => AppEnv::Development,

@@ -10,9 +10,13 @@
 //! counters of that browser (its device, or its account-and-address), never the account-wide
 //! one, which an attacker elsewhere may be filling.
 //!
-//! Keys (under `REDIS_KEY_PREFIX`, `{account}` = sha256(lowercased email)[..16] hex):
-//! `auth:rl:{login|signup}:ip:{address}`, `auth:rl:{login|signup}:account:{account}`,
-//! `auth:rl:login:account-ip:{account}:{address}`, `auth:rl:login:device:{account}:{device}`.
+//! Keys (under `REDIS_KEY_PREFIX`; `<account>` = sha256(lowercased email)[..16] hex; `{login}`
+//! and `{signup}` are literal hash tags): `auth:rl:{login}:ip:<address>`,
+//! `auth:rl:{login}:account:<account>`, `auth:rl:{login}:account-ip:<account>:<address>`,
+//! `auth:rl:{login}:device:<account>:<device>`, and `auth:rl:{signup}:ip:<address>`,
+//! `auth:rl:{signup}:account:<account>`. One script touches the counters of an address and of an
+//! account together, so on a Redis Cluster all the counters of one action share a hash slot (the
+//! tag): one master counts all logins, a script per attempt, far below what one master serves.
 //! Redis being unreachable fails closed (503): the limits protect the password hashes.
 
 use std::{net::IpAddr, sync::Arc};
@@ -32,7 +36,7 @@ const REFUND_ATTEMPT: &str = include_str!("lua/refund_attempt.lua");
 /// Reads and bumps the counters. Cheap to clone.
 #[derive(Clone)]
 pub struct RateLimiter {
-    redis: deadpool_redis::Pool,
+    redis: web_kit::redis_pool::RedisPool,
     prefix: String,
     limits: RateLimits,
     devices: Devices,
@@ -66,7 +70,7 @@ fn account_tag(email: &str) -> String {
 
 impl RateLimiter {
     pub fn new(
-        redis: deadpool_redis::Pool,
+        redis: web_kit::redis_pool::RedisPool,
         prefix: String,
         limits: RateLimits,
         devices: Devices,
@@ -81,11 +85,12 @@ impl RateLimiter {
         }
     }
 
+    /// The counter `kind:id` of `action`, in the hash slot of every counter of `action`.
     fn key(&self, action: &str, kind: &str, id: impl std::fmt::Display) -> String {
-        format!("{}auth:rl:{action}:{kind}:{id}", self.prefix)
+        format!("{}auth:rl:{{{action}}}:{kind}:{id}", self.prefix)
     }
 
-    async fn connection(&self) -> Result<deadpool_redis::Connection, ApiError> {
+    async fn connection(&self) -> Result<web_kit::redis_pool::RedisConnection, ApiError> {
         self.redis
             .get()
             .await
@@ -108,7 +113,7 @@ impl RateLimiter {
         }
         let mut connection = self.connection().await?;
         let retry_after: u64 = invocation
-            .invoke_async(&mut *connection)
+            .invoke_async(&mut connection)
             .await
             .context("counting an attempt")
             .map_err(ApiError::Unavailable)?;
@@ -188,7 +193,7 @@ impl RateLimiter {
         }
         let mut connection = self.connection().await?;
         let () = invocation
-            .invoke_async(&mut *connection)
+            .invoke_async(&mut connection)
             .await
             .context("giving back a login attempt")
             .map_err(ApiError::Unavailable)?;

@@ -96,7 +96,7 @@ pub struct Issued {
 pub struct Sessions {
     keys: Arc<SigningKeys>,
     pool: PgPool,
-    redis: deadpool_redis::Pool,
+    redis: web_kit::redis_pool::RedisPool,
     key_prefix: String,
     access_ttl: Duration,
     refresh_ttl: Duration,
@@ -134,7 +134,7 @@ impl Sessions {
     pub fn new(
         keys: Arc<SigningKeys>,
         pool: PgPool,
-        redis: deadpool_redis::Pool,
+        redis: web_kit::redis_pool::RedisPool,
         key_prefix: String,
         lifetimes: Lifetimes,
         cookie_secure: bool,
@@ -360,23 +360,23 @@ impl Sessions {
     }
 
     /// Deny-lists access tokens `(jti, exp)` until their expiry (plus the verifiers' leeway).
+    /// The keys are in different slots on a cluster: one `SET` each (one pipeline on a server).
     async fn deny(&self, tokens: &[(&str, i64)]) -> Result<(), ApiError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let mut pipe = redis::pipe();
-        let mut any = false;
-        for (jti, exp) in tokens {
-            if *exp > now {
+        let commands: Vec<redis::Cmd> = tokens
+            .iter()
+            .filter(|(_, exp)| *exp > now)
+            .map(|(jti, exp)| {
                 let ttl = u64::try_from(exp - now).unwrap_or(1) + 60;
-                pipe.cmd("SET")
-                    .arg(deny_list_key(&self.key_prefix, jti))
+                let mut set = redis::cmd("SET");
+                set.arg(deny_list_key(&self.key_prefix, jti))
                     .arg(1)
                     .arg("EX")
-                    .arg(ttl)
-                    .ignore();
-                any = true;
-            }
-        }
-        if !any {
+                    .arg(ttl);
+                set
+            })
+            .collect();
+        if commands.is_empty() {
             return Ok(());
         }
         let mut connection = self
@@ -385,8 +385,8 @@ impl Sessions {
             .await
             .context("cannot reach Redis to revoke tokens")
             .map_err(ApiError::Unavailable)?;
-        let () = pipe
-            .query_async(&mut *connection)
+        connection
+            .run_each(&commands)
             .await
             .context("writing the deny-list")
             .map_err(ApiError::Unavailable)?;

@@ -64,8 +64,12 @@ impl Application {
         pool_config.timeouts.wait = Some(Duration::from_secs(2));
         pool_config.timeouts.create = Some(Duration::from_secs(2));
         pool_config.timeouts.recycle = Some(Duration::from_secs(2));
-        let redis = web_kit::redis_pool::create(&settings.redis_url, Some(pool_config))
-            .context("REDIS_URL: cannot build the Redis pool")?;
+        let redis = web_kit::redis_pool::create(
+            &settings.redis_url,
+            &settings.redis_cluster_urls,
+            Some(pool_config),
+        )
+        .context("REDIS_URL / REDIS_CLUSTER_URLS: cannot build the Redis pool")?;
 
         let passwords = Passwords::new().await?;
         if settings.demo_users {

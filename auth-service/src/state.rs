@@ -14,7 +14,7 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
-    pub redis: deadpool_redis::Pool,
+    pub redis: web_kit::redis_pool::RedisPool,
     pub keys: Arc<SigningKeys>,
     pub verifier: Verifier,
     pub passwords: Passwords,
@@ -41,7 +41,7 @@ macro_rules! from_ref {
 
 from_ref!(
     pool: PgPool,
-    redis: deadpool_redis::Pool,
+    redis: web_kit::redis_pool::RedisPool,
     keys: Arc<SigningKeys>,
     verifier: Verifier,
     passwords: Passwords,

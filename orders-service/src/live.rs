@@ -1,6 +1,8 @@
 //! Live status changes across replicas: after a transition commits, its [`StatusChange`] is
 //! PUBLISHed on one Redis channel; every replica runs one subscriber task that fans the changes
-//! out to its event-stream handlers through a tokio broadcast channel.
+//! out to its event-stream handlers through a tokio broadcast channel. On a Redis Cluster the
+//! channel is a sharded one (`SPUBLISH` / `SSUBSCRIBE`, Redis 7): only the master owning the
+//! channel's slot carries it, instead of every message crossing the whole cluster bus.
 
 use std::time::Duration;
 
@@ -11,6 +13,8 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use web_kit::redis_pool::{RedisPool, RedisTarget};
 
 use crate::domain::OrderStatus;
 
@@ -36,13 +40,13 @@ pub struct StatusChange {
 /// Publishes and fans out status changes. Cheap to clone.
 #[derive(Clone)]
 pub struct Live {
-    redis: deadpool_redis::Pool,
+    redis: RedisPool,
     channel: String,
     sender: broadcast::Sender<StatusChange>,
 }
 
 impl Live {
-    pub fn new(redis: deadpool_redis::Pool, key_prefix: &str) -> Self {
+    pub fn new(redis: RedisPool, key_prefix: &str) -> Self {
         let (sender, _) = broadcast::channel(1024);
         Self {
             redis,
@@ -64,9 +68,17 @@ impl Live {
         }
         let result: anyhow::Result<()> = async {
             let mut connection = self.redis.get().await?;
+            // One channel, so one slot: a pipeline either way.
+            let publish = if connection.is_cluster() {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            };
             let mut pipe = redis::pipe();
             for change in changes {
-                pipe.publish(&self.channel, serde_json::to_string(change)?)
+                pipe.cmd(publish)
+                    .arg(&self.channel)
+                    .arg(serde_json::to_string(change)?)
                     .ignore();
             }
             let () = pipe.query_async(&mut connection).await?;
@@ -86,14 +98,21 @@ impl Live {
         self.sender.subscribe()
     }
 
-    /// Subscribes to the channel now (so a change published after this returns is seen); the
-    /// returned [`Subscriber`] forwards messages once running.
-    pub async fn subscriber(&self, redis_url: &str) -> anyhow::Result<Subscriber> {
-        let client = redis::Client::open(redis_url)?;
-        let first = connect(&client, &self.channel).await?;
+    /// Subscribes to the channel now, on the Redis of the pool (so a change published after
+    /// this returns is seen); the returned [`Subscriber`] forwards messages once running.
+    pub async fn subscriber(&self) -> anyhow::Result<Subscriber> {
+        let source = match self.redis.target() {
+            RedisTarget::Node(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                let first = connect(&client, &self.channel).await?;
+                Source::Node { client, first }
+            }
+            RedisTarget::Cluster(urls) => {
+                Source::Cluster(subscribe_sharded(urls, &self.channel, self.sender.clone()).await?)
+            }
+        };
         Ok(Subscriber {
-            client,
-            first,
+            source,
             channel: self.channel.clone(),
             sender: self.sender.clone(),
         })
@@ -102,21 +121,38 @@ impl Live {
 
 /// The one task per replica that reads the channel.
 pub struct Subscriber {
-    client: redis::Client,
-    first: redis::aio::PubSub,
+    source: Source,
     channel: String,
     sender: broadcast::Sender<StatusChange>,
+}
+
+enum Source {
+    Node {
+        client: redis::Client,
+        first: redis::aio::PubSub,
+    },
+    /// The cluster client delivers the messages itself (its push sender) and subscribes again
+    /// by itself after a node is lost or the slot moves: the task only keeps the connection.
+    Cluster(redis::cluster_async::ClusterConnection),
 }
 
 impl Subscriber {
     /// Forwards messages until `shutdown`, reconnecting after failures.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut pubsub = Some(self.first);
+        let (client, first) = match self.source {
+            Source::Node { client, first } => (client, first),
+            Source::Cluster(connection) => {
+                shutdown.cancelled().await;
+                drop(connection);
+                return;
+            }
+        };
+        let mut pubsub = Some(first);
         let mut backoff = Duration::from_millis(100);
         loop {
             let connection = match pubsub.take() {
                 Some(connection) => connection,
-                None => match connect(&self.client, &self.channel).await {
+                None => match connect(&client, &self.channel).await {
                     Ok(connection) => {
                         backoff = Duration::from_millis(100);
                         connection
@@ -137,13 +173,7 @@ impl Subscriber {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     message = messages.next() => match message {
-                        Some(message) => {
-                            match serde_json::from_slice::<StatusChange>(message.get_payload_bytes()) {
-                                // No receiver is fine: nobody is watching right now.
-                                Ok(change) => { let _ = self.sender.send(change); }
-                                Err(error) => tracing::warn!(%error, "malformed status change"),
-                            }
-                        }
+                        Some(message) => forward(&self.sender, message.get_payload_bytes()),
                         None => {
                             tracing::warn!("status change subscription lost; reconnecting");
                             break;
@@ -159,4 +189,38 @@ async fn connect(client: &redis::Client, channel: &str) -> redis::RedisResult<re
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     Ok(pubsub)
+}
+
+/// Sends one published payload to this replica's watchers.
+fn forward(sender: &broadcast::Sender<StatusChange>, payload: &[u8]) {
+    match serde_json::from_slice::<StatusChange>(payload) {
+        // No receiver is fine: nobody is watching right now.
+        Ok(change) => {
+            let _ = sender.send(change);
+        }
+        Err(error) => tracing::warn!(%error, "malformed status change"),
+    }
+}
+
+/// A cluster connection (RESP3, which cluster pub/sub needs) subscribed to the sharded `channel`,
+/// forwarding its messages to `sender`.
+async fn subscribe_sharded(
+    urls: &[String],
+    channel: &str,
+    sender: broadcast::Sender<StatusChange>,
+) -> redis::RedisResult<redis::cluster_async::ClusterConnection> {
+    let client = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
+        .use_protocol(redis::ProtocolVersion::RESP3)
+        .push_sender(move |push: redis::PushInfo| {
+            if push.kind == redis::PushKind::SMessage
+                && let Some(redis::Value::BulkString(payload)) = push.data.get(1)
+            {
+                forward(&sender, payload);
+            }
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .build()?;
+    let mut connection = client.get_async_connection().await?;
+    connection.ssubscribe(channel).await?;
+    Ok(connection)
 }

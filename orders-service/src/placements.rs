@@ -14,13 +14,13 @@ use crate::{config::BuyerLimits, error::ApiError};
 /// Counts placements per buyer. Cheap to clone.
 #[derive(Clone)]
 pub struct Placements {
-    redis: deadpool_redis::Pool,
+    redis: web_kit::redis_pool::RedisPool,
     prefix: String,
     limits: BuyerLimits,
 }
 
 impl Placements {
-    pub fn new(redis: deadpool_redis::Pool, prefix: String, limits: BuyerLimits) -> Self {
+    pub fn new(redis: web_kit::redis_pool::RedisPool, prefix: String, limits: BuyerLimits) -> Self {
         Self {
             redis,
             prefix,
@@ -51,7 +51,7 @@ impl Placements {
             .arg("NX")
             .ignore()
             .ttl(&key)
-            .query_async(&mut *connection)
+            .query_async(&mut connection)
             .await
             .map_err(|error| {
                 tracing::error!(%error, "cannot count a placement");

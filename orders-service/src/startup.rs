@@ -33,7 +33,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     pool: PgPool,
-    redis: deadpool_redis::Pool,
+    redis: web_kit::redis_pool::RedisPool,
     keys: StreamKeys,
     settings: Settings,
     live: Live,
@@ -53,7 +53,9 @@ impl Application {
         .await
         .context("DATABASE_URL")?;
         web_kit::db::migrate(&pool, embedded::migrations::runner()).await?;
-        let redis = web_kit::redis_pool::create(&settings.redis_url, None).context("REDIS_URL")?;
+        let redis =
+            web_kit::redis_pool::create(&settings.redis_url, &settings.redis_cluster_urls, None)
+                .context("REDIS_URL / REDIS_CLUSTER_URLS")?;
         let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)
             .await
             .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?
@@ -61,9 +63,9 @@ impl Application {
         let keys = StreamKeys::new(settings.redis_key_prefix.clone());
         let live = Live::new(redis.clone(), &settings.redis_key_prefix);
         let subscriber = live
-            .subscriber(&settings.redis_url)
+            .subscriber()
             .await
-            .context("REDIS_URL (subscribing to status changes)")?;
+            .context("REDIS_URL / REDIS_CLUSTER_URLS (subscribing to status changes)")?;
         let shutdown = CancellationToken::new();
         let state = AppState {
             pool: pool.clone(),
@@ -136,7 +138,7 @@ impl Application {
         )?;
         let relay = OutboxRelay::new(
             self.pool.clone(),
-            self.redis.clone(),
+            self.redis.node_or(&self.settings.redis_url)?,
             self.keys.clone(),
             self.settings.relay.clone(),
         );

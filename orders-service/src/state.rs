@@ -13,7 +13,7 @@ use crate::{live::Live, placements::Placements, routes::StreamSlots};
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: PgPool,
-    pub redis: deadpool_redis::Pool,
+    pub redis: web_kit::redis_pool::RedisPool,
     pub verifier: Verifier,
     pub keys: StreamKeys,
     pub live: Live,

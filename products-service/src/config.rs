@@ -4,7 +4,9 @@
 //! Variables read: `PORT` (3020), `DATABASE_URL` (required), `DATABASE_MAX_CONNECTIONS` (20),
 //! `DATABASE_STATEMENT_TIMEOUT_MS` / `DATABASE_LOCK_TIMEOUT_MS` /
 //! `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (5000 / 4000 / 3000, [`web_kit::db::Timeouts`]),
-//! `REDIS_URL` (redis://127.0.0.1:6379), `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
+//! `REDIS_URL` (redis://127.0.0.1:6379), `REDIS_CLUSTER_URLS` (empty; comma-separated node URLs
+//! of a Redis Cluster: when set, the deny-list is read there; the streams stay on `REDIS_URL` for
+//! now), `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
 //! unset the key set is fetched from `AUTH_URL`, default http://127.0.0.1:3030), `SEED_CATALOG`
 //! (false), `DEMO_SELLER_ID` / `DEMO2_SELLER_ID` (owners of the seeded listings; default
 //! [`crate::seed::DEMO_SELLER_ID`] / [`crate::seed::DEMO2_SELLER_ID`]). The `orders_stream`
@@ -36,6 +38,9 @@ pub struct Settings {
     pub database_timeouts: web_kit::db::Timeouts,
     /// Redis for the streams and the token deny-list (`REDIS_URL`).
     pub redis_url: String,
+    /// A Redis Cluster's node URLs (`REDIS_CLUSTER_URLS`); when not empty, the deny-list is read
+    /// there.
+    pub redis_cluster_urls: Vec<String>,
     /// Prefix of every Redis key this service touches (`REDIS_KEY_PREFIX`, default empty).
     pub redis_key_prefix: String,
     /// Token verification key (`JWT_PUBLIC_KEY` or `AUTH_URL`).
@@ -80,6 +85,7 @@ impl Settings {
             redis_url: env
                 .var("REDIS_URL")
                 .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
+            redis_cluster_urls: web_kit::redis_pool::cluster_urls(&env)?,
             redis_key_prefix: env.exact("REDIS_KEY_PREFIX").unwrap_or_default(),
             auth,
             seed_catalog: env.flag("SEED_CATALOG", false)?,

@@ -58,8 +58,9 @@ impl Application {
                 .context("seeding the demo catalog failed")?;
         }
 
-        let redis = web_kit::redis_pool::create(&settings.redis_url, None)
-            .context("REDIS_URL is not a valid Redis URL")?;
+        let redis =
+            web_kit::redis_pool::create(&settings.redis_url, &settings.redis_cluster_urls, None)
+                .context("REDIS_URL / REDIS_CLUSTER_URLS is not a valid Redis URL")?;
         let verifier = Verifier::from_source(&settings.auth, redis.clone(), JWKS_PATIENCE)
             .await
             .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?
@@ -79,7 +80,8 @@ impl Application {
             InventoryHandler::handlers(),
         )
         .context("REDIS_URL: cannot create the consumer")?;
-        let relay = OutboxRelay::new(pool.clone(), redis.clone(), keys, settings.relay.clone());
+        let streams = redis.node_or(&settings.redis_url).context("REDIS_URL")?;
+        let relay = OutboxRelay::new(pool.clone(), streams, keys, settings.relay.clone());
         let background = vec![
             tokio::spawn({
                 let stop = stop.clone();

@@ -9,7 +9,7 @@ use crate::usecases::CatalogCaches;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: PgPool,
-    pub redis: deadpool_redis::Pool,
+    pub redis: web_kit::redis_pool::RedisPool,
     pub verifier: Verifier,
     pub catalog: CatalogCaches,
 }

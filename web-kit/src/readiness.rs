@@ -1,5 +1,5 @@
 //! `GET /ready`, the same in every service: PostgreSQL answers `SELECT 1` and Redis answers
-//! `PING`, each within a bounded wait, and every registered background task is running
+//! `PING` (on a cluster, every master does), each within a bounded wait, and every registered background task is running
 //! ([`crate::background`]); or a 503 `not_ready` body naming what is not.
 
 use std::{collections::BTreeMap, time::Duration};
@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use crate::{
     ErrorBody,
     background::{Background, TaskState},
+    redis_pool::RedisPool,
 };
 
 /// Longest wait for one dependency: a black-holed database or Redis makes `/ready` a 503 after
@@ -35,7 +36,7 @@ pub struct Ready {
 }
 
 /// The handler: route it with `routes!(web_kit::readiness::ready)` on a router whose
-/// state gives a `PgPool` and a `deadpool_redis::Pool` through `FromRef`; with an
+/// state gives a `PgPool` and a [`RedisPool`] through `FromRef`; with an
 /// `axum::Extension(Background)` layer, the background tasks registered there count too.
 ///
 /// 200 `{"status": "ready", "database": "ok", "redis": "ok", "tasks": {...}}`, or 503 with
@@ -55,7 +56,7 @@ pub struct Ready {
 )]
 pub async fn ready(
     State(pool): State<PgPool>,
-    State(redis): State<deadpool_redis::Pool>,
+    State(redis): State<RedisPool>,
     background: Option<Extension<Background>>,
 ) -> Response {
     let database = async {
@@ -68,7 +69,7 @@ pub async fn ready(
     let redis = async {
         let mut connection = redis.get().await.map_err(|error| error.to_string())?;
         redis::cmd("PING")
-            .query_async::<String>(&mut *connection)
+            .query_async::<String>(&mut connection)
             .await
             .map(|_| ())
             .map_err(|error| error.to_string())
@@ -140,11 +141,12 @@ mod tests {
     }
 
     async fn call_with(redis_url: &str, background: Option<Background>) -> (StatusCode, Value) {
+        call_on(crate::redis_pool::create(redis_url, &[], None).unwrap(), background).await
+    }
+
+    async fn call_on(redis: RedisPool, background: Option<Background>) -> (StatusCode, Value) {
         let pool = PgPool::connect("postgres://postgres@127.0.0.1:5432/postgres")
             .await
-            .unwrap();
-        let redis = deadpool_redis::Config::from_url(redis_url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .unwrap();
         let response = ready(State(pool), State(redis), background.map(Extension)).await;
         let status = response.status();
@@ -230,5 +232,19 @@ mod tests {
             body["error"]["message"],
             "unreachable: redis; stopped: relay (shutdown)"
         );
+    }
+
+    #[tokio::test]
+    async fn ready_is_ok_on_a_cluster_and_a_503_naming_redis_when_no_cluster_node_answers() {
+        let cluster = crate::testing::RedisCluster::start().await;
+        let on_cluster = crate::redis_pool::create("", &cluster.urls(), None).unwrap();
+        let (status, body) = call_on(on_cluster, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["redis"], "ok");
+
+        let nowhere = crate::redis_pool::create("", &["redis://127.0.0.1:1".to_owned()], None);
+        let (status, body) = call_on(nowhere.unwrap(), None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["error"]["message"], "unreachable: redis");
     }
 }

@@ -23,7 +23,7 @@ pub struct TestApp {
     pub prefix: String,
     pub settings: Settings,
     pub pool: PgPool,
-    pub redis: deadpool_redis::Pool,
+    pub redis: web_kit::redis_pool::RedisPool,
     /// `None` once a test dropped the database on purpose.
     pub db: Option<TestDatabase>,
     shutdown: CancellationToken,
@@ -253,7 +253,7 @@ impl TestApp {
         let mut connection = self.redis.get().await.unwrap();
         redis::cmd("KEYS")
             .arg(format!("{}*", self.prefix))
-            .query_async(&mut *connection)
+            .query_async(&mut connection)
             .await
             .unwrap()
     }

@@ -154,7 +154,7 @@ async fn the_counters_live_under_the_redis_key_prefix_and_expire() {
 
     let keys = app.redis_keys().await;
     assert!(
-        keys.contains(&format!("{}auth:rl:login:ip:203.0.113.77", app.prefix)),
+        keys.contains(&format!("{}auth:rl:{{login}}:ip:203.0.113.77", app.prefix)),
         "{keys:?}"
     );
     // Per address, per account, per account and address.
@@ -163,7 +163,7 @@ async fn the_counters_live_under_the_redis_key_prefix_and_expire() {
     for key in keys {
         let ttl: i64 = redis::cmd("TTL")
             .arg(&key)
-            .query_async(&mut *redis)
+            .query_async(&mut redis)
             .await
             .unwrap();
         assert!(ttl > 0 && ttl <= 600, "{key}: {ttl}");

@@ -141,7 +141,7 @@ async fn logout_revokes_the_access_token_for_every_service_at_once() {
     let mut redis = app.redis.get().await.unwrap();
     let ttl: i64 = redis::cmd("TTL")
         .arg(deny_list_key(&app.prefix, &user.token_id))
-        .query_async(&mut *redis)
+        .query_async(&mut redis)
         .await
         .unwrap();
     assert!(ttl > 0 && ttl <= 900 + 60, "{ttl}");

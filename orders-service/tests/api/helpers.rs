@@ -62,6 +62,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         database_max_connections: 5,
         database_timeouts: web_kit::db::Timeouts::default(),
         redis_url: redis_url(),
+        redis_cluster_urls: Vec::new(),
         redis_key_prefix: prefix.clone(),
         auth: auth_kit::KeySource::PublicKeyPem(test_keys.public_pem()),
         reservation_ttl: Duration::from_secs(900),

@@ -8,9 +8,7 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, spawn_app, spawn_app_with, wait_until};
 
 fn sweeper(app: &TestApp) -> Sweeper {
-    let redis = deadpool_redis::Config::from_url(&app.settings.redis_url)
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let redis = web_kit::redis_pool::create(&app.settings.redis_url, &[], None).unwrap();
     Sweeper {
         pool: app.pool.clone(),
         live: Live::new(redis, &app.prefix),

@@ -232,7 +232,7 @@ fn forbidden(user: &str) -> Vec<&'static str> {
         "products-service" => &[
             "SET {p}auth:denied:forged 1",
             "DEL {p}auth:denied:forged",
-            "INCR {p}auth:rl:login:ip:127.0.0.1",
+            "INCR {p}auth:rl:{login}:ip:127.0.0.1",
             "INCR {p}orders:rl:place:someone",
             "PUBLISH {p}orders:status forged",
             "HSET {{p}inventory_stream}:orders-service:attempts 1-0 1",
@@ -244,7 +244,7 @@ fn forbidden(user: &str) -> Vec<&'static str> {
         "orders-service" => &[
             "SET {p}auth:denied:forged 1",
             "DEL {p}auth:denied:forged",
-            "INCR {p}auth:rl:login:ip:127.0.0.1",
+            "INCR {p}auth:rl:{login}:ip:127.0.0.1",
             "HSET {{p}orders_stream}:products-service:attempts 1-0 1",
             "PUBLISH other-channel forged",
             "SET {p}orders_stream overwritten",

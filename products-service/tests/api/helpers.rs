@@ -67,6 +67,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         database_max_connections: 20,
         database_timeouts: web_kit::db::Timeouts::default(),
         redis_url: redis_url(),
+        redis_cluster_urls: Vec::new(),
         redis_key_prefix: prefix.clone(),
         auth: auth_kit::KeySource::PublicKeyPem(keys.public_pem()),
         seed_catalog: false,
