@@ -143,6 +143,42 @@ async fn garbage_is_invalid() {
 }
 
 #[tokio::test]
+async fn on_a_redis_cluster_a_deny_listed_token_is_revoked_and_others_pass() {
+    let cluster = web_kit::testing::RedisCluster::start().await;
+    let pool = web_kit::redis_pool::create("redis://127.0.0.1:1", &cluster.urls(), None).unwrap();
+    let keys = TestKeys::generate();
+    let prefix = unique_prefix();
+    let verifier = keys.verifier(pool.clone()).with_key_prefix(prefix.clone());
+    // Tokens whose deny-list keys fall on different masters.
+    let tokens: Vec<String> = (0..6)
+        .map(|_| {
+            let (id, name) = alice();
+            keys.token(id, name, Role::User)
+        })
+        .collect();
+    let mut jtis = Vec::new();
+    for token in &tokens {
+        jtis.push(verifier.verify(token).await.unwrap().token_id);
+    }
+    let mut redis = pool.get().await.unwrap();
+    for jti in jtis.iter().step_by(2) {
+        let () = redis
+            .set_ex(deny_list_key(&prefix, jti), "1", 60)
+            .await
+            .unwrap();
+    }
+
+    for (n, token) in tokens.iter().enumerate() {
+        let result = verifier.verify(token).await;
+        if n % 2 == 0 {
+            assert!(matches!(result, Err(AuthError::Revoked)), "{n}: {result:?}");
+        } else {
+            assert!(result.is_ok(), "{n}: {result:?}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_deny_listed_token_is_revoked_under_its_prefix_only() {
     let keys = TestKeys::generate();
     let pool = redis_pool();

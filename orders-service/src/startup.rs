@@ -70,6 +70,7 @@ impl Application {
         let state = AppState {
             pool: pool.clone(),
             redis: redis.clone(),
+            streams_redis: redis.node_or(&settings.redis_url).context("REDIS_URL")?,
             verifier,
             keys: keys.clone(),
             live: live.clone(),

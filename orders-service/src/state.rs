@@ -13,7 +13,10 @@ use crate::{live::Live, placements::Placements, routes::StreamSlots};
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The service's own keys and channel (deny-list, limits, live updates; `/ready`).
     pub redis: web_kit::redis_pool::RedisPool,
+    /// Where the streams are (`REDIS_URL`), for the admin routes over them.
+    pub streams_redis: deadpool_redis::Pool,
     pub verifier: Verifier,
     pub keys: StreamKeys,
     pub live: Live,

@@ -87,7 +87,8 @@ async fn start(settings: Settings, keys: TestKeys, prefix: String) -> TestApp {
         client: browser(),
         keys,
         prefix,
-        redis: auth_kit::testing::redis_pool(),
+        redis: web_kit::redis_pool::create(&settings.redis_url, &settings.redis_cluster_urls, None)
+            .unwrap(),
         pool,
         db: None,
         settings,

@@ -6,6 +6,7 @@ mod helpers;
 mod nginx;
 
 mod behind_nginx;
+mod cluster;
 mod devices;
 mod health;
 mod jwks;

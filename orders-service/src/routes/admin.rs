@@ -26,7 +26,7 @@ use crate::error::ApiError;
 )]
 pub async fn streams(
     _admin: AdminUser,
-    State(redis): State<web_kit::redis_pool::RedisPool>,
+    State(redis): State<deadpool_redis::Pool>,
     State(keys): State<StreamKeys>,
 ) -> Result<impl IntoResponse, ApiError> {
     let mut connection = redis.get().await?;
@@ -77,7 +77,7 @@ pub struct Replayed {
 )]
 pub async fn dead_letters(
     _admin: AdminUser,
-    State(redis): State<web_kit::redis_pool::RedisPool>,
+    State(redis): State<deadpool_redis::Pool>,
     State(keys): State<StreamKeys>,
     Query(query): Query<DeadLetterQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -105,7 +105,7 @@ pub async fn dead_letters(
 )]
 pub async fn replay(
     _admin: AdminUser,
-    State(redis): State<web_kit::redis_pool::RedisPool>,
+    State(redis): State<deadpool_redis::Pool>,
     State(keys): State<StreamKeys>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {

@@ -3,6 +3,7 @@
 mod admin;
 mod authorization;
 mod catalog;
+mod cluster;
 mod health;
 mod helpers;
 mod idempotency;
