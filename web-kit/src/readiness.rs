@@ -141,7 +141,11 @@ mod tests {
     }
 
     async fn call_with(redis_url: &str, background: Option<Background>) -> (StatusCode, Value) {
-        call_on(crate::redis_pool::create(redis_url, &[], None).unwrap(), background).await
+        call_on(
+            crate::redis_pool::create(redis_url, &[], None).unwrap(),
+            background,
+        )
+        .await
     }
 
     async fn call_on(redis: RedisPool, background: Option<Background>) -> (StatusCode, Value) {
