@@ -3,6 +3,7 @@
 mod admin;
 mod batch;
 mod bench;
+mod cluster;
 mod consumer;
 mod helpers;
 mod inbox;
