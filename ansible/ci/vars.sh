@@ -18,6 +18,10 @@ vault_admin_password: $(secret)
 vault_db_auth_password: $(secret)
 vault_db_products_password: $(secret)
 vault_db_orders_password: $(secret)
+vault_redis_ops_password: $(secret)
+vault_redis_auth_password: $(secret)
+vault_redis_products_password: $(secret)
+vault_redis_orders_password: $(secret)
 vault_jwt_private_key: |
 $(indent "$signing_key")
 vault_tls_certificate: |
