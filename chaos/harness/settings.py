@@ -8,8 +8,8 @@ from typing import Mapping
 
 # Every fault the run knows, in the order the README describes them.
 FAULTS = ("kills", "pg-drops", "poison", "freeze", "redis-wipe", "db-outage")
-# What a run injects unless CHAOS_FAULTS says otherwise.
-DEFAULT_FAULTS = ("kills", "pg-drops", "poison")
+# What a run injects unless CHAOS_FAULTS says otherwise: every fault (stream-lib 2 survives them all).
+DEFAULT_FAULTS = FAULTS
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ def tamper(stack: Stack, facts: Facts) -> None:
     done.append(f"+1 stock on {pid}")
     paid = pg.value(o, "SELECT id FROM orders WHERE status = 'PAID' LIMIT 1")
     if paid:
-        pg.run(o, f"UPDATE orders SET status = 'PENDING' WHERE id = {literal(paid)}")
+        # A fresh created_at, or the running pending-timeout sweeper would reject it before the
+        # checks look (and the "stuck PENDING" check would then pass).
+        pg.run(o, f"UPDATE orders SET status = 'PENDING', created_at = now() WHERE id = {literal(paid)}")
         done.append(f"order {paid} back to PENDING")
     pg.run(p, "DELETE FROM inbox WHERE event_id = (SELECT event_id FROM inbox LIMIT 1)")
     done.append("a products inbox row deleted")
