@@ -215,7 +215,8 @@ impl KeySource {
 }
 
 /// Checks tokens: signature (EdDSA only; `alg: none` and every other algorithm are refused) with
-/// the key the token's `kid` names, expiry, issuer, and the deny-list. Cheap to clone.
+/// the key the token's `kid` names, expiry, `nbf` when present, issuer, and the deny-list. Cheap
+/// to clone.
 #[derive(Clone)]
 pub struct Verifier {
     ring: Arc<KeyRing>,
@@ -236,6 +237,8 @@ fn validation() -> Validation {
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[ISSUER]);
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    // A token that says it is not valid yet (`nbf` ahead, beyond the leeway) is refused.
+    validation.validate_nbf = true;
     validation.leeway = LEEWAY_SECONDS;
     validation
 }

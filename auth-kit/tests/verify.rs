@@ -130,6 +130,41 @@ async fn a_token_from_another_issuer_is_invalid() {
 }
 
 #[tokio::test]
+async fn a_token_not_valid_before_a_time_ahead_is_invalid_until_then() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+    let claims = serde_json::to_value(keys.claims(id, name, Role::User)).unwrap();
+    let now = claims["iat"].as_i64().unwrap();
+    let with_nbf = |nbf: i64| {
+        let mut claims = claims.clone();
+        claims["nbf"] = nbf.into();
+        keys.sign_json(&claims)
+    };
+
+    let ahead = verifier.verify(&with_nbf(now + 3600)).await;
+    let within_leeway = verifier.verify(&with_nbf(now + 5)).await;
+    let past = verifier.verify(&with_nbf(now - 60)).await;
+
+    assert!(matches!(ahead, Err(AuthError::Invalid)), "{ahead:?}");
+    assert!(within_leeway.is_ok(), "{within_leeway:?}");
+    assert!(past.is_ok(), "{past:?}");
+}
+
+#[tokio::test]
+async fn every_forgery_of_the_test_kit_is_refused_with_its_code() {
+    let keys = TestKeys::generate();
+    let verifier = keys.verifier(redis_pool());
+    let (id, name) = alice();
+
+    for forgery in keys.forgeries(id, name) {
+        let result = verifier.verify(&forgery.token).await;
+        let code = result.as_ref().map_err(AuthError::code).err();
+        assert_eq!(code, Some(forgery.code), "{}: {result:?}", forgery.attack);
+    }
+}
+
+#[tokio::test]
 async fn garbage_is_invalid() {
     let verifier = TestKeys::generate().verifier(redis_pool());
 

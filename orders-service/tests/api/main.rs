@@ -17,3 +17,4 @@ mod placing;
 mod races;
 mod redis_acl;
 mod system;
+mod token_attacks;

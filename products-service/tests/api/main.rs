@@ -14,3 +14,4 @@ mod pagination;
 mod plans;
 mod replicas;
 mod search;
+mod token_attacks;
