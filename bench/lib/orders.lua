@@ -1,61 +1,45 @@
 -- wrk script: POST /api/orders as many buyers, one line, quantity 1, on products with ample stock.
--- Every request has its own Idempotency-Key, so none is a replay. Reads BENCH_TOKENS and
--- BENCH_PRODUCTS (files, one value per line) and BENCH_RUN (a unique string) from the environment.
-local function lines(path)
-  local out = {}
-  for line in io.lines(path) do
-    if line ~= "" then out[#out + 1] = line end
-  end
-  return out
-end
-
-local threads = {}
-local next_thread = 0
+-- Every request has its own Idempotency-Key, so none is a replay. Reads from the environment:
+-- BENCH_TOKENS and BENCH_PRODUCTS (files, one value per line), BENCH_RUN (a unique string),
+-- BENCH_IDS (a file: the id of every order answered 201, one per line, for the run's checks) and,
+-- for a paced run, BENCH_DELAY_MS (each connection waits about that long between requests).
+local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
 
 function setup(thread)
-  next_thread = next_thread + 1
-  thread:set("tid", next_thread)
-  threads[#threads + 1] = thread
+  common.setup(thread)
 end
 
 function init(args)
-  tokens = lines(os.getenv("BENCH_TOKENS"))
-  products = lines(os.getenv("BENCH_PRODUCTS"))
+  common.init()
+  tokens = common.lines(os.getenv("BENCH_TOKENS"))
+  products = common.lines(os.getenv("BENCH_PRODUCTS"))
   run = os.getenv("BENCH_RUN")
+  ids = io.open(os.getenv("BENCH_IDS") .. "." .. tid, "w")
+  ids:setvbuf("line")
   n = 0
-  created = 0
-  other = 0
-  codes = ""
 end
 
 function request()
   n = n + 1
-  local token = tokens[(n % #tokens) + 1]
-  local product = products[(n % #products) + 1]
   local headers = {
     ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. token,
+    ["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1],
     ["Idempotency-Key"] = run .. "-" .. tid .. "-" .. n,
   }
-  local body = '{"items":[{"product_id":"' .. product .. '","quantity":1}]}'
+  local body = '{"items":[{"product_id":"' .. products[(n % #products) + 1] .. '","quantity":1}]}'
   return wrk.format("POST", "/api/orders", headers, body)
 end
 
 function response(status, headers, body)
+  common.count(status, 201)
   if status == 201 then
-    created = created + 1
-  else
-    other = other + 1
-    if #codes < 200 then codes = codes .. status .. " " end
+    local id = body:match('"id"%s*:%s*"([0-9a-fA-F-]+)"')
+    if id then ids:write(id, "\n") end
   end
 end
 
+delay = common.delay
+
 function done(summary, latency, requests)
-  local c, o, s = 0, 0, ""
-  for _, t in ipairs(threads) do
-    c = c + t:get("created")
-    o = o + t:get("other")
-    s = s .. t:get("codes")
-  end
-  io.write(string.format("ORDERS created=%d other=%d codes=%s\n", c, o, s))
+  common.done("ORDERS")
 end

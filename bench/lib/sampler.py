@@ -1,7 +1,8 @@
 """Samples the order pipeline once a second until SIGTERM, one JSON object per line on stdout:
 orders by status (orders DB), reservations (products DB), unpublished outbox rows (both DBs),
 entries added to each stream and each group's entries-read / pending / lag (Redis), the load
-average, and the CPU seconds used so far by each component (from /proc): the services, nginx,
+average, each service's resident memory (VmRSS), and the CPU seconds used so far by each
+component (from /proc): the services, nginx,
 wrk, redis-server, PostgreSQL backends of this run's databases vs all other postgres processes
 (background writers, other people's databases), and the whole machine's busy time.
 
@@ -15,9 +16,11 @@ import subprocess
 import sys
 import time
 
+from procs import parse_pids, rss_kb
+
 PG, ORDERS_DB, PRODUCTS_DB, PREFIX, PIDS = sys.argv[1:6]
 RUN_ID = PREFIX.rstrip(":")
-PIDS = {k: int(v) for k, v in (kv.split("=") for kv in PIDS.split(",") if kv)}
+PIDS = parse_pids(PIDS)
 TICK = os.sysconf("SC_CLK_TCK")
 stop = False
 
@@ -141,6 +144,7 @@ def main():
                 sample[stream + "_pending"] = int(g.get("pending") or 0)
                 sample[stream + "_lag"] = g.get("lag")
         sample["cpu"] = cpu_seconds()
+        sample["rss_kb"] = rss_kb(PIDS)
         print(json.dumps(sample), flush=True)
         delay = 1.0 - (time.time() - t)
         while delay > 0 and not stop:

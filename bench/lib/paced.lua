@@ -1,0 +1,21 @@
+-- wrk script: GETs of the given URL at a paced rate (BENCH_DELAY_MS between requests on each
+-- connection), counting statuses: the catalog's latency while something else loads the machine.
+local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
+
+function setup(thread)
+  common.setup(thread)
+end
+
+function init(args)
+  common.init()
+end
+
+function response(status, headers, body)
+  common.count(status, 200)
+end
+
+delay = common.delay
+
+function done(summary, latency, requests)
+  common.done("PACED")
+end
