@@ -2,9 +2,7 @@
 -- "email<TAB>password" per line), in turn.
 local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
 
-function setup(thread)
-  common.setup(thread)
-end
+setup = common.setup
 
 function init(args)
   common.init()

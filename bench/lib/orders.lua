@@ -5,9 +5,7 @@
 -- for a paced run, BENCH_DELAY_MS (each connection waits about that long between requests).
 local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
 
-function setup(thread)
-  common.setup(thread)
-end
+setup = common.setup
 
 function init(args)
   common.init()

@@ -2,9 +2,7 @@
 -- connection), counting statuses: the catalog's latency while something else loads the machine.
 local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
 
-function setup(thread)
-  common.setup(thread)
-end
+setup = common.setup
 
 function init(args)
   common.init()

@@ -14,8 +14,8 @@ import time
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def snapshot():
-    out = {}
+def processes():
+    """(pid, command, parent pid, CPU seconds of user + system time) of every process now."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -24,9 +24,15 @@ def snapshot():
                 stat = f.read()
         except OSError:
             continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        out[comm] = out.get(comm, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+        yield int(entry), stat[stat.index("(") + 1 : stat.rindex(")")], int(fields[1]), \
+            (int(fields[11]) + int(fields[12])) / TICK
+
+
+def snapshot():
+    out = {}
+    for _, comm, _, secs in processes():
+        out[comm] = out.get(comm, 0.0) + secs
     return out
 
 
@@ -45,19 +51,16 @@ def others(before, after, seconds, top=8):
 def rss_kb(pids):
     """VmRSS of each named process (nginx: master and workers summed), in KiB."""
     out = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/status") as f:
-                kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-        except (OSError, ValueError):
-            continue
+    for pid, _, ppid, _ in processes():
         for name, p in pids.items():
-            if int(entry) == p or (name == "nginx" and ppid == p):
-                out[name] = out.get(name, 0) + kb
+            if pid != p and not (name == "nginx" and ppid == p):
+                continue
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            except (OSError, ValueError):
+                continue
+            out[name] = out.get(name, 0) + kb
     return out
 
 

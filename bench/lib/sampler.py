@@ -16,12 +16,11 @@ import subprocess
 import sys
 import time
 
-from procs import parse_pids, rss_kb
+from procs import TICK, parse_pids, processes, rss_kb
 
 PG, ORDERS_DB, PRODUCTS_DB, PREFIX, PIDS = sys.argv[1:6]
 RUN_ID = PREFIX.rstrip(":")
 PIDS = parse_pids(PIDS)
-TICK = os.sysconf("SC_CLK_TCK")
 stop = False
 
 
@@ -82,19 +81,8 @@ def cpu_seconds():
     """Per component: utime+stime of the process (with its threads), postgres and redis summed."""
     names = list(PIDS) + ["postgres (this run)", "postgres (others)", "redis", "wrk"]
     usage = {name: {} for name in names}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        secs = (int(fields[11]) + int(fields[12])) / TICK
-        pid = int(entry)
-        ppid = int(fields[1])
+    for pid, comm, ppid, secs in processes():
+        entry = str(pid)
         for name, p in PIDS.items():
             if pid == p or (name == "nginx" and ppid == p):
                 usage[name][entry] = secs
@@ -105,8 +93,7 @@ def cpu_seconds():
                     title = f.read().decode(errors="replace")
             except OSError:
                 title = ""
-            mine = RUN_ID in title
-            usage["postgres (this run)" if mine else "postgres (others)"][entry] = secs
+            usage["postgres (this run)" if RUN_ID in title else "postgres (others)"][entry] = secs
         elif comm.startswith("redis-server"):
             usage["redis"][entry] = secs
         elif comm == "wrk":
