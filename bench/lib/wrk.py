@@ -19,6 +19,8 @@ def parse(text, group, label, url, load, upstream=None):
     out = {"kind": "wrk", "group": group, "label": label, "url": url, "load": float(load)}
     if upstream not in (None, ""):
         out["upstream"] = int(upstream)
+    m = re.search(r"(\d+) threads? and (\d+) connections", text)
+    out["connections"] = int(m.group(2)) if m else 0
     m = re.search(r"Requests/sec:\s+([0-9.]+)", text)
     out["rps"] = float(m.group(1)) if m else 0.0
     for pct in ("50", "99"):
