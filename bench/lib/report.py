@@ -119,10 +119,17 @@ def else_section(figs, started, finished):
         w.append(f"Load average at the start {a['load']}, at the end {b['load']}. Other programs' CPU over the run "
                  f"(from /proc at both ends; short-lived processes are missed, the samples' \"everything else\" "
                  f"counts them): " + (", ".join(f"{c} {u:.2f} cores" for c, u in busy) or "none above 0.01 cores") + ".\n")
+    return w
+
+
+def profiles_section(figs):
     profiles = [f for f in figs if f["kind"] == "profile"]
+    if not profiles:
+        return []
+    w = ["## Profiles (BENCH_PROFILE=1: `perf record -g -F 499` during the sustained run)\n",
+         "Self time by shared object and symbol (`perf report --no-children`), the top lines:\n"]
     for p in profiles:
-        w.append(f"Profile of {p['name']} during the sustained run (`perf record -g`), top symbols:\n")
-        w.append("```\n" + p["top"].rstrip() + "\n```\n")
+        w += [f"{p['name']}:\n", "```\n" + p["top"].rstrip() + "\n```\n"]
     return w
 
 
@@ -151,6 +158,7 @@ def results(figures_path, samples_path, out_path, started, finished, rust_log, p
     w += login_section(figs)
     w += memory_section(figs, samples)
     w += catalog_report.section(figs, static_rps)
+    w += profiles_section(figs)
     w += else_section(figs, started, finished)
     analysis = kept_analysis(out_path)
     with open(out_path, "w") as f:

@@ -8,6 +8,7 @@ from checks import orders_told, server_errors, verdict
 from orders_report import cpu_use
 from phases import pace
 from procs import others
+from perf_top import top_symbols
 from report import MARKER, kept_analysis
 from targets import commits_per_order, e2e_rate, headline
 from upstream import catalog_requests
@@ -148,6 +149,12 @@ class Report(unittest.TestCase):
     def test_other_programs_are_those_not_run_by_the_bench(self):
         busy = others({"cargo": 1.0, "wrk": 0.0}, {"cargo": 11.0, "wrk": 5.0, "rustc": 20.0}, 10.0)
         self.assertEqual(busy, [("rustc", 2.0), ("cargo", 1.0)])
+
+
+class Profile(unittest.TestCase):
+    def test_only_the_sample_lines_of_perf_report_are_kept(self):
+        text = "# Samples: 93\n#\n    21.51%  libpython3.so  [.] _PyObject_Free\n\n     6.45%  x  [k] y\n"
+        self.assertEqual(top_symbols(text, 1), ["    21.51%  libpython3.so  [.] _PyObject_Free"])
 
 
 class UpstreamCount(unittest.TestCase):

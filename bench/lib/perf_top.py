@@ -1,6 +1,6 @@
 """The top symbols of a `perf record -g` profile, as one JSON figure for RESULTS.md.
 
-    profile.py <name> <perf.data> [<lines>]
+    perf_top.py <name> <perf.data> [<lines>]
 """
 import json
 import subprocess
@@ -8,7 +8,7 @@ import sys
 
 
 def top_symbols(report_text, lines=15):
-    """The first `lines` sample lines ("  12.34%  command  object  [.] symbol") of `perf report`."""
+    """The first `lines` sample lines ("  12.34%  object  [.] symbol") of `perf report`."""
     rows = [line.rstrip() for line in report_text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     return [r for r in rows if "%" in r.split()[0]][:lines]
 
@@ -16,6 +16,7 @@ def top_symbols(report_text, lines=15):
 if __name__ == "__main__":
     name, data = sys.argv[1:3]
     out = subprocess.run(["perf", "report", "--stdio", "--no-children", "-g", "none", "--percent-limit", "0.5",
+                          "--sort", "dso,sym",
                           "-i", data], capture_output=True, text=True, check=True)
     top = top_symbols(out.stdout, int(sys.argv[3]) if len(sys.argv) > 3 else 15)
     print(json.dumps({"kind": "profile", "name": name, "top": "\n".join(top)}))
