@@ -1,5 +1,8 @@
 -- Shared by bench's wrk scripts: per-thread counters of the statuses seen (ok, other, 5xx), the
--- summary line wrk.py parses, and pacing (BENCH_DELAY_MS, jittered) when the environment asks.
+-- summary line wrk.py parses, and pacing when the environment sets BENCH_RATE (requests per second
+-- for the thread; bench runs wrk with one): wrk asks delay() before every request of any of the
+-- thread's connections, and each answer is the wait until the next slot of a fixed schedule, so
+-- the rate holds whatever the latency while a connection is free (none bursts to catch up).
 local M = {}
 local threads = {}
 
@@ -30,9 +33,23 @@ function M.count(status, expected)
   end
 end
 
-local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
-if pause and pause > 0 then
-  M.delay = function() return math.floor(pause * (0.5 + math.random())) end
+local rate = tonumber(os.getenv("BENCH_RATE") or "")
+if rate and rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef [[
+    typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+    int clock_gettime(int clock, bench_timespec *ts);
+  ]]
+  local ts, interval, due = ffi.new("bench_timespec"), 1000 / rate, nil
+  local function now_ms()
+    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  M.delay = function()
+    local now = now_ms()
+    due = math.max((due or now) + interval, now)
+    return math.floor(due - now)
+  end
 end
 
 function M.done(what)

@@ -2,7 +2,7 @@
 -- Every request has its own Idempotency-Key, so none is a replay. Reads from the environment:
 -- BENCH_TOKENS and BENCH_PRODUCTS (files, one value per line), BENCH_RUN (a unique string),
 -- BENCH_IDS (a file: the id of every order answered 201, one per line, for the run's checks) and,
--- for a paced run, BENCH_DELAY_MS (each connection waits about that long between requests).
+-- for a paced run, BENCH_RATE (orders per second).
 local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
 
 setup = common.setup

@@ -163,7 +163,7 @@ def section(figs, samples, buyers, products, conns, order_s):
     w = [f"## Orders end to end ({buyers} buyers, {products} products with ample stock, one line each, through nginx)\n",
          f"- **sustained**: wrk, {conns} connections, as fast as it goes for {order_s} s.",
          f"- **half-rate**: wrk paced at half the sustained confirmed rate ({fmt(pace and pace['target_rate'])}/s: "
-         f"{pace and pace['connections']} connections, each pausing about {pace and pace['delay_ms']} ms between requests)."
+         f"{pace and pace['connections']} connections, requests sent on a fixed schedule while a connection is free)."
          if pace else "- **half-rate**: not run.",
          "- **race**: every racer places one order for the race product at the same moment.\n",
          "POST → CONFIRMED is measured in the orders database: the order's `created_at` to its CONFIRMED "

@@ -1,5 +1,5 @@
--- wrk script: GETs of the given URL at a paced rate (BENCH_DELAY_MS between requests on each
--- connection), counting statuses: the catalog's latency while something else loads the machine.
+-- wrk script: GETs of the given URL at a paced rate (BENCH_RATE requests per second), counting
+-- statuses: the catalog's latency while something else loads the machine.
 local common = dofile(os.getenv("BENCH_LIB") .. "/common.lua")
 
 setup = common.setup

@@ -10,8 +10,8 @@
         orders database (subtracted from the commits per order)
     phases.py half-rate <figures.jsonl>
         half the sustained phase's confirmed-end-to-end rate (orders/s; 1 if it confirmed none)
-    phases.py pace <orders_per_s>
-        "<connections> <delay_ms>" for wrk's paced run of that many orders per second
+    phases.py pace <requests_per_s>
+        "<connections> <rate>": how many connections wrk's paced run of that rate needs
 """
 import json
 import math
@@ -38,12 +38,11 @@ def commits(pg, name, orders_db, products_db):
 
 
 def pace(rate):
-    """Connections and per-connection pause so that connections / pause ~= rate: about 20
-    requests per second per connection (a pause near 50 ms dwarfs the latency we expect), at
-    least one connection, at most 64."""
+    """Connections for a paced run (common.lua's schedule sends at `rate` while a connection is
+    free): one per 20 requests/s, so each has about 50 ms for an answer before the schedule
+    waits for it, at least 2 and at most 64."""
     rate = max(rate, 0.1)
-    connections = max(1, min(64, math.ceil(rate / 20)))
-    return connections, max(1, round(connections * 1000 / rate))
+    return max(2, min(64, math.ceil(rate / 20))), round(rate, 1)
 
 
 SUMMARY = """

@@ -37,14 +37,10 @@ class Wrk(unittest.TestCase):
 
 
 class Pace(unittest.TestCase):
-    def test_connections_over_the_pause_give_the_rate(self):
-        for rate in (3.0, 20.0, 450.0, 1500.0):
-            conns, delay = pace(rate)
-            self.assertAlmostEqual(conns * 1000 / delay / rate, 1.0, delta=0.05)
-            self.assertGreaterEqual(delay, 40)
-
-    def test_a_tiny_rate_is_one_slow_connection(self):
-        self.assertEqual(pace(0.5), (1, 2000))
+    def test_a_connection_per_twenty_requests_a_second_within_bounds(self):
+        self.assertEqual(pace(450.0), (23, 450.0))
+        self.assertEqual(pace(3.0), (2, 3.0))
+        self.assertEqual(pace(5000.0), (64, 5000.0))
 
 
 def phase(name, **kw):
