@@ -1,5 +1,6 @@
-//! The handler contract: typed handlers registered per event type ([`Handlers`]), the
-//! transaction they run in ([`Tx`]), and how they fail ([`HandlerError`]).
+//! The handler contract: typed handlers registered per event type ([`Handlers`]), one entry at a
+//! time ([`Handle`]) or a run of entries at a time ([`HandleBatch`]), the transaction they run in
+//! ([`Tx`]), and how they fail ([`HandlerError`]).
 
 use std::{
     collections::HashMap,
@@ -227,15 +228,92 @@ where
     }
 }
 
+/// One entry of a run given to a [`HandleBatch`] handler: the decoded event and its envelope
+/// (event id, correlation id).
+#[derive(Debug)]
+pub struct Delivered<'a, E> {
+    pub event: E,
+    pub meta: &'a Envelope,
+}
+
+/// A handler of event type `E` that takes a run of entries at once, so it can act set-based
+/// (a few statements for the whole run instead of a few per entry). Register it with
+/// [`Handlers::on_batch`].
+///
+/// The consumer calls it once for every run of consecutive entries of type `E` in a sub-batch
+/// (entries already in the inbox left out), in stream order, inside the sub-batch's [`Tx`];
+/// entries of other types before and after the run are applied before and after the call.
+/// The call is all-or-nothing: when it fails (other than [`HandlerError::Unavailable`]) or
+/// passes the deadline, the transaction is rolled back and every entry of the sub-batch runs
+/// again on its own under a savepoint, this handler called with a one-entry run, so only the bad
+/// entry fails. A handler must therefore give the same outcome for a run as for its entries one
+/// by one in the same order.
+///
+/// ```
+/// # use stream_lib::{Event, handler::{Delivered, HandleBatch, HandlerError, Handlers, Tx}};
+/// # #[derive(serde::Serialize, serde::Deserialize)] struct OrderPaid { order_id: uuid::Uuid }
+/// # impl Event for OrderPaid { const TYPE: &'static str = "order.paid"; }
+/// struct Sales;
+///
+/// impl HandleBatch<OrderPaid> for Sales {
+///     async fn handle_batch(&self, tx: &mut Tx, paid: Vec<Delivered<'_, OrderPaid>>) -> Result<(), HandlerError> {
+///         let ids: Vec<uuid::Uuid> = paid.iter().map(|p| p.event.order_id).collect();
+///         sqlx::query("UPDATE sales SET paid = true WHERE order_id = ANY($1)")
+///             .bind(&ids)
+///             .execute(&mut **tx)
+///             .await?;
+///         Ok(())
+///     }
+/// }
+///
+/// let handlers = Handlers::new().on_batch::<OrderPaid, _>(Sales);
+/// assert!(handlers.handles("order.paid"));
+/// ```
+pub trait HandleBatch<E: Event>: Send + Sync + 'static {
+    /// Applies `events` (at least one, in stream order) inside `tx`.
+    fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        events: Vec<Delivered<'a, E>>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// Why a run given to a batch handler failed.
+pub(crate) enum RunError {
+    /// The entry at this position of the run does not decode as its type.
+    Undecodable(usize, HandlerError),
+    /// The handler failed for the run as a whole.
+    Failed(HandlerError),
+}
+
 /// A handler with its event type erased, as the registry keeps it.
 trait Erased: Send + Sync {
     fn aggregate_id(&self, envelope: &Envelope) -> Result<Option<Uuid>, HandlerError>;
+
+    /// Whether runs of entries go to [`Erased::call_run`] in one call.
+    fn batched(&self) -> bool {
+        false
+    }
 
     fn call<'a>(
         &'a self,
         tx: &'a mut Tx,
         envelope: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>>;
+
+    /// Applies a run of entries of this type; one entry at a time unless the handler is batched.
+    fn call_run<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        envelopes: &'a [&'a Envelope],
+    ) -> BoxFuture<'a, Result<(), RunError>> {
+        Box::pin(async move {
+            for envelope in envelopes {
+                self.call(tx, envelope).await.map_err(RunError::Failed)?;
+            }
+            Ok(())
+        })
+    }
 }
 
 struct Typed<E, H> {
@@ -243,10 +321,14 @@ struct Typed<E, H> {
     event: PhantomData<fn() -> E>,
 }
 
+/// The payload of `envelope` as `E`; a payload that does not decode is a permanent failure.
+fn decoded<E: Event>(envelope: &Envelope) -> Result<E, HandlerError> {
+    envelope.decode::<E>().map_err(HandlerError::permanent)
+}
+
 impl<E: Event, H: Handle<E>> Erased for Typed<E, H> {
     fn aggregate_id(&self, envelope: &Envelope) -> Result<Option<Uuid>, HandlerError> {
-        let event = envelope.decode::<E>().map_err(HandlerError::permanent)?;
-        Ok(event.aggregate_id())
+        Ok(decoded::<E>(envelope)?.aggregate_id())
     }
 
     fn call<'a>(
@@ -255,8 +337,65 @@ impl<E: Event, H: Handle<E>> Erased for Typed<E, H> {
         envelope: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            let event = envelope.decode::<E>().map_err(HandlerError::permanent)?;
+            let event = decoded::<E>(envelope)?;
             self.handler.handle(tx, event, envelope).await
+        })
+    }
+}
+
+struct Batched<E, H> {
+    handler: H,
+    event: PhantomData<fn() -> E>,
+}
+
+impl<E: Event, H: HandleBatch<E>> Batched<E, H> {
+    fn decode<'a>(envelopes: &'a [&'a Envelope]) -> Result<Vec<Delivered<'a, E>>, RunError> {
+        envelopes
+            .iter()
+            .enumerate()
+            .map(|(index, meta)| match decoded::<E>(meta) {
+                Ok(event) => Ok(Delivered { event, meta }),
+                Err(error) => Err(RunError::Undecodable(index, error)),
+            })
+            .collect()
+    }
+}
+
+impl<E: Event, H: HandleBatch<E>> Erased for Batched<E, H> {
+    fn aggregate_id(&self, envelope: &Envelope) -> Result<Option<Uuid>, HandlerError> {
+        Ok(decoded::<E>(envelope)?.aggregate_id())
+    }
+
+    fn batched(&self) -> bool {
+        true
+    }
+
+    fn call<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        envelope: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let event = decoded::<E>(envelope)?;
+            let one = vec![Delivered {
+                event,
+                meta: envelope,
+            }];
+            self.handler.handle_batch(tx, one).await
+        })
+    }
+
+    fn call_run<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        envelopes: &'a [&'a Envelope],
+    ) -> BoxFuture<'a, Result<(), RunError>> {
+        Box::pin(async move {
+            let events = Self::decode(envelopes)?;
+            self.handler
+                .handle_batch(tx, events)
+                .await
+                .map_err(RunError::Failed)
         })
     }
 }
@@ -280,6 +419,20 @@ impl Handlers {
         self.by_type.insert(
             E::TYPE,
             Arc::new(Typed {
+                handler,
+                event: PhantomData,
+            }),
+        );
+        self
+    }
+
+    /// Registers the batch handler of `E::TYPE`: it is given each run of consecutive entries
+    /// of that type at once (see [`HandleBatch`]). A later registration of the same type, by
+    /// [`Handlers::on`] or this, replaces it.
+    pub fn on_batch<E: Event, H: HandleBatch<E>>(mut self, handler: H) -> Self {
+        self.by_type.insert(
+            E::TYPE,
+            Arc::new(Batched {
                 handler,
                 event: PhantomData,
             }),
@@ -319,7 +472,31 @@ impl Handlers {
         }
     }
 
-    /// Runs the handler of `envelope`'s type inside `tx`.
+    /// Whether entries of `event_type` go to a batch handler, a run at a time.
+    pub(crate) fn batched(&self, event_type: &str) -> bool {
+        self.by_type
+            .get(event_type)
+            .is_some_and(|handler| handler.batched())
+    }
+
+    /// Runs the handler of a run of entries of one type (the first's) inside `tx`: one call
+    /// for a batch handler, one call per entry otherwise.
+    pub(crate) async fn call_run(
+        &self,
+        tx: &mut Tx,
+        envelopes: &[&Envelope],
+    ) -> Result<(), RunError> {
+        let Some(first) = envelopes.first() else {
+            return Ok(());
+        };
+        match self.by_type.get(first.event_type.as_str()) {
+            Some(handler) => handler.call_run(tx, envelopes).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Runs the handler of `envelope`'s type inside `tx` (a batch handler with a one-entry
+    /// run).
     pub async fn call(&self, tx: &mut Tx, envelope: &Envelope) -> Result<(), HandlerError> {
         match self.by_type.get(envelope.event_type.as_str()) {
             Some(handler) => handler.call(tx, envelope).await,

@@ -15,6 +15,6 @@ mod wire;
 pub use consumer::{Consumer, ConsumerSettings};
 pub use envelope::Envelope;
 pub use event::Event;
-pub use handler::{Handle, HandlerError, Handlers, Tx};
+pub use handler::{Delivered, Handle, HandleBatch, HandlerError, Handlers, Tx};
 pub use keys::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys};
 pub use retry::{Backoff, RetryPolicy};

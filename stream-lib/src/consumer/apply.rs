@@ -1,12 +1,14 @@
 //! Applies one sub-batch in one PostgreSQL transaction: the inbox recorded for every entry in
 //! one statement, the handlers called in stream order, one commit.
 //!
-//! The fast path has no savepoints (no extra round trips). When an entry fails, the batch is
-//! rolled back; the failing entry is settled on its own and the others run again with a
+//! The fast path has no savepoints (no extra round trips), and gives each run of consecutive
+//! entries of a batch-handled type to its handler in one call. When an entry fails, the batch
+//! is rolled back; the failing entry is settled on its own and the others run again with a
 //! SAVEPOINT per entry: an entry that fails there is rolled back to its savepoint and its
-//! inbox row removed, the rest commits. The deadline bounds each
-//! transaction; the entry running when it passes is blamed (a transient failure) and the
-//! others run again without it.
+//! inbox row removed, the rest commits. When a run fails as a whole, every entry runs again
+//! that way (a batch handler then gets one-entry runs), which finds the bad one. The deadline
+//! bounds each transaction; the entry running when it passes is blamed (a transient failure)
+//! and the others run again without it (a run running then: every entry runs again on its own).
 
 use std::{collections::HashSet, panic::AssertUnwindSafe};
 
@@ -14,7 +16,10 @@ use futures::FutureExt;
 use uuid::Uuid;
 
 use super::{Context, Work};
-use crate::handler::{BoxFuture, HandlerError, Tx};
+use crate::{
+    Envelope,
+    handler::{BoxFuture, HandlerError, RunError, Tx},
+};
 
 /// What became of a sub-batch.
 #[derive(Default)]
@@ -39,16 +44,20 @@ enum Fast {
 
 pub(crate) async fn apply(ctx: &Context, mut works: Vec<Work>) -> Applied {
     let deadline = ctx.settings.handler_deadline;
-    let mut current = None;
+    let mut current = Running::Library;
     let fast = tokio::time::timeout(deadline, optimistic(ctx, &works, &mut current)).await;
     let fast = match fast {
         Ok(fast) => fast,
         Err(_) => match current {
-            Some(index) => {
+            Running::Entry(index) => {
                 tracing::warn!(stream = %ctx.settings.stream, id = %works[index].entry.id, deadline_ms = deadline.as_millis() as u64, "handler passed its deadline; abandoned");
                 Err(Fast::EntryFailed(index, deadline_passed(deadline)))
             }
-            None => Err(Fast::Unavailable(HandlerError::unavailable(
+            Running::Run => {
+                tracing::warn!(stream = %ctx.settings.stream, deadline_ms = deadline.as_millis() as u64, "batch handler passed its deadline; its entries run one by one");
+                Err(Fast::Fallback)
+            }
+            Running::Library => Err(Fast::Unavailable(HandlerError::unavailable(
                 anyhow::anyhow!("the database did not answer within the handler deadline"),
             ))),
         },
@@ -84,11 +93,23 @@ fn deadline_passed(deadline: std::time::Duration) -> HandlerError {
     ))
 }
 
-/// The whole sub-batch in one transaction, no savepoints.
+/// What the fast path is running, for the caller to blame when the deadline passes.
+#[derive(Clone, Copy)]
+enum Running {
+    /// The inbox statement, the commit or nothing: the database is to blame.
+    Library,
+    /// This entry's handler.
+    Entry(usize),
+    /// A batch handler with a run of entries.
+    Run,
+}
+
+/// The whole sub-batch in one transaction, no savepoints; each run of consecutive entries of a
+/// batch-handled type in one call.
 async fn optimistic(
     ctx: &Context,
     works: &[Work],
-    current: &mut Option<usize>,
+    current: &mut Running,
 ) -> Result<Vec<BoxFuture<'static, ()>>, Fast> {
     let begun = ctx.pool.begin().await;
     let mut tx =
@@ -101,19 +122,55 @@ async fn optimistic(
     let mut fresh = record_inbox(&mut tx, &ctx.settings.group, &ids)
         .await
         .map_err(fast)?;
-    for (index, work) in works.iter().enumerate() {
-        if !fresh.remove(&work.envelope.event_id) {
+    let fresh: Vec<usize> = (0..works.len())
+        .filter(|&index| fresh.remove(&works[index].envelope.event_id))
+        .collect();
+    for run in runs(ctx, works, &fresh) {
+        if let [index] = run[..] {
+            *current = Running::Entry(index);
+            match call(ctx, &mut tx, &works[index]).await {
+                Ok(()) => {}
+                Err(error @ HandlerError::Unavailable(_)) => return Err(Fast::Unavailable(error)),
+                Err(error) => return Err(Fast::EntryFailed(index, error)),
+            }
             continue;
         }
-        *current = Some(index);
-        match call(ctx, &mut tx, work).await {
+        *current = Running::Run;
+        let envelopes: Vec<&Envelope> = run.iter().map(|&i| &works[i].envelope).collect();
+        match call_run(ctx, &mut tx, &envelopes).await {
             Ok(()) => {}
-            Err(error @ HandlerError::Unavailable(_)) => return Err(Fast::Unavailable(error)),
-            Err(error) => return Err(Fast::EntryFailed(index, error)),
+            Err(RunError::Undecodable(position, error)) => {
+                return Err(Fast::EntryFailed(run[position], error));
+            }
+            Err(RunError::Failed(error @ HandlerError::Unavailable(_))) => {
+                return Err(Fast::Unavailable(error));
+            }
+            Err(RunError::Failed(error)) => {
+                tracing::debug!(stream = %ctx.settings.stream, entries = run.len(), error = %error, "batch handler failed; its sub-batch runs entry by entry");
+                return Err(Fast::Fallback);
+            }
         }
     }
-    *current = None;
+    *current = Running::Library;
     tx.commit().await.map_err(fast)
+}
+
+/// Splits the fresh entries (indexes into `works`, in stream order) into runs: consecutive
+/// entries of one batch-handled type form one run; every other entry is a run of its own.
+fn runs(ctx: &Context, works: &[Work], fresh: &[usize]) -> Vec<Vec<usize>> {
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for &index in fresh {
+        let event_type = &works[index].envelope.event_type;
+        let joins = ctx.handlers.batched(event_type)
+            && runs
+                .last()
+                .is_some_and(|run| works[run[0]].envelope.event_type == *event_type);
+        match runs.last_mut() {
+            Some(run) if joins => run.push(index),
+            _ => runs.push(vec![index]),
+        }
+    }
+    runs
 }
 
 /// Rounds of one transaction with a savepoint per entry, until every entry committed or failed
@@ -255,6 +312,19 @@ async fn call(ctx: &Context, tx: &mut Tx, work: &Work) -> Result<(), HandlerErro
         Err(_) => Err(HandlerError::transient(anyhow::anyhow!(
             "the handler panicked"
         ))),
+    }
+}
+
+/// Calls the batch handler of a run; a panic fails the run as a whole.
+async fn call_run(ctx: &Context, tx: &mut Tx, envelopes: &[&Envelope]) -> Result<(), RunError> {
+    match AssertUnwindSafe(ctx.handlers.call_run(tx, envelopes))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(RunError::Failed(HandlerError::transient(anyhow::anyhow!(
+            "the batch handler panicked"
+        )))),
     }
 }
 

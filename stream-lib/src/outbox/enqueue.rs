@@ -68,6 +68,26 @@ impl Outbox {
         enqueue_many(connection, self.stream, &envelopes).await?;
         Ok(envelopes.iter().map(|envelope| envelope.event_id).collect())
     }
+
+    /// The envelope [`Outbox::enqueue`] would write for `event`: to collect events of several
+    /// types, each with its own correlation id, for one [`Outbox::enqueue_envelopes`].
+    pub fn envelope<E: Event>(
+        &self,
+        correlation_id: &str,
+        event: &E,
+    ) -> Result<Envelope, sqlx::Error> {
+        Envelope::of(event, self.source, correlation_id).map_err(encode_error)
+    }
+
+    /// Writes `envelopes` (made by [`Outbox::envelope`]) in order with one statement (one round
+    /// trip) inside the caller's transaction.
+    pub async fn enqueue_envelopes(
+        &self,
+        connection: &mut PgConnection,
+        envelopes: &[Envelope],
+    ) -> Result<(), sqlx::Error> {
+        enqueue_many(connection, self.stream, envelopes).await
+    }
 }
 
 /// A payload that does not serialize is an encoding error of the statement that would carry it.

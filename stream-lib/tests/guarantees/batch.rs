@@ -3,7 +3,6 @@
 //! dead-lettering, the deadline abandons a hung handler, only the owner schedules a retry.
 
 use std::{
-    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -90,14 +89,7 @@ async fn one_bad_entry_fails_only_itself_and_the_rest_of_its_batch_commits() {
 async fn entries_of_one_aggregate_are_applied_in_stream_order() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("aggregate_order").await;
-    let orders: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
-    let mut position: HashMap<Uuid, (Uuid, u64)> = HashMap::new();
-    for n in 0..200 {
-        let order = orders[(n % 5) as usize];
-        let event = placed_for(n, order);
-        position.insert(event.event_id, (order, n));
-        redis.publish(STREAM, &event).await;
-    }
+    let position = publish_round_aggregates(&redis, 200, 5).await;
     let mut config = config(STREAM, GROUP);
     config.batch_size = 32;
     config.concurrency = 4;
@@ -119,13 +111,7 @@ async fn entries_of_one_aggregate_are_applied_in_stream_order() {
     )
     .await;
     running.stop().await;
-    let mut last: HashMap<Uuid, u64> = HashMap::new();
-    for event_id in db.effect_order().await {
-        let (order, n) = position[&event_id];
-        if let Some(previous) = last.insert(order, n) {
-            assert!(previous < n, "order {order}: {n} applied after {previous}");
-        }
-    }
+    assert_stream_order_per_aggregate(&db, &position).await;
 }
 
 #[tokio::test]

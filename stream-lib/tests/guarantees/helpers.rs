@@ -391,6 +391,35 @@ pub fn placed_for(n: u64, order_id: Uuid) -> Envelope {
     .unwrap()
 }
 
+/// Publishes `count` entries dealt round `aggregates` fresh orders; returns each entry's event
+/// id with its (order, number), for [`assert_stream_order_per_aggregate`].
+pub async fn publish_round_aggregates(
+    redis: &TestRedis,
+    count: u64,
+    aggregates: usize,
+) -> HashMap<Uuid, (Uuid, u64)> {
+    let orders: Vec<Uuid> = (0..aggregates).map(|_| Uuid::now_v7()).collect();
+    let mut position = HashMap::new();
+    for n in 0..count {
+        let order = orders[(n % aggregates as u64) as usize];
+        let event = placed_for(n, order);
+        position.insert(event.event_id, (order, n));
+        redis.publish(STREAM, &event).await;
+    }
+    position
+}
+
+/// Asserts that the effects of every order were written in stream order.
+pub async fn assert_stream_order_per_aggregate(db: &TestDb, position: &HashMap<Uuid, (Uuid, u64)>) {
+    let mut last: HashMap<Uuid, u64> = HashMap::new();
+    for event_id in db.effect_order().await {
+        let (order, n) = position[&event_id];
+        if let Some(previous) = last.insert(order, n) {
+            assert!(previous < n, "order {order}: {n} applied after {previous}");
+        }
+    }
+}
+
 /// Polls `condition` until it holds, failing the test after `timeout`.
 pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut condition: F)
 where

@@ -2,6 +2,7 @@
 
 mod admin;
 mod batch;
+mod batch_handlers;
 mod bench;
 mod cluster;
 mod consumer;
