@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod consumer;
+#[cfg(feature = "schemas")]
+pub mod contract;
 pub mod dead_letter;
 pub mod envelope;
 pub mod event;

@@ -2,12 +2,13 @@
 //! tolerant reader: products-service owns the payloads).
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stream_lib::Event;
 use uuid::Uuid;
 
 /// A listing as `product.created` and `product.updated` carry it, for the catalog copy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ProductSnapshot {
     pub product_id: Uuid,
     pub seller_id: Uuid,
@@ -18,7 +19,7 @@ pub struct ProductSnapshot {
 }
 
 /// `product.created`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProductCreated(pub ProductSnapshot);
 
@@ -30,7 +31,7 @@ impl Event for ProductCreated {
 }
 
 /// `product.updated`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProductUpdated(pub ProductSnapshot);
 
@@ -42,7 +43,7 @@ impl Event for ProductUpdated {
 }
 
 /// `product.deleted`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ProductDeleted {
     pub product_id: Uuid,
     pub version: i64,
@@ -56,7 +57,7 @@ impl Event for ProductDeleted {
 }
 
 /// `stock.reserved` (only the order id is read): PENDING -> CONFIRMED.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StockReserved {
     pub order_id: Uuid,
 }
@@ -69,7 +70,7 @@ impl Event for StockReserved {
 }
 
 /// `stock.rejected`: PENDING -> REJECTED with the inventory's reason.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StockRejected {
     pub order_id: Uuid,
     pub reason: String,
@@ -83,7 +84,7 @@ impl Event for StockRejected {
 }
 
 /// `stock.released` (only the order id is read): closes the loop of a cancellation or expiry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StockReleased {
     pub order_id: Uuid,
 }

@@ -4,6 +4,8 @@
 pub mod consumed;
 pub mod handler;
 pub mod published;
+#[cfg(test)]
+mod schemas;
 
 pub use consumed::{
     ProductCreated, ProductDeleted, ProductSnapshot, ProductUpdated, StockRejected, StockReleased,

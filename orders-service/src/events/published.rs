@@ -3,12 +3,13 @@
 //! fields (a cancellation and an expiry both only name the order).
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stream_lib::Event;
 use uuid::Uuid;
 
 /// `order.placed`: the inventory reserves every line or rejects the order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderPlaced {
     pub order_id: Uuid,
     pub user_id: Uuid,
@@ -23,7 +24,7 @@ impl Event for OrderPlaced {
 }
 
 /// One line of `order.placed`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderLine {
     pub product_id: Uuid,
     pub quantity: i32,
@@ -32,7 +33,7 @@ pub struct OrderLine {
 
 /// `order.cancelled`: by the buyer, or a PENDING order that timed out; whatever it holds (or
 /// will hold) goes back on sale.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderCancelled {
     pub order_id: Uuid,
 }
@@ -45,7 +46,7 @@ impl Event for OrderCancelled {
 }
 
 /// `order.expired`: a CONFIRMED order was not paid within its reservation time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderExpired {
     pub order_id: Uuid,
 }
@@ -58,7 +59,7 @@ impl Event for OrderExpired {
 }
 
 /// `order.paid`: the held units are sold.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderPaid {
     pub order_id: Uuid,
 }

@@ -1,6 +1,7 @@
 //! The events products-service reads from `orders_stream`, with only the fields it uses (a
 //! tolerant reader: orders-service owns the payloads).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stream_lib::Event;
 use uuid::Uuid;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 use super::published::OrderLine;
 
 /// `order.placed`: reserve every line or reject the order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderPlaced {
     pub order_id: Uuid,
     pub user_id: Uuid,
@@ -23,7 +24,7 @@ impl Event for OrderPlaced {
 }
 
 /// `order.cancelled`: release what the order holds (or leave a tombstone).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderCancelled {
     pub order_id: Uuid,
 }
@@ -36,7 +37,7 @@ impl Event for OrderCancelled {
 }
 
 /// `order.expired`: a confirmed order was not paid in time; release what it holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderExpired {
     pub order_id: Uuid,
 }
@@ -49,7 +50,7 @@ impl Event for OrderExpired {
 }
 
 /// `order.paid`: the held units are sold.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OrderPaid {
     pub order_id: Uuid,
 }

@@ -5,6 +5,8 @@ pub mod consumed;
 pub mod handler;
 pub mod publish;
 pub mod published;
+#[cfg(test)]
+mod schemas;
 
 pub use handler::InventoryHandler;
 

@@ -3,13 +3,14 @@
 //! the same fields.
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stream_lib::Event;
 use uuid::Uuid;
 
 /// A listing as `product.created` and `product.updated` carry it: orders-service keeps its
 /// catalog copy from these (applied only when `version` is newer than the copy's).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProductSnapshot {
     pub product_id: Uuid,
     pub seller_id: Uuid,
@@ -20,7 +21,7 @@ pub struct ProductSnapshot {
 }
 
 /// `product.created`: a new listing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProductCreated(pub ProductSnapshot);
 
@@ -32,7 +33,7 @@ impl Event for ProductCreated {
 }
 
 /// `product.updated`: a listing changed (by its seller or by a stock movement).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProductUpdated(pub ProductSnapshot);
 
@@ -44,7 +45,7 @@ impl Event for ProductUpdated {
 }
 
 /// `product.deleted`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProductDeleted {
     pub product_id: Uuid,
     pub version: i64,
@@ -58,7 +59,7 @@ impl Event for ProductDeleted {
 }
 
 /// One line of an order, in `order.placed` and `stock.reserved`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderLine {
     pub product_id: Uuid,
     pub quantity: i32,
@@ -66,7 +67,7 @@ pub struct OrderLine {
 }
 
 /// `stock.reserved`: every line is held, at these unit prices.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StockReserved {
     pub order_id: Uuid,
     pub lines: Vec<OrderLine>,
@@ -80,7 +81,7 @@ impl Event for StockReserved {
 }
 
 /// Why an order could not be reserved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionReason {
     OutOfStock,
@@ -90,7 +91,7 @@ pub enum RejectionReason {
 }
 
 /// `stock.rejected`: nothing is held; `product_id` names the first line that failed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StockRejected {
     pub order_id: Uuid,
     pub reason: RejectionReason,
@@ -106,7 +107,7 @@ impl Event for StockRejected {
 }
 
 /// `stock.released`: the order's units are back on sale.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StockReleased {
     pub order_id: Uuid,
 }

@@ -1,0 +1,64 @@
+//! The event schemas orders-service owns in `docs/events` (see `stream_lib::contract`): the
+//! payloads it publishes on `orders_stream` and what its group reads from `inventory_stream`.
+//! `scripts/event-schemas` writes them; these tests fail when they differ from the Rust types.
+
+use rust_decimal::Decimal;
+use stream_lib::{
+    INVENTORY_STREAM, ORDERS_STREAM,
+    contract::{SchemaFiles, declared_types, docs_dir, sample_errors},
+};
+use uuid::Uuid;
+
+use super::{CONSUMER_GROUP, consumed, published::*};
+
+fn schemas() -> SchemaFiles {
+    SchemaFiles::new()
+        .publishes::<OrderPlaced>(ORDERS_STREAM)
+        .publishes::<OrderCancelled>(ORDERS_STREAM)
+        .publishes::<OrderExpired>(ORDERS_STREAM)
+        .publishes::<OrderPaid>(ORDERS_STREAM)
+        .reads::<consumed::ProductCreated>(INVENTORY_STREAM, CONSUMER_GROUP)
+        .reads::<consumed::ProductUpdated>(INVENTORY_STREAM, CONSUMER_GROUP)
+        .reads::<consumed::ProductDeleted>(INVENTORY_STREAM, CONSUMER_GROUP)
+        .reads::<consumed::StockReserved>(INVENTORY_STREAM, CONSUMER_GROUP)
+        .reads::<consumed::StockRejected>(INVENTORY_STREAM, CONSUMER_GROUP)
+        .reads::<consumed::StockReleased>(INVENTORY_STREAM, CONSUMER_GROUP)
+}
+
+#[test]
+fn the_committed_event_schemas_are_generated_from_every_event_type_in_the_code() {
+    let declared = [
+        (ORDERS_STREAM.to_owned(), include_str!("published.rs")),
+        (
+            format!("{INVENTORY_STREAM}/{CONSUMER_GROUP}"),
+            include_str!("consumed.rs"),
+        ),
+    ];
+    if let Err(problems) = schemas().check(&docs_dir(env!("CARGO_MANIFEST_DIR")), &declared) {
+        panic!("{problems}");
+    }
+}
+
+#[test]
+fn every_payload_published_fits_its_own_schema_and_every_readers() {
+    let order_id = Uuid::now_v7();
+    let placed = OrderPlaced {
+        order_id,
+        user_id: Uuid::now_v7(),
+        lines: vec![OrderLine {
+            product_id: Uuid::now_v7(),
+            quantity: 3,
+            unit_price: Decimal::new(2499, 2),
+        }],
+    };
+    let root = docs_dir(env!("CARGO_MANIFEST_DIR"));
+    let checked = sample_errors(&root, ORDERS_STREAM)
+        .check(&placed)
+        .check(&OrderCancelled { order_id })
+        .check(&OrderExpired { order_id })
+        .check(&OrderPaid { order_id })
+        .finish(&declared_types(include_str!("published.rs")));
+    if let Err(problems) = checked {
+        panic!("{problems}");
+    }
+}
