@@ -7,8 +7,12 @@
 //! nginx counts freshness in whole seconds from when it stores a response, so `s-maxage=1` alone
 //! could keep it until almost two seconds after the data was read, plus the age of any counts in
 //! it. An anonymous response therefore also carries `X-Accel-Expires: @<t>` (nginx's own header,
-//! which it prefers and never forwards): `t` is the second after the oldest figure in it was read,
-//! so nginx serves nothing older than two seconds.
+//! which it prefers and never forwards): `t` is the second in which the oldest figure in it was
+//! read, so the copy is fresh until that second ends. `stale-while-revalidate=1` then lets nginx
+//! answer from the expired copy for one more second while a single background request refreshes
+//! it (no burst waits on a refresh), so nginx serves nothing older than two seconds. nginx reads
+//! `stale-while-revalidate` only from a `Cache-Control` that comes before `X-Accel-Expires`,
+//! which is the order [`cacheable`] writes them in.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,8 +26,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
-/// Seconds a shared cache may serve an anonymous catalog read without asking again.
+/// Seconds a shared cache may serve an anonymous catalog read without asking again (nginx
+/// keeps it less: see [`accel_expires`]).
 pub const SHARED_MAX_AGE: u32 = 1;
+
+/// Seconds past its expiry a shared cache may still answer with a read while it refreshes it.
+pub const STALE_WHILE_REVALIDATE: u32 = 1;
 
 /// The request headers a response's cacheability depends on.
 const VARY: &str = "Authorization, Cookie";
@@ -62,10 +70,11 @@ impl Audience {
 
     fn cache_control(self) -> HeaderValue {
         match self {
-            Self::Anonymous => {
-                HeaderValue::from_str(&format!("public, max-age=0, s-maxage={SHARED_MAX_AGE}"))
-                    .unwrap_or(HeaderValue::from_static("no-cache"))
-            }
+            Self::Anonymous => HeaderValue::from_str(&format!(
+                "public, max-age=0, s-maxage={SHARED_MAX_AGE}, \
+                     stale-while-revalidate={STALE_WHILE_REVALIDATE}"
+            ))
+            .unwrap_or(HeaderValue::from_static("no-cache")),
             Self::SignedIn => HeaderValue::from_static("private, no-cache"),
         }
     }
@@ -95,14 +104,14 @@ fn matches(headers: &HeaderMap, tag: &str) -> bool {
         .any(|candidate| candidate.trim() == "*" || opaque(candidate) == wanted)
 }
 
-/// `X-Accel-Expires` for data read at `as_of`: nginx keeps it while its clock's whole second is
-/// at most the one after `as_of`'s, so under two seconds after `as_of`.
+/// `X-Accel-Expires` for data read at `as_of`: nginx keeps it fresh while its clock's whole
+/// second is `as_of`'s, and may answer with it while refreshing for [`STALE_WHILE_REVALIDATE`]
+/// more, so under two seconds after `as_of`.
 fn accel_expires(as_of: SystemTime) -> HeaderValue {
     let second = as_of
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
-    HeaderValue::from_str(&format!("@{}", second + u64::from(SHARED_MAX_AGE)))
-        .unwrap_or(HeaderValue::from_static("0"))
+    HeaderValue::from_str(&format!("@{second}")).unwrap_or(HeaderValue::from_static("0"))
 }
 
 /// A cacheable read: `body` (already JSON) under `tag`, or a bodiless 304 when the client has
@@ -122,7 +131,8 @@ pub fn cacheable(
         (header::VARY, HeaderValue::from_static(VARY)),
     ];
     if audience == Audience::Anonymous {
-        // Never on a private response: nginx lets this header override Cache-Control.
+        // Never on a private response: nginx lets this header override Cache-Control. After
+        // Cache-Control, or nginx would skip that header's stale-while-revalidate.
         caching.push((X_ACCEL_EXPIRES, accel_expires(as_of)));
     }
     let tag_text = tag.to_str().unwrap_or_default().to_owned();
@@ -215,9 +225,35 @@ mod tests {
     }
 
     #[test]
-    fn nginx_keeps_a_read_until_the_second_after_it() {
+    fn nginx_keeps_a_read_fresh_until_its_second_ends() {
         let read = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_900);
-        assert_eq!(accel_expires(read), "@1700000001");
+        assert_eq!(accel_expires(read), "@1700000000");
+    }
+
+    #[test]
+    fn an_anonymous_read_names_cache_control_before_x_accel_expires() {
+        let response = cacheable(
+            &headers(&[]),
+            StatusCode::OK,
+            "\"ab\"",
+            b"{}".to_vec(),
+            SystemTime::now(),
+        );
+        let names: Vec<_> = response
+            .headers()
+            .keys()
+            .map(|name| name.as_str())
+            .collect();
+        let position = |wanted: &str| names.iter().position(|name| *name == wanted);
+        assert!(
+            position("cache-control") < position("x-accel-expires")
+                && position("x-accel-expires").is_some(),
+            "{names:?}"
+        );
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "public, max-age=0, s-maxage=1, stale-while-revalidate=1"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ async fn revalidate(app: &TestApp, path: &str) -> (String, u16) {
     assert_eq!(first.status(), 200, "{path}");
     assert_eq!(
         header(&first, "cache-control").as_deref(),
-        Some("public, max-age=0, s-maxage=1"),
+        Some("public, max-age=0, s-maxage=1, stale-while-revalidate=1"),
         "{path}"
     );
     assert_eq!(
@@ -33,7 +33,7 @@ async fn revalidate(app: &TestApp, path: &str) -> (String, u16) {
         assert_eq!(header(&second, "etag").as_deref(), Some(tag.as_str()));
         assert_eq!(
             header(&second, "cache-control").as_deref(),
-            Some("public, max-age=0, s-maxage=1")
+            Some("public, max-age=0, s-maxage=1, stale-while-revalidate=1")
         );
         assert!(
             second.bytes().await.unwrap().is_empty(),
