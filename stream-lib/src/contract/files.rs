@@ -1,5 +1,6 @@
-//! One crate's schema files and keeping `docs/events` equal to them: written when
-//! `EVENT_SCHEMAS=write`, otherwise compared (a difference or a stale file fails the test).
+//! One crate's schema files and keeping `docs/events` equal to them: written when the test
+//! asks (`scripts/event-schemas` sets `EVENT_SCHEMAS=write`), otherwise compared (a difference
+//! or a stale file fails the test).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -67,8 +68,13 @@ impl SchemaFiles {
     /// A service's check: [`Self::sync`], and the types with a file in each directory are
     /// exactly the `const TYPE`s of its source (`("inventory_stream",
     /// include_str!("published.rs"))`), so every event type in the code has a schema.
-    pub fn check(&self, root: &Path, declared: &[(String, &str)]) -> Result<(), String> {
-        self.sync(root)?;
+    pub fn check(
+        &self,
+        root: &Path,
+        declared: &[(String, &str)],
+        write: bool,
+    ) -> Result<(), String> {
+        self.sync(root, write)?;
         let mut problems = Vec::new();
         for (dir, source) in declared {
             let (generated, declared) = (self.types_in(dir), super::declared_types(source));
@@ -85,10 +91,9 @@ impl SchemaFiles {
         }
     }
 
-    /// Makes `root` (`docs/events`) hold exactly these files when [`super::writing`];
-    /// otherwise an error naming every file that differs, is missing or is stale.
-    pub fn sync(&self, root: &Path) -> Result<(), String> {
-        let write = super::writing();
+    /// Makes `root` (`docs/events`) hold exactly these files when `write`; otherwise an error
+    /// naming every file that differs, is missing or is stale.
+    pub fn sync(&self, root: &Path, write: bool) -> Result<(), String> {
         let mut problems = Vec::new();
         for (path, schema) in &self.files {
             let text = to_text(schema);

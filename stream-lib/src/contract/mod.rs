@@ -62,12 +62,6 @@ pub fn declared_types(source: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// Whether the tests write the schema files instead of checking them (`EVENT_SCHEMAS=write`,
-/// as `scripts/event-schemas` sets it).
-pub fn writing() -> bool {
-    std::env::var("EVENT_SCHEMAS").is_ok_and(|mode| mode == "write")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
