@@ -224,7 +224,17 @@ async fn a_burst_of_parallel_wrong_guesses_verifies_at_most_the_limits_worth() {
         .iter()
         .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
         .count();
-    assert_eq!(verified + refused, 200, "{statuses:?}");
+    // On a loaded machine some of the 200 wait longer than the Redis pool's 2 s for a
+    // connection: those fail closed (503) before they are counted, and verify nothing either.
+    let failed_closed = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert_eq!(verified + refused + failed_closed, 200, "{statuses:?}");
+    assert!(
+        verified + refused > 10,
+        "too few guesses reached the limit to test it: {statuses:?}"
+    );
     assert!(
         verified <= 10,
         "{verified} guesses were checked against the hash"
