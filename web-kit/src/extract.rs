@@ -49,8 +49,38 @@ impl From<JsonRejection> for Rejection {
         };
         Self {
             status,
-            body: ErrorBody::new(code, rejection.body_text()),
+            body: ErrorBody::new(code, without_values(&rejection.body_text())),
         }
+    }
+}
+
+/// serde's messages quote the value they refused (``card_number: invalid type: integer
+/// `4242424242424242`, expected a string``): a card number or password sent with the wrong type
+/// would come back in the error body, and in any log of it. Keeps the kind of value and the field
+/// names, drops the values.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    loop {
+        let next = ["invalid type: ", "invalid value: ", "unknown variant "]
+            .iter()
+            .filter_map(|marker| rest.find(marker).map(|at| (at, at + marker.len())))
+            .min();
+        let Some((_, after)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        // The refused value runs to `, expected` (serde's wording); keep its kind only.
+        let end = rest.find(", expected").unwrap_or(rest.len());
+        let kind = rest[..end]
+            .split(['`', '"'])
+            .next()
+            .unwrap_or_default()
+            .trim_end();
+        out.push_str(if kind.is_empty() { "a value" } else { kind });
+        rest = &rest[end..];
     }
 }
 
@@ -131,5 +161,39 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         Ok(Self(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn refused_values_are_left_out_of_the_message_and_field_names_kept() {
+        for (message, expected) in [
+            (
+                "card_number: invalid type: integer `4242424242424242`, expected a string at line 1 column 31",
+                "card_number: invalid type: integer, expected a string at line 1 column 31",
+            ),
+            (
+                "password: invalid value: string \"hunter2\", expected x",
+                "password: invalid value: string, expected x",
+            ),
+            (
+                "status: unknown variant `s3cret`, expected one of `PENDING`, `PAID`",
+                "status: unknown variant a value, expected one of `PENDING`, `PAID`",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected i64",
+                "invalid type: floating point, expected i64",
+            ),
+            ("missing field `cvc`", "missing field `cvc`"),
+            (
+                "unknown field `amount`, expected one of `card_number`, `expiry`, `cvc`",
+                "unknown field `amount`, expected one of `card_number`, `expiry`, `cvc`",
+            ),
+        ] {
+            assert_eq!(without_values(message), expected);
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! port 0 with its own database and Redis key prefix.
 
 mod authorization;
+mod bad_input;
 mod helpers;
 mod nginx;
 

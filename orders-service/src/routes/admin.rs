@@ -119,14 +119,11 @@ pub async fn replay(
     }
 }
 
-/// `<ms>-<seq>`, as Redis stream ids are.
+/// `<ms>-<seq>`, as Redis stream ids are: two 64-bit numbers (Redis refuses a larger one with an
+/// error, which is no dead letter).
 fn is_stream_id(id: &str) -> bool {
-    id.split_once('-').is_some_and(|(ms, seq)| {
-        !ms.is_empty()
-            && !seq.is_empty()
-            && ms.len() <= 20
-            && seq.len() <= 20
-            && ms.bytes().all(|b| b.is_ascii_digit())
-            && seq.bytes().all(|b| b.is_ascii_digit())
-    })
+    let number =
+        |part: &str| part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u64>().is_ok();
+    id.split_once('-')
+        .is_some_and(|(ms, seq)| number(ms) && number(seq))
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod authorization;
+mod bad_input;
 mod catalog;
 mod cluster;
 mod health;
