@@ -1,4 +1,5 @@
-//! SQL of products-service: listings (with their outbox events) and the catalog queries.
+//! SQL of products-service: listings (with their outbox events), the catalog queries and the
+//! consumer's stock movements.
 
 /// The columns of a [`ProductRow`], in its order.
 macro_rules! columns {
@@ -10,5 +11,6 @@ macro_rules! columns {
 
 pub mod catalog;
 pub mod products;
+pub mod stock;
 
 pub use products::{NewProduct, ProductChanges, ProductRow};

@@ -1,26 +1,35 @@
-//! The consumer's replies, written into the outbox inside the batch transaction.
+//! The consumer's replies, written into the outbox inside the batch transaction: every reply of
+//! a run in one statement, each with the correlation id of the order it answers. Stock
+//! movements publish no `product.updated`: orders-service's catalog copy never reads the stock,
+//! and the storefront reads it from this service's API.
 
 use sqlx::PgConnection;
-use stream_lib::Event;
 
 use super::{
     OUTBOX,
-    published::{ProductSnapshot, ProductUpdated},
+    published::{StockRejected, StockReleased, StockReserved},
 };
 
-/// Enqueues a reply and the `product.updated` of every listing whose stock it moved.
-pub async fn publish_reply(
+/// A reply to an `order.*` event.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Reserved(StockReserved),
+    Rejected(StockRejected),
+    Released(StockReleased),
+}
+
+/// Enqueues `replies` (correlation id, reply), in order, with one statement.
+pub async fn enqueue_replies(
     connection: &mut PgConnection,
-    correlation_id: &str,
-    reply: &impl Event,
-    updated: &[ProductSnapshot],
+    replies: &[(&str, Reply)],
 ) -> Result<(), sqlx::Error> {
-    OUTBOX
-        .enqueue(&mut *connection, correlation_id, reply)
-        .await?;
-    let updated: Vec<ProductUpdated> = updated.iter().cloned().map(ProductUpdated).collect();
-    OUTBOX
-        .enqueue_all(connection, correlation_id, &updated)
-        .await?;
-    Ok(())
+    let envelopes = replies
+        .iter()
+        .map(|(correlation_id, reply)| match reply {
+            Reply::Reserved(event) => OUTBOX.envelope(correlation_id, event),
+            Reply::Rejected(event) => OUTBOX.envelope(correlation_id, event),
+            Reply::Released(event) => OUTBOX.envelope(correlation_id, event),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    OUTBOX.enqueue_envelopes(connection, &envelopes).await
 }

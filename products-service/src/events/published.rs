@@ -32,7 +32,8 @@ impl Event for ProductCreated {
     }
 }
 
-/// `product.updated`: a listing changed (by its seller or by a stock movement).
+/// `product.updated`: a listing changed by its seller or an admin (orders moving its stock
+/// publish none: the copy downstream does not read the stock).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProductUpdated(pub ProductSnapshot);

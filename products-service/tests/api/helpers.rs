@@ -148,6 +148,36 @@ impl TestApp {
         .await
     }
 
+    /// `count` more consumers of the `products-service` group on this application's database
+    /// and Redis prefix, each reading `batch_size` entries at a time into four sub-batches at
+    /// once, so orders run in many concurrent transactions; they stop when `stop` is cancelled.
+    pub fn extra_consumers(
+        &self,
+        count: usize,
+        batch_size: usize,
+        stop: &CancellationToken,
+    ) -> Vec<JoinHandle<Result<(), stream_lib::consumer::ConsumerError>>> {
+        (0..count)
+            .map(|n| {
+                let consumer = stream_lib::Consumer::new(
+                    &redis_url(),
+                    stream_lib::StreamKeys::new(self.prefix.clone()),
+                    stream_lib::ConsumerSettings {
+                        consumer: format!("extra-{n}"),
+                        batch_size,
+                        concurrency: 4,
+                        block: Duration::from_millis(100),
+                        ..products_service::config::consumer_defaults()
+                    },
+                    self.pool.clone(),
+                    products_service::events::InventoryHandler::handlers(),
+                )
+                .expect("a consumer");
+                tokio::spawn(consumer.run(stop.clone()))
+            })
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -314,35 +344,7 @@ impl TestApp {
 
     /// Puts many events on `orders_stream` in one pipeline.
     pub async fn publish_order_events(&self, events: &[(&str, Value)]) {
-        let occurred_at = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap();
-        let mut pipeline = redis::pipe();
-        for (event_type, payload) in events {
-            let event_id = Uuid::now_v7();
-            pipeline
-                .cmd("XADD")
-                .arg(format!("{}orders_stream", self.prefix))
-                .arg("*")
-                .arg("event_id")
-                .arg(event_id.to_string())
-                .arg("type")
-                .arg(*event_type)
-                .arg("source")
-                .arg("orders-service")
-                .arg("occurred_at")
-                .arg(&occurred_at)
-                .arg("correlation_id")
-                .arg(format!("test-{event_id}"))
-                .arg("payload")
-                .arg(payload.to_string())
-                .ignore();
-        }
-        let mut redis = self.redis.clone();
-        let () = pipeline
-            .query_async(&mut redis)
-            .await
-            .expect("XADD pipeline");
+        self.pipeline_order_events(events, false).await;
     }
 
     /// Every event on this test's `inventory_stream`, oldest first.
@@ -469,11 +471,61 @@ impl TestApp {
 
     /// Stops the application (consumer and relay included) and deletes this test's Redis keys.
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Stops the application but keeps its database and Redis keys (until dropped).
+    pub async fn shut_down(&mut self) {
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
             let stopped = tokio::time::timeout(Duration::from_secs(30), server).await;
             assert!(stopped.is_ok(), "the application did not stop within 30 s");
         }
+    }
+
+    /// Puts many events on `orders_stream` in one MULTI/EXEC, so a consumer reads them in one
+    /// batch (a reader blocked on the stream is served after the EXEC, not after the first);
+    /// returns their event ids.
+    pub async fn publish_order_events_at_once(&self, events: &[(&str, Value)]) -> Vec<Uuid> {
+        self.pipeline_order_events(events, true).await
+    }
+
+    async fn pipeline_order_events(&self, events: &[(&str, Value)], atomic: bool) -> Vec<Uuid> {
+        let occurred_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let mut pipeline = redis::pipe();
+        if atomic {
+            pipeline.atomic();
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        for (event_type, payload) in events {
+            let event_id = Uuid::now_v7();
+            ids.push(event_id);
+            pipeline
+                .cmd("XADD")
+                .arg(format!("{}orders_stream", self.prefix))
+                .arg("*")
+                .arg("event_id")
+                .arg(event_id.to_string())
+                .arg("type")
+                .arg(*event_type)
+                .arg("source")
+                .arg("orders-service")
+                .arg("occurred_at")
+                .arg(&occurred_at)
+                .arg("correlation_id")
+                .arg(format!("test-{event_id}"))
+                .arg("payload")
+                .arg(payload.to_string())
+                .ignore();
+        }
+        let mut redis = self.redis.clone();
+        let () = pipeline
+            .query_async(&mut redis)
+            .await
+            .expect("XADD pipeline");
+        ids
     }
 }
 

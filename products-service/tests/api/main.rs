@@ -14,4 +14,5 @@ mod pagination;
 mod plans;
 mod replicas;
 mod search;
+mod stock_batches;
 mod token_attacks;
