@@ -45,7 +45,7 @@ def baseline() -> tuple[Observed, Facts]:
     quantities = {oid(1): 2, oid(2): 1, oid(3): 20, oid(4): 1}
     orders_outbox = [event("order.placed", o) for o in orders]
     orders_outbox += [event("order.paid", oid(1)), event("order.cancelled", oid(2)), event("order.expired", oid(4))]
-    products_outbox = [event("product.created", None, product_id=P1), event("stock.reserved", oid(1)),
+    products_outbox = [event("product.created", None, product_id=P1, version=1), event("stock.reserved", oid(1)),
                        event("stock.rejected", oid(3)), event("stock.reserved", oid(4)), event("stock.released", oid(4))]
     obs = Observed(
         orders={o: {"id": o, "user_id": BUYER, "status": status, "reason": reason, "version": len(chain),
@@ -60,7 +60,7 @@ def baseline() -> tuple[Observed, Facts]:
             oid(4): {"status": "released", "lines": [{"product_id": P1, "quantity": 1}]},
         },
         products={P1: {"stock": 8, "version": 4, "deleted": False}},
-        catalog={P1: {"stock": 8, "version": 4, "deleted": False}},
+        catalog={P1: {"stock": 10, "version": 1, "deleted": False}},
         orders_outbox=orders_outbox,
         products_outbox=products_outbox,
         products_inbox={e["event_id"] for e in orders_outbox},
