@@ -183,7 +183,12 @@ pub struct LineRequest {
     request_body = PlaceOrderRequest,
     security(("cookie" = []), ("bearer" = [])),
     responses(
-        (status = 201, description = "The PENDING order.", body = OrderView),
+        (status = 201, description = "The PENDING order.", body = OrderView,
+            links(
+                ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
+                ("CancelOrder" = (operation_id = "cancel_order", parameters(("id" = "$response.body#/id")))),
+                ("PayOrder" = (operation_id = "pay_order", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 409, description = "Too many orders PENDING or CONFIRMED (`too_many_open_orders`), or a request with this Idempotency-Key is still in progress (`invalid_state`).", body = ErrorBody),
         (status = 429, description = "Too many orders placed in a short time (`rate_limited`).", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),

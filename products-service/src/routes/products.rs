@@ -383,7 +383,12 @@ pub async fn get(
     security(("cookie" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "The new listing; the caller is its seller.", body = ProductResponse,
-            headers(("ETag" = String, description = "The listing's version, quoted: `\"1\"`."))),
+            headers(("ETag" = String, description = "The listing's version, quoted: `\"1\"`.")),
+            links(
+                ("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/id")))),
+                ("UpdateProduct" = (operation_id = "update_product", parameters(("id" = "$response.body#/id")))),
+                ("DeleteProduct" = (operation_id = "delete_product", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 422, description = "A field is missing or invalid (`validation_failed`, naming each), or the body does not fit the schema (`invalid_body`).", body = ErrorBody),
     ),
 )]
