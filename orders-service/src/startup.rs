@@ -1,13 +1,15 @@
 //! Builds the application: database (migrated), Redis, token verifier, the router; and runs the
-//! server with its background tasks (outbox relay, inventory consumer, sweeper, live-status
-//! subscriber), all stopped by one shutdown token.
+//! server with its background tasks (outbox relay, inventory consumer, stream gauges, sweeper,
+//! live-status subscriber), all stopped by one shutdown token.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
-use stream_lib::{ConsumerSettings, StreamKeys, consumer::Consumer, outbox::OutboxRelay};
+use stream_lib::{
+    ConsumerSettings, StreamKeys, consumer::Consumer, gauges::Gauges, outbox::OutboxRelay,
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -143,6 +145,16 @@ impl Application {
             self.keys.clone(),
             self.settings.relay.clone(),
         );
+        let gauges = Gauges::new(
+            self.redis.node_or(&self.settings.redis_url)?,
+            self.keys.clone(),
+        )
+        .group(
+            &self.settings.consumer.stream,
+            &self.settings.consumer.group,
+        )
+        .outbox(self.pool.clone())
+        .stuck_after(self.settings.consumer.claim_idle);
         let sweeper = Sweeper {
             pool: self.pool.clone(),
             live: self.live.clone(),
@@ -152,6 +164,7 @@ impl Application {
         };
         let tasks = [
             tokio::spawn(relay.run(internal.clone())),
+            tokio::spawn(gauges.run(internal.clone())),
             tokio::spawn(sweeper.run(internal.clone())),
             tokio::spawn(self.subscriber.run(internal.clone())),
             tokio::spawn({

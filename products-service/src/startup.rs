@@ -1,12 +1,15 @@
 //! Builds the application: migrates the database, seeds the demo catalog if asked, binds the
-//! listener, spawns the `orders_stream` consumer and the outbox relay, and assembles the router.
+//! listener, spawns the `orders_stream` consumer, the outbox relay and the stream gauges, and
+//! assembles the router.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
-use stream_lib::{ConsumerSettings, StreamKeys, consumer::Consumer, outbox::OutboxRelay};
+use stream_lib::{
+    ConsumerSettings, StreamKeys, consumer::Consumer, gauges::Gauges, outbox::OutboxRelay,
+};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -81,6 +84,10 @@ impl Application {
         )
         .context("REDIS_URL: cannot create the consumer")?;
         let streams = redis.node_or(&settings.redis_url).context("REDIS_URL")?;
+        let gauges = Gauges::new(streams.clone(), keys.clone())
+            .group(&settings.consumer.stream, &settings.consumer.group)
+            .outbox(pool.clone())
+            .stuck_after(settings.consumer.claim_idle);
         let relay = OutboxRelay::new(pool.clone(), streams, keys, settings.relay.clone());
         let background = vec![
             tokio::spawn({
@@ -92,6 +99,7 @@ impl Application {
                 }
             }),
             tokio::spawn(relay.run(stop.clone())),
+            tokio::spawn(gauges.run(stop.clone())),
         ];
 
         let listener = TcpListener::bind(("0.0.0.0", settings.port))

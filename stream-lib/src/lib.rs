@@ -7,11 +7,13 @@ pub mod contract;
 pub mod dead_letter;
 pub mod envelope;
 pub mod event;
+pub mod gauges;
 pub mod handler;
 pub mod inbox;
 pub mod keys;
 pub mod outbox;
 pub mod retry;
+mod trace;
 mod wire;
 
 pub use consumer::{Consumer, ConsumerSettings};

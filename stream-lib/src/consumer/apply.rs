@@ -304,10 +304,15 @@ async fn round(
 
 /// Calls the entry's handler; a panic is a transient failure.
 async fn call(ctx: &Context, tx: &mut Tx, work: &Work) -> Result<(), HandlerError> {
-    match AssertUnwindSafe(ctx.handlers.call(tx, &work.envelope))
-        .catch_unwind()
-        .await
-    {
+    let span = crate::trace::entry_span(
+        &ctx.settings,
+        &work.entry.id,
+        &work.envelope,
+        work.aggregate,
+        work.attempt,
+    );
+    let handler = AssertUnwindSafe(ctx.handlers.call(tx, &work.envelope)).catch_unwind();
+    match crate::trace::handled(&ctx.settings, &work.envelope, span, handler).await {
         Ok(result) => result,
         Err(_) => Err(HandlerError::transient(anyhow::anyhow!(
             "the handler panicked"

@@ -30,6 +30,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sqlx::PgPool;
 use tokio::{task::JoinSet, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub use settings::{ConsumerSettings, SettingsError};
@@ -302,7 +303,12 @@ impl Worker {
             for sub_batch in split(works, self.ctx.settings.concurrency.max(1)) {
                 let ids = sub_batch.iter().map(|work| work.entry.id.clone()).collect();
                 let ctx = Arc::clone(&self.ctx);
-                let task = tasks.spawn(async move { apply::apply(&ctx, sub_batch).await });
+                let span = crate::trace::batch_span(
+                    &ctx.settings,
+                    sub_batch.iter().map(|work| &work.envelope),
+                );
+                let task = tasks
+                    .spawn(async move { apply::apply(&ctx, sub_batch).await }.instrument(span));
                 task_ids.insert(task.id(), ids);
             }
             let mut heartbeat =

@@ -8,6 +8,7 @@ mod cluster;
 mod consumer;
 mod helpers;
 mod inbox;
+mod observability;
 mod outbox;
 mod recovery;
 mod retention;
