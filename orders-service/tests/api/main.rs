@@ -5,6 +5,7 @@ mod authorization;
 mod bad_input;
 mod catalog;
 mod cluster;
+mod correlation;
 mod health;
 mod helpers;
 mod idempotency;
