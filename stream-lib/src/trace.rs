@@ -1,6 +1,6 @@
 //! What a consumer's logs and metrics say about each entry it handles: the span every log line
 //! of an entry's handling carries (event id, type, correlation id, aggregate), the span of a
-//! sub-batch (its entries' ids) and the handler latency histogram.
+//! batch handler's run and of a sub-batch (their entries' ids) and the handler latency histogram.
 
 use std::{future::Future, time::Instant};
 
@@ -49,11 +49,32 @@ pub(crate) fn batch_span<'a>(
     )
 }
 
-/// Runs one entry's handler inside its [`entry_span`] and records its latency
-/// (`stream_handler_duration_seconds{stream,group,type}`).
+/// The span of a batch handler's call with a run of entries of one type: the ids and
+/// correlation ids of its entries.
+pub(crate) fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> Span {
+    let joined = |field: fn(&Envelope) -> String| {
+        envelopes
+            .iter()
+            .map(|envelope| field(envelope))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    tracing::info_span!(
+        "events",
+        stream = %settings.stream,
+        group = %settings.group,
+        event_type = %envelopes.first().map_or("", |first| first.event_type.as_str()),
+        size = envelopes.len(),
+        event_ids = %joined(|envelope| envelope.event_id.to_string()),
+        correlation_ids = %joined(|envelope| envelope.correlation_id.clone()),
+    )
+}
+
+/// Runs a handler (of one entry, or a batch handler with a run) inside `span` and records its
+/// latency (`stream_handler_duration_seconds{stream,group,type}`: one sample per call).
 pub(crate) async fn handled<T>(
     settings: &ConsumerSettings,
-    envelope: &Envelope,
+    event_type: &str,
     span: Span,
     handler: impl Future<Output = T>,
 ) -> T {
@@ -65,7 +86,7 @@ pub(crate) async fn handled<T>(
         "stream_handler_duration_seconds",
         "stream" => settings.stream.clone(),
         "group" => settings.group.clone(),
-        "type" => envelope.event_type.clone(),
+        "type" => event_type.to_owned(),
     )
     .record(elapsed.as_secs_f64());
     outcome

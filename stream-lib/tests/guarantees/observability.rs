@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use stream_lib::gauges::Gauges;
+use stream_lib::{Delivered, Envelope, HandleBatch, HandlerError, Handlers, Tx, gauges::Gauges};
 use uuid::Uuid;
 use web_kit::testing::CapturedLogs;
 
@@ -222,4 +222,60 @@ async fn the_gauges_sampler_stops_on_shutdown() {
         .await
         .expect("the sampler stops at once")
         .unwrap();
+}
+
+/// A batch handler that logs one line per run.
+struct LoggingRuns;
+
+impl HandleBatch<Placed> for LoggingRuns {
+    async fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        events: Vec<Delivered<'a, Placed>>,
+    ) -> Result<(), HandlerError> {
+        tracing::info!("reserving a run");
+        for delivered in events {
+            effect(tx, delivered.meta.event_id).await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_batch_handlers_log_lines_name_every_entry_of_its_run() {
+    let logs = CapturedLogs::new();
+    let _capture = logs.install();
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("run_span_").await;
+    let events: Vec<Envelope> = (0..3).map(placed).collect();
+    for event in &events {
+        redis.publish(STREAM, event).await;
+    }
+    let mut settings = config(STREAM, GROUP);
+    settings.concurrency = 1;
+
+    let consumer = spawn(
+        &redis,
+        &db,
+        settings,
+        Handlers::new().on_batch::<Placed, _>(LoggingRuns),
+    );
+    wait_until(Duration::from_secs(10), "the run is applied", || async {
+        db.all_effects().await == 3
+    })
+    .await;
+    consumer.stop().await;
+
+    let lines = logs.lines();
+    let line = lines
+        .iter()
+        .find(|line| line["message"] == "reserving a run")
+        .unwrap_or_else(|| panic!("the batch handler's line is logged: {lines:#?}"));
+    let span = &line["span"];
+    assert_eq!(span["name"], "events");
+    assert_eq!(span["event_type"], PLACED);
+    assert_eq!(span["size"], 3);
+    let ids: Vec<String> = events.iter().map(|e| e.event_id.to_string()).collect();
+    assert_eq!(span["event_ids"], ids.join(","));
+    assert_eq!(span["correlation_ids"], "req-0,req-1,req-2");
 }
