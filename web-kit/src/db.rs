@@ -93,7 +93,8 @@ const KEEPALIVES: [(&str, &str); 4] = [
 
 /// A pool that waits at most `acquire_timeout` for a connection, so a dead database turns into a
 /// quick 503 instead of a hung request; every session gets `timeouts` and server-side keepalives
-/// as startup options. Its usage is sampled into the `db_pool_*` metrics.
+/// as startup options. Its usage is sampled into the `db_pool_*` metrics. Connections are handed
+/// out without a ping (see the body).
 pub async fn connect(
     url: &str,
     max_connections: u32,
@@ -111,9 +112,13 @@ pub async fn connect(
             ),
         ])
         .options(KEEPALIVES);
+    // No ping on acquire (sqlx's default sends one before handing out an idle connection: a
+    // round trip on every checkout, the most frequent statement of all). A connection the server
+    // ended while idle fails its first statement instead, and sqlx then closes it.
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(DbError::Connect)?;
