@@ -17,3 +17,4 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod sweeper;
+pub mod usecases;

@@ -1,6 +1,6 @@
 //! Per-buyer limits on placing orders: a fixed-window rate limit in Redis, checked and counted in
 //! one atomic round trip before the order's transaction (so replicas share it), and the cap on
-//! open orders that `db::orders::insert` applies inside the order's INSERT.
+//! open orders that `db::place::write_order` applies inside the order's INSERT.
 //!
 //! Key (under `REDIS_KEY_PREFIX`): `orders:rl:place:{user_id}`. Redis being unreachable fails
 //! closed (503), as the token deny-list does.

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::events::{ProductDeleted, ProductSnapshot};
 
-/// A product as an order sees it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A product as an order sees it (read by `db::place::claim_and_read_catalog`).
+#[derive(Debug, Clone)]
 pub struct CatalogProduct {
     pub product_id: Uuid,
     pub seller_id: Option<Uuid>,
@@ -60,18 +60,4 @@ pub async fn delete(
     .execute(connection)
     .await?;
     Ok(result.rows_affected() == 1)
-}
-
-/// The products with these ids (present or tombstoned).
-pub async fn find(
-    connection: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<CatalogProduct>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT product_id, seller_id, name, price, deleted
-         FROM catalog_products WHERE product_id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(connection)
-    .await
 }

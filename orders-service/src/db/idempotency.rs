@@ -7,75 +7,36 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// What claiming a key found.
-pub enum Claim {
-    /// The key is new and now held by this transaction.
-    New,
-    /// A committed earlier request used the key.
-    Seen {
-        request_hash: String,
-        response: Option<(u16, serde_json::Value)>,
-    },
+/// What an earlier request with a key left: its fingerprint and, once it committed, its answer.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub request_hash: String,
+    pub response: Option<(u16, serde_json::Value)>,
 }
 
-/// Claims `key` for `user_id`. A concurrent request with the same key waits on the unique index
-/// until the first transaction ends, then sees its row.
-pub async fn claim(
+/// The stored request and answer of `key` for `user_id` (claimed with
+/// `db::place::claim_and_read_catalog`, answered in `db::place::write_order`). Run it as its own
+/// statement after a claim that found the key taken: its snapshot then sees the committed row.
+pub async fn find(
     connection: &mut PgConnection,
     user_id: Uuid,
     key: &str,
-    request_hash: &str,
-) -> Result<Claim, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
+) -> Result<Option<Seen>, sqlx::Error> {
+    let row: Option<(String, Option<i16>, Option<serde_json::Value>)> = sqlx::query_as(
+        "SELECT request_hash, response_status, response_body
+         FROM idempotency_keys WHERE user_id = $1 AND key = $2",
     )
     .bind(user_id)
     .bind(key)
-    .bind(request_hash)
-    .execute(&mut *connection)
+    .fetch_optional(connection)
     .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok(Claim::New);
-    }
-    let (request_hash, status, body): (String, Option<i16>, Option<serde_json::Value>) =
-        sqlx::query_as(
-            "SELECT request_hash, response_status, response_body
-             FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-        )
-        .bind(user_id)
-        .bind(key)
-        .fetch_one(&mut *connection)
-        .await?;
-    let response = match (status, body) {
-        (Some(status), Some(body)) => Some((u16::try_from(status).unwrap_or(500), body)),
-        _ => None,
-    };
-    Ok(Claim::Seen {
+    Ok(row.map(|(request_hash, status, body)| Seen {
         request_hash,
-        response,
-    })
-}
-
-/// Stores the response of the request that claimed the key.
-pub async fn complete(
-    connection: &mut PgConnection,
-    user_id: Uuid,
-    key: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $3, response_body = $4
-         WHERE user_id = $1 AND key = $2",
-    )
-    .bind(user_id)
-    .bind(key)
-    .bind(i16::try_from(status).unwrap_or(500))
-    .bind(body)
-    .execute(connection)
-    .await?;
-    Ok(())
+        response: match (status, body) {
+            (Some(status), Some(body)) => Some((u16::try_from(status).unwrap_or(500), body)),
+            _ => None,
+        },
+    }))
 }
 
 /// Most keys one [`prune_expired`] statement deletes: its row locks are few and brief.

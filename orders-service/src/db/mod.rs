@@ -3,3 +3,4 @@
 pub mod catalog;
 pub mod idempotency;
 pub mod orders;
+pub mod place;

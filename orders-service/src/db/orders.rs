@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::OrderStatus,
-    events::{self, OrderCancelled, OrderExpired, OrderPaid, OrderPlaced},
+    events::{self, OrderCancelled, OrderExpired, OrderPaid},
     live::StatusChange,
 };
 
@@ -71,110 +71,6 @@ pub struct HistoryRow {
     pub to_status: String,
     pub reason: Option<String>,
     pub changed_at: OffsetDateTime,
-}
-
-/// A line of a new order, priced from the catalog copy.
-#[derive(Debug, Clone)]
-pub struct NewItem {
-    pub product_id: Uuid,
-    pub name: String,
-    pub unit_price: Decimal,
-    pub quantity: i32,
-}
-
-/// Inserts a PENDING order, its lines, its first history row and `order.placed`; `None` (and
-/// nothing written) when the buyer already holds `max_open` orders PENDING or CONFIRMED.
-///
-/// The cap is taken in the order's INSERT (no extra round trip) on the buyer's
-/// `buyer_order_counts` row: `ON CONFLICT DO UPDATE` locks it, so one buyer's placements queue
-/// there, and its `WHERE` sees the latest `placed` even when the statement's snapshot predates a
-/// placement that committed while this one waited. Open orders are the ones the snapshot shows
-/// open plus every placement it does not show yet (`placed` now minus `placed` in the snapshot:
-/// counted open, so the estimate never falls short). The count runs only when the bound kept in
-/// the row reaches the cap; below it, the bound alone proves there is room.
-pub async fn insert(
-    connection: &mut PgConnection,
-    user_id: Uuid,
-    items: &[NewItem],
-    correlation_id: &str,
-    max_open: u32,
-) -> Result<Option<OrderRow>, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let total: Decimal = items
-        .iter()
-        .map(|item| item.unit_price * Decimal::from(item.quantity))
-        .sum();
-    let order: Option<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH seen AS (
-             SELECT placed FROM buyer_order_counts WHERE user_id = $2
-         ), open_now AS (
-             SELECT count(*) AS n FROM (
-                 SELECT 1 FROM orders
-                 WHERE user_id = $2 AND status IN ('PENDING', 'CONFIRMED') LIMIT $5
-             ) open
-         ), slot AS (
-             INSERT INTO buyer_order_counts AS counts (user_id, placed, open_at_most)
-             VALUES ($2, 1, 1)
-             ON CONFLICT (user_id) DO UPDATE SET
-                 placed = counts.placed + 1,
-                 open_at_most = 1 + CASE
-                     WHEN counts.open_at_most < $5 THEN counts.open_at_most
-                     ELSE (SELECT n FROM open_now)
-                          + counts.placed - COALESCE((SELECT placed FROM seen), 0)
-                 END
-             WHERE counts.open_at_most < $5
-                OR (SELECT n FROM open_now)
-                   + counts.placed - COALESCE((SELECT placed FROM seen), 0) < $5
-             RETURNING 1
-         )
-         INSERT INTO orders (id, user_id, status, total, correlation_id)
-         SELECT $1, $2, 'PENDING', $3, $4 FROM slot RETURNING {ORDER_COLUMNS}"
-    )))
-    .bind(id)
-    .bind(user_id)
-    .bind(total)
-    .bind(correlation_id)
-    .bind(i64::from(max_open))
-    .fetch_optional(&mut *connection)
-    .await?;
-    let Some(order) = order else {
-        return Ok(None);
-    };
-    let positions: Vec<i32> = (0..).take(items.len()).collect();
-    let product_ids: Vec<Uuid> = items.iter().map(|item| item.product_id).collect();
-    let names: Vec<String> = items.iter().map(|item| item.name.clone()).collect();
-    let prices: Vec<Decimal> = items.iter().map(|item| item.unit_price).collect();
-    let quantities: Vec<i32> = items.iter().map(|item| item.quantity).collect();
-    sqlx::query(
-        "INSERT INTO order_items (order_id, position, product_id, name, unit_price, quantity)
-         SELECT $1, * FROM UNNEST($2::int[], $3::uuid[], $4::text[], $5::numeric[], $6::int[])",
-    )
-    .bind(id)
-    .bind(&positions)
-    .bind(&product_ids)
-    .bind(&names)
-    .bind(&prices)
-    .bind(&quantities)
-    .execute(&mut *connection)
-    .await?;
-    record_history(connection, id, None, OrderStatus::Pending, None).await?;
-    let payload = OrderPlaced {
-        order_id: id,
-        user_id,
-        lines: items
-            .iter()
-            .map(|item| events::OrderLine {
-                product_id: item.product_id,
-                quantity: item.quantity,
-                unit_price: item.unit_price,
-            })
-            .collect(),
-    };
-    events::OUTBOX
-        .enqueue(connection, correlation_id, &payload)
-        .await?;
-    metrics::counter!("orders_placed_total").increment(1);
-    Ok(Some(order))
 }
 
 async fn record_history(

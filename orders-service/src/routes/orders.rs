@@ -18,15 +18,12 @@ use uuid::Uuid;
 use web_kit::{ErrorBody, Json, Path, Query, RequestId};
 
 use crate::{
-    db::{
-        catalog,
-        idempotency::{self, Claim},
-        orders::{self, HistoryRow, ItemRow, NewItem, OrderRow, Transition},
-    },
+    db::orders::{self, HistoryRow, ItemRow, OrderRow, Transition},
     domain::{NewOrderLines, OrderStatus},
     error::ApiError,
     live::Live,
     placements::Placements,
+    usecases::place_order::{self, PlaceOrder, Placed},
 };
 
 /// The header that makes `POST /api/orders` safe to retry.
@@ -209,51 +206,32 @@ pub async fn place(
         .map(|line| (line.product_id, line.quantity))
         .collect();
     let lines = NewOrderLines::parse(&pairs).map_err(|error| ApiError::Validation(error.0))?;
-    let key = idempotency_key(&headers)?;
-    let fingerprint = request_hash(&request);
-    placements.take(user.id).await?;
-
-    let mut tx = pool.begin().await?;
-    if let Some(key) = key
-        && let Claim::Seen {
-            request_hash,
-            response,
-        } = idempotency::claim(&mut tx, user.id, key, &fingerprint).await?
-    {
-        tx.rollback().await?;
-        if request_hash != fingerprint {
-            return Err(ApiError::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different order",
-            ));
-        }
-        let Some((status, body)) = response else {
-            return Err(ApiError::Conflict(
-                "a request with this Idempotency-Key is still in progress".into(),
-            ));
-        };
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-        let mut response = (status, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-        return Ok(response);
-    }
-
-    let items = price_lines(&mut tx, &user, &lines).await?;
-    let max_open = placements.max_open_orders();
-    let Some(order) = orders::insert(&mut tx, user.id, &items, &request_id, max_open).await? else {
-        tx.rollback().await?;
-        return Err(ApiError::TooManyOpenOrders(max_open));
+    let idempotency =
+        idempotency_key(&headers)?.map(|key| (key.to_owned(), request_hash(&request)));
+    let order = PlaceOrder {
+        buyer: user.id,
+        lines,
+        idempotency,
+        correlation_id: request_id,
     };
-    tracing::info!(order_id = %order.id, lines = items.len(), "order placed");
-    let view = view(&mut tx, order, false).await?;
-    let body = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
-    if let Some(key) = key {
-        idempotency::complete(&mut tx, user.id, key, StatusCode::CREATED.as_u16(), &body).await?;
-    }
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let response = match place_order::spawn(pool, placements, order, render_placed).await? {
+        Placed::New(body) => (StatusCode::CREATED, Json(body)).into_response(),
+        Placed::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            let mut response = (status, Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+    };
+    Ok(response)
+}
+
+/// The body of `201 Created`: the order as just written.
+fn render_placed(order: OrderRow, items: Vec<ItemRow>) -> Result<serde_json::Value, ApiError> {
+    let view = OrderView::new(order, items, None)?;
+    Ok(serde_json::to_value(&view).map_err(anyhow::Error::from)?)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
@@ -275,63 +253,6 @@ fn request_hash(request: &PlaceOrderRequest) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-/// Names and prices every line from the catalog copy; unknown, deleted or own products -> 422.
-async fn price_lines(
-    connection: &mut PgConnection,
-    user: &AuthUser,
-    lines: &NewOrderLines,
-) -> Result<Vec<NewItem>, ApiError> {
-    let products: HashMap<Uuid, catalog::CatalogProduct> =
-        catalog::find(connection, &lines.product_ids())
-            .await?
-            .into_iter()
-            .map(|product| (product.product_id, product))
-            .collect();
-    let mut items = Vec::new();
-    let mut unavailable = std::collections::BTreeMap::new();
-    let mut own = std::collections::BTreeMap::new();
-    for (index, (product_id, quantity)) in lines.lines().iter().enumerate() {
-        let field = format!("items[{index}].product_id");
-        match products.get(product_id) {
-            Some(catalog::CatalogProduct {
-                deleted: false,
-                name: Some(name),
-                price: Some(price),
-                seller_id,
-                ..
-            }) => {
-                if *seller_id == Some(user.id) {
-                    own.insert(field, vec!["is your own listing".to_owned()]);
-                }
-                items.push(NewItem {
-                    product_id: *product_id,
-                    name: name.clone(),
-                    unit_price: *price,
-                    quantity: quantity.get(),
-                });
-            }
-            _ => {
-                unavailable.insert(field, vec!["is not for sale".to_owned()]);
-            }
-        }
-    }
-    if !unavailable.is_empty() {
-        return Err(ApiError::Unprocessable {
-            code: "product_unavailable",
-            message: "some products do not exist or are no longer for sale".into(),
-            fields: Some(unavailable),
-        });
-    }
-    if !own.is_empty() {
-        return Err(ApiError::Unprocessable {
-            code: "own_product",
-            message: "you cannot buy your own listing".into(),
-            fields: Some(own),
-        });
-    }
-    Ok(items)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -18,5 +18,7 @@ mod payment;
 mod placing;
 mod races;
 mod redis_acl;
+mod round_trips;
 mod system;
 mod token_attacks;
+mod wire;
