@@ -6,6 +6,7 @@ mod bad_input;
 mod catalog;
 mod cluster;
 mod correlation;
+mod hang_up;
 mod health;
 mod helpers;
 mod idempotency;
