@@ -5,6 +5,7 @@ mod authorization;
 mod bad_input;
 mod catalog;
 mod cluster;
+mod commits;
 mod correlation;
 mod hang_up;
 mod health;

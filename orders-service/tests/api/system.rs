@@ -30,6 +30,8 @@ pub struct System {
 pub enum Orders {
     /// In this process, like the other two.
     InProcess,
+    /// In this process, with its settings adjusted (its database behind a proxy, say).
+    InProcessWith(Box<dyn FnOnce(&mut orders_service::config::Settings) + Send>),
     /// Its own binary in a fresh process, started as a container starts it (its `main`, settings
     /// from the environment): nothing but this test has touched its metrics or logs.
     OwnProcess,
@@ -129,25 +131,28 @@ async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> 
 
     let orders_db = TestDatabase::create("system_orders").await.unwrap();
     let (orders_url, orders_pool, orders_process) = match where_orders_runs {
-        Orders::InProcess => {
-            let orders =
-                orders_service::startup::Application::build(orders_service::config::Settings {
-                    port: 0,
-                    database_url: orders_db.url().to_owned(),
-                    database_max_connections: 5,
-                    database_timeouts: web_kit::db::Timeouts::default(),
-                    redis_url: redis.orders.clone(),
-                    redis_cluster_urls: Vec::new(),
-                    redis_key_prefix: prefix.clone(),
-                    auth: auth_kit::KeySource::Url(auth_url.clone()),
-                    reservation_ttl: Duration::from_secs(900),
-                    pending_timeout: Duration::from_secs(120),
-                    sweep_interval: Duration::from_millis(500),
-                    idempotency_key_ttl: Duration::from_secs(86_400),
-                    buyer_limits: orders_service::config::BuyerLimits::default(),
-                    consumer: orders_service::config::consumer_defaults(),
-                    relay: stream_lib::outbox::RelayConfig::default(),
-                })
+        in_process @ (Orders::InProcess | Orders::InProcessWith(_)) => {
+            let mut settings = orders_service::config::Settings {
+                port: 0,
+                database_url: orders_db.url().to_owned(),
+                database_max_connections: 5,
+                database_timeouts: web_kit::db::Timeouts::default(),
+                redis_url: redis.orders.clone(),
+                redis_cluster_urls: Vec::new(),
+                redis_key_prefix: prefix.clone(),
+                auth: auth_kit::KeySource::Url(auth_url.clone()),
+                reservation_ttl: Duration::from_secs(900),
+                pending_timeout: Duration::from_secs(120),
+                sweep_interval: Duration::from_millis(500),
+                idempotency_key_ttl: Duration::from_secs(86_400),
+                buyer_limits: orders_service::config::BuyerLimits::default(),
+                consumer: orders_service::config::consumer_defaults(),
+                relay: stream_lib::outbox::RelayConfig::default(),
+            };
+            if let Orders::InProcessWith(configure) = in_process {
+                configure(&mut settings);
+            }
+            let orders = orders_service::startup::Application::build(settings)
                 .await
                 .unwrap();
             let orders_url = format!("http://127.0.0.1:{}", orders.port());
