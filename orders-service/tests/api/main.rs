@@ -15,6 +15,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod metrics;
+mod no_secrets;
 mod openapi;
 mod payment;
 mod placing;

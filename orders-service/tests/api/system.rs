@@ -18,8 +18,8 @@ pub struct System {
     pub orders: String,
     orders_pool: sqlx::PgPool,
     pub client: reqwest::Client,
-    prefix: String,
-    redis: SystemRedis,
+    pub prefix: String,
+    pub redis: SystemRedis,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     orders_process: Option<tokio::process::Child>,
@@ -51,6 +51,8 @@ pub struct SystemRedis {
 /// Signs in as the admin `start_system_on` seeds.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "quartz-lantern-meadow-93";
+/// The password of every account [`System::sign_up`] makes.
+pub const SIGN_UP_PASSWORD: &str = "plum-kayak-orbit-41";
 
 async fn start_system() -> System {
     start_system_with(Orders::InProcess).await
@@ -58,6 +60,15 @@ async fn start_system() -> System {
 
 /// The three services on the shared Redis, orders-service where `orders` says.
 pub async fn start_system_with(orders: Orders) -> System {
+    start_system_signing_with(orders, None).await
+}
+
+/// The three services on the shared Redis; auth-service signs with `signing` when given (else
+/// a key of its own).
+pub async fn start_system_signing_with(
+    orders: Orders,
+    signing: Option<auth_kit::signing::SigningKeys>,
+) -> System {
     let url = "redis://127.0.0.1:6379".to_owned();
     start_system_on_with(
         SystemRedis {
@@ -68,15 +79,20 @@ pub async fn start_system_with(orders: Orders) -> System {
             prefix: format!("test-system-{}:", Uuid::new_v4().simple()),
         },
         orders,
+        signing,
     )
     .await
 }
 
 pub async fn start_system_on(redis: SystemRedis) -> System {
-    start_system_on_with(redis, Orders::InProcess).await
+    start_system_on_with(redis, Orders::InProcess, None).await
 }
 
-async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> System {
+async fn start_system_on_with(
+    redis: SystemRedis,
+    where_orders_runs: Orders,
+    signing: Option<auth_kit::signing::SigningKeys>,
+) -> System {
     web_kit::telemetry::init_for_tests();
     let prefix = redis.prefix.clone();
     let shutdown = CancellationToken::new();
@@ -90,6 +106,7 @@ async fn start_system_on_with(redis: SystemRedis, where_orders_runs: Orders) -> 
     auth_settings.redis_key_prefix = prefix.clone();
     auth_settings.cookie_secure = false;
     auth_settings.demo_users = false;
+    auth_settings.signing_key = signing;
     auth_settings.admin = Some(auth_service::config::AdminAccount {
         email: ADMIN_EMAIL.to_owned(),
         password: ADMIN_PASSWORD.to_owned(),
@@ -219,7 +236,7 @@ impl System {
         let suffix = &Uuid::new_v4().simple().to_string()[..8];
         let username = format!("{name}{suffix}");
         let email = format!("{username}@example.com");
-        let password = "plum-kayak-orbit-41";
+        let password = SIGN_UP_PASSWORD;
         let signup = self
             .client
             .post(format!("{}/api/auth/signup", self.auth))
