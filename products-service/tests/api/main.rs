@@ -9,6 +9,7 @@ mod helpers;
 mod http_cache;
 mod inventory;
 mod listings;
+mod malformed;
 mod openapi;
 mod pagination;
 mod plans;
