@@ -7,11 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
+use stream_lib::state::TaskState as StreamTaskState;
 use stream_lib::{
     ConsumerSettings, StreamKeys, consumer::Consumer, gauges::Gauges, outbox::OutboxRelay,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use web_kit::background::{Background, TaskHandle, TaskState};
 
 use crate::{
     config::Settings,
@@ -41,6 +43,8 @@ pub struct Application {
     live: Live,
     subscriber: Subscriber,
     shutdown: CancellationToken,
+    /// The consumer's and the relay's states, for `/ready`.
+    background: Background,
 }
 
 impl Application {
@@ -85,8 +89,11 @@ impl Application {
                 settings.buyer_limits,
             ),
         };
-        let router =
-            web_kit::http::layers(routes::router(state), web_kit::http::HttpLimits::default());
+        let background = Background::new();
+        let router = web_kit::http::layers(
+            routes::router(state).layer(axum::Extension(background.clone())),
+            web_kit::http::HttpLimits::default(),
+        );
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
         Ok(Self {
             listener,
@@ -98,6 +105,7 @@ impl Application {
             live,
             subscriber,
             shutdown,
+            background,
         })
     }
 
@@ -138,13 +146,18 @@ impl Application {
                 reservation_ttl: self.settings.reservation_ttl,
             }
             .handlers(),
-        )?;
+        )?
+        .with_state_listener(ready_listener(self.background.register(format!(
+            "consumer {}/{}",
+            self.settings.consumer.stream, self.settings.consumer.group
+        ))));
         let relay = OutboxRelay::new(
             self.pool.clone(),
             self.redis.node_or(&self.settings.redis_url)?,
             self.keys.clone(),
             self.settings.relay.clone(),
-        );
+        )
+        .with_state_listener(ready_listener(self.background.register("outbox relay")));
         let gauges = Gauges::new(
             self.redis.node_or(&self.settings.redis_url)?,
             self.keys.clone(),
@@ -188,5 +201,16 @@ impl Application {
         }
         self.pool.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Reports a stream-lib task's changes of state to its entry of `/ready`.
+fn ready_listener(task: TaskHandle) -> impl Fn(&StreamTaskState) + Send + Sync + 'static {
+    move |state| {
+        task.report(match state.clone() {
+            StreamTaskState::Running => TaskState::Running,
+            StreamTaskState::Paused { reason } => TaskState::Paused { reason },
+            StreamTaskState::Stopped { reason } => TaskState::Stopped { reason },
+        })
     }
 }

@@ -7,11 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use auth_kit::Verifier;
 use sqlx::PgPool;
+use stream_lib::state::TaskState as StreamTaskState;
 use stream_lib::{
     ConsumerSettings, StreamKeys, consumer::Consumer, gauges::Gauges, outbox::OutboxRelay,
 };
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::{CancellationToken, DropGuard};
+use web_kit::background::{Background, TaskHandle, TaskState};
 
 use crate::{
     config::Settings,
@@ -71,6 +73,11 @@ impl Application {
 
         let keys = StreamKeys::new(settings.redis_key_prefix.clone());
         let stop = CancellationToken::new();
+        let ready_tasks = Background::new();
+        let consumer_task = format!(
+            "consumer {}/{}",
+            settings.consumer.stream, settings.consumer.group
+        );
         let consumer = Consumer::new(
             &settings.redis_url,
             keys.clone(),
@@ -82,13 +89,15 @@ impl Application {
             pool.clone(),
             InventoryHandler::handlers(),
         )
-        .context("REDIS_URL: cannot create the consumer")?;
+        .context("REDIS_URL: cannot create the consumer")?
+        .with_state_listener(ready_listener(ready_tasks.register(consumer_task)));
         let streams = redis.node_or(&settings.redis_url).context("REDIS_URL")?;
         let gauges = Gauges::new(streams.clone(), keys.clone())
             .group(&settings.consumer.stream, &settings.consumer.group)
             .outbox(pool.clone())
             .stuck_after(settings.consumer.claim_idle);
-        let relay = OutboxRelay::new(pool.clone(), streams, keys, settings.relay.clone());
+        let relay = OutboxRelay::new(pool.clone(), streams, keys, settings.relay.clone())
+            .with_state_listener(ready_listener(ready_tasks.register("outbox relay")));
         let background = vec![
             tokio::spawn({
                 let stop = stop.clone();
@@ -111,7 +120,8 @@ impl Application {
                 redis,
                 verifier,
                 catalog: CatalogCaches::default(),
-            }),
+            })
+            .layer(axum::Extension(ready_tasks)),
             web_kit::http::HttpLimits::default(),
         );
         Ok(Self {
@@ -166,5 +176,16 @@ impl Application {
             tracing::warn!("background tasks did not stop within the grace period");
         }
         served
+    }
+}
+
+/// Reports a stream-lib task's changes of state to its entry of `/ready`.
+fn ready_listener(task: TaskHandle) -> impl Fn(&StreamTaskState) + Send + Sync + 'static {
+    move |state| {
+        task.report(match state.clone() {
+            StreamTaskState::Running => TaskState::Running,
+            StreamTaskState::Paused { reason } => TaskState::Paused { reason },
+            StreamTaskState::Stopped { reason } => TaskState::Stopped { reason },
+        })
     }
 }

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod keys;
 pub mod outbox;
 pub mod retry;
+pub mod state;
 mod trace;
 mod wire;
 

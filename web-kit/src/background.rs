@@ -111,6 +111,12 @@ impl TaskHandle {
         tasks.insert(self.name.clone(), state);
     }
 
+    /// Reports `state` (what a task's own state callback calls; a `Stopped` state stays when the
+    /// handle is dropped afterwards).
+    pub fn report(&self, state: TaskState) {
+        self.set(state);
+    }
+
     /// Working again (after [`Self::paused`]).
     pub fn running(&self) {
         self.set(TaskState::Running);
@@ -134,7 +140,11 @@ impl TaskHandle {
 
 impl Drop for TaskHandle {
     fn drop(&mut self) {
-        if !self.done {
+        let stopped = matches!(
+            lock(&self.tasks).get(&self.name),
+            Some(TaskState::Stopped { .. })
+        );
+        if !self.done && !stopped {
             let reason = if std::thread::panicking() {
                 "panicked"
             } else {
@@ -202,6 +212,24 @@ mod tests {
             background.snapshot()["sweeper"],
             TaskState::Stopped {
                 reason: "panicked".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn a_reported_stop_keeps_its_reason_when_the_handle_is_dropped() {
+        let background = Background::new();
+        let task = background.register("consumer orders_stream/products-service");
+
+        task.report(TaskState::Stopped {
+            reason: "shut down".to_owned(),
+        });
+        drop(task);
+
+        assert_eq!(
+            background.snapshot()["consumer orders_stream/products-service"],
+            TaskState::Stopped {
+                reason: "shut down".to_owned()
             }
         );
     }

@@ -60,6 +60,7 @@ pub struct Consumer {
     settings: ConsumerSettings,
     pool: PgPool,
     handlers: Handlers,
+    state: crate::state::Reporter,
 }
 
 impl Consumer {
@@ -78,7 +79,15 @@ impl Consumer {
             settings,
             pool,
             handlers,
+            state: crate::state::Reporter::default(),
         })
+    }
+
+    /// Tells `listener` each change of state: running, paused while Redis or PostgreSQL does not
+    /// answer, stopped ([`crate::state`]).
+    pub fn with_state_listener(mut self, listener: impl crate::state::StateListener) -> Self {
+        self.state = crate::state::Reporter::new(listener);
+        self
     }
 
     /// Reads and handles entries until `shutdown` is cancelled; outages of Redis or PostgreSQL
@@ -90,6 +99,7 @@ impl Consumer {
             settings,
             pool,
             handlers,
+            state,
         } = self;
         let ctx = Arc::new(Context {
             stream_key: keys.key(&settings.stream),
@@ -100,6 +110,7 @@ impl Consumer {
             settings,
             pool,
             handlers,
+            state,
         });
         let Some(ctl) = connect_control(&client, &shutdown).await else {
             return Ok(());
@@ -119,7 +130,9 @@ impl Consumer {
         }
         let ctx = Arc::clone(&worker.ctx);
         tracing::info!(stream = %ctx.settings.stream, group = %ctx.settings.group, consumer = %ctx.settings.consumer, types = ?ctx.handlers, "consumer started");
+        ctx.state.running();
         worker.run(&shutdown).await;
+        ctx.state.stopped("shut down");
         tracing::info!(stream = %ctx.settings.stream, group = %ctx.settings.group, consumer = %ctx.settings.consumer, "consumer stopped");
         Ok(())
     }
@@ -131,6 +144,7 @@ pub(crate) struct Context {
     pub keys: StreamKeys,
     pub pool: PgPool,
     pub handlers: Handlers,
+    pub state: crate::state::Reporter,
     pub stream_key: String,
     pub dead_letter_key: String,
     pub retries_key: String,
@@ -272,6 +286,7 @@ impl Worker {
         match reply {
             Ok(entries) => {
                 self.backoff.reset();
+                self.ctx.state.running();
                 Some(entries)
             }
             Err(error) if is_nogroup(&error) => {
@@ -281,6 +296,9 @@ impl Worker {
             Err(error) => {
                 let delay = self.backoff.next_delay();
                 tracing::warn!(stream = %self.ctx.settings.stream, error = %error, backoff_ms = delay.as_millis() as u64, "stream read failed; backing off");
+                self.ctx
+                    .state
+                    .paused(format_args!("reading the stream failed: {error}"));
                 tokio::select! {
                     _ = shutdown.cancelled() => None,
                     () = tokio::time::sleep(delay) => Some(Vec::new()),
@@ -456,6 +474,8 @@ impl Worker {
         ];
         tracing::warn!(stream = %ctx.settings.stream, group = %ctx.settings.group, error = %error, held = held.len(), "a dependency is unavailable; pausing the consumer");
         metrics::gauge!("stream_consumer_paused", &labels).set(1.0);
+        ctx.state
+            .paused(format_args!("a dependency is unavailable: {error}"));
         metrics::counter!("stream_consumer_pauses_total", &labels).increment(1);
         let ids: HashSet<String> = held.iter().map(|work| work.entry.id.clone()).collect();
         let mut backoff = Backoff::default();
@@ -480,6 +500,7 @@ impl Worker {
         };
         metrics::gauge!("stream_consumer_paused", &labels).set(0.0);
         if resumed {
+            ctx.state.running();
             tracing::info!(stream = %ctx.settings.stream, paused_ms = started.elapsed().as_millis() as u64, "dependencies answer again; resuming");
         }
         resumed

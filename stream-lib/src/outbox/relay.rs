@@ -51,6 +51,7 @@ pub struct OutboxRelay {
     redis: deadpool_redis::Pool,
     keys: StreamKeys,
     config: RelayConfig,
+    state: crate::state::Reporter,
 }
 
 /// What one publishing round did.
@@ -74,7 +75,15 @@ impl OutboxRelay {
             redis,
             keys,
             config,
+            state: crate::state::Reporter::default(),
         }
+    }
+
+    /// Tells `listener` each change of state: running, paused while Redis or PostgreSQL fails,
+    /// stopped ([`crate::state`]).
+    pub fn with_state_listener(mut self, listener: impl crate::state::StateListener) -> Self {
+        self.state = crate::state::Reporter::new(listener);
+        self
     }
 
     /// Runs until `shutdown` is cancelled: checks Redis, publishes whatever is pending, then
@@ -89,6 +98,7 @@ impl OutboxRelay {
         let purge_every =
             (self.config.retention / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
         tracing::info!("outbox relay started");
+        self.state.running();
         while !shutdown.is_cancelled() {
             if listener.is_none() {
                 listener = self.listen().await;
@@ -103,6 +113,7 @@ impl OutboxRelay {
             let published = match round.await {
                 Ok(Round::Published(published)) => {
                     backoff = self.config.min_backoff;
+                    self.state.running();
                     published
                 }
                 Ok(Round::Busy) => 0,
@@ -124,6 +135,8 @@ impl OutboxRelay {
                 Err(error) => {
                     tracing::warn!(error = %error, backoff_ms = backoff.as_millis() as u64, "outbox relay failed; backing off");
                     metrics::counter!("stream_outbox_errors_total").increment(1);
+                    self.state
+                        .paused(format_args!("publishing failed: {error}"));
                     if sleep_or_cancel(&shutdown, backoff).await {
                         break;
                     }
@@ -149,6 +162,7 @@ impl OutboxRelay {
                 listener = None;
             }
         }
+        self.state.stopped("shut down");
         tracing::info!("outbox relay stopped");
     }
 

@@ -1,9 +1,16 @@
 //! What an operator sees of the consumer: every log line of an entry's handling names the event,
 //! its correlation id and its aggregate; handler latency per stream, group and type.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use stream_lib::{Delivered, Envelope, HandleBatch, HandlerError, Handlers, Tx, gauges::Gauges};
+use stream_lib::{
+    Delivered, Envelope, HandleBatch, HandlerError, Handlers, StreamKeys, Tx, consumer::Consumer,
+    gauges::Gauges, state::TaskState,
+};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use web_kit::testing::CapturedLogs;
 
@@ -278,4 +285,58 @@ async fn a_batch_handlers_log_lines_name_every_entry_of_its_run() {
     let ids: Vec<String> = events.iter().map(|e| e.event_id.to_string()).collect();
     assert_eq!(span["event_ids"], ids.join(","));
     assert_eq!(span["correlation_ids"], "req-0,req-1,req-2");
+}
+
+#[tokio::test]
+async fn the_consumer_reports_paused_while_redis_is_down_and_stopped_at_shutdown() {
+    let mut private = PrivateRedis::start().await;
+    let db = TestDb::new("consumer_state_").await;
+    let heard: Arc<Mutex<Vec<TaskState>>> = Arc::default();
+    let consumer = Consumer::new(
+        &private.url(),
+        StreamKeys::default(),
+        config(STREAM, GROUP),
+        db.pool.clone(),
+        applying(|_| async { Ok(()) }),
+    )
+    .unwrap()
+    .with_state_listener({
+        let heard = heard.clone();
+        move |state: &TaskState| heard.lock().unwrap().push(state.clone())
+    });
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+    let last = || heard.lock().unwrap().last().cloned();
+    wait_until(Duration::from_secs(10), "the consumer runs", || async {
+        last() == Some(TaskState::Running)
+    })
+    .await;
+
+    private.stop();
+    wait_until(
+        Duration::from_secs(10),
+        "the consumer is paused",
+        || async { matches!(last(), Some(TaskState::Paused { .. })) },
+    )
+    .await;
+    private.restart().await;
+    wait_until(
+        Duration::from_secs(20),
+        "the consumer runs again",
+        || async { last() == Some(TaskState::Running) },
+    )
+    .await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(15), task)
+        .await
+        .expect("the consumer stops")
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(
+        last(),
+        Some(TaskState::Stopped {
+            reason: "shut down".to_owned()
+        })
+    );
 }
