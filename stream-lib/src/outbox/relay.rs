@@ -116,7 +116,11 @@ impl OutboxRelay {
                     self.state.running();
                     published
                 }
-                Ok(Round::Busy) => 0,
+                Ok(Round::Busy) => {
+                    // Another replica publishes; this one answers and stands by.
+                    self.state.running();
+                    0
+                }
                 Ok(Round::Lost(stream, loss)) => {
                     tracing::warn!(%stream, %loss, "Redis lost stream data");
                     match self.recover(&stream).await {
