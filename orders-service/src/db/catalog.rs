@@ -1,6 +1,8 @@
 //! The copy of the catalog kept from `product.*` events. Each write applies only if its version
 //! is newer than the stored one, so events arriving out of order or twice are harmless.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -17,29 +19,40 @@ pub struct CatalogProduct {
     pub deleted: bool,
 }
 
-/// Applies `product.created` / `product.updated` if newer; `true` when it changed the row.
-pub async fn upsert(
+/// Applies a run of `product.created` / `product.updated` snapshots in one statement: each
+/// product's highest version, if newer than the stored one (the same outcome as applying them
+/// one by one with the rule that a snapshot applies only if newer). Returns how many rows it changed.
+pub async fn upsert_all<'a>(
     connection: &mut PgConnection,
-    product: &ProductSnapshot,
-) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "INSERT INTO catalog_products (product_id, seller_id, name, price, stock, version)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (product_id) DO UPDATE
-             SET seller_id = EXCLUDED.seller_id, name = EXCLUDED.name, price = EXCLUDED.price,
-                 stock = EXCLUDED.stock, version = EXCLUDED.version, deleted = FALSE,
-                 updated_at = now()
-             WHERE catalog_products.version < EXCLUDED.version",
-    )
-    .bind(product.product_id)
-    .bind(product.seller_id)
-    .bind(&product.name)
-    .bind(product.price)
-    .bind(i32::try_from(product.stock).unwrap_or(i32::MAX))
-    .bind(product.version)
-    .execute(connection)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    products: impl Iterator<Item = &'a ProductSnapshot>,
+) -> Result<u64, sqlx::Error> {
+    let mut newest: HashMap<Uuid, &ProductSnapshot> = HashMap::new();
+    for product in products {
+        newest
+            .entry(product.product_id)
+            .and_modify(|kept| {
+                if product.version > kept.version {
+                    *kept = product;
+                }
+            })
+            .or_insert(product);
+    }
+    let products: Vec<&ProductSnapshot> = newest.into_values().collect();
+    let result = sqlx::query(include_str!("sql/upsert_catalog.sql"))
+        .bind(products.iter().map(|p| p.product_id).collect::<Vec<_>>())
+        .bind(products.iter().map(|p| p.seller_id).collect::<Vec<_>>())
+        .bind(products.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
+        .bind(products.iter().map(|p| p.price).collect::<Vec<_>>())
+        .bind(
+            products
+                .iter()
+                .map(|p| i32::try_from(p.stock).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(products.iter().map(|p| p.version).collect::<Vec<_>>())
+        .execute(connection)
+        .await?;
+    Ok(result.rows_affected())
 }
 
 /// Applies `product.deleted` unless a newer version is stored (a deletion at the same version

@@ -1,5 +1,6 @@
 //! SQL: orders and their transitions, the catalog copy, idempotency keys.
 
+pub mod batch;
 pub mod catalog;
 pub mod idempotency;
 pub mod orders;

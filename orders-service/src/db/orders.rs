@@ -153,6 +153,21 @@ impl TransitionEvent {
         }
     }
 
+    /// The outbox envelope of this event about `order_id`, to write with others in one
+    /// statement (`Outbox::enqueue_envelopes`).
+    pub fn envelope(
+        self,
+        order_id: Uuid,
+        correlation_id: &str,
+    ) -> Result<stream_lib::Envelope, sqlx::Error> {
+        let outbox = events::OUTBOX;
+        match self {
+            Self::Cancelled => outbox.envelope(correlation_id, &OrderCancelled { order_id }),
+            Self::Expired => outbox.envelope(correlation_id, &OrderExpired { order_id }),
+            Self::Paid => outbox.envelope(correlation_id, &OrderPaid { order_id }),
+        }
+    }
+
     /// Writes the event about `order_id` to the outbox, inside the caller's transaction.
     pub async fn publish(
         self,
@@ -160,25 +175,8 @@ impl TransitionEvent {
         order_id: Uuid,
         correlation_id: &str,
     ) -> Result<(), sqlx::Error> {
-        let outbox = events::OUTBOX;
-        match self {
-            Self::Cancelled => {
-                outbox
-                    .enqueue(connection, correlation_id, &OrderCancelled { order_id })
-                    .await
-            }
-            Self::Expired => {
-                outbox
-                    .enqueue(connection, correlation_id, &OrderExpired { order_id })
-                    .await
-            }
-            Self::Paid => {
-                outbox
-                    .enqueue(connection, correlation_id, &OrderPaid { order_id })
-                    .await
-            }
-        }
-        .map(drop)
+        let envelope = self.envelope(order_id, correlation_id)?;
+        stream_lib::outbox::enqueue(connection, events::OUTBOX.stream(), &envelope).await
     }
 }
 

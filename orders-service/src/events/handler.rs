@@ -2,17 +2,25 @@
 //! the inventory's answers. The consumer applies a batch in one transaction (it records the
 //! inbox and commits), so a redelivery changes nothing; live status updates go out only after
 //! that commit ([`Tx::after_commit`]).
+//!
+//! Runs of one type are handled set-based ([`HandleBatch`]): a run of `stock.reserved` or
+//! `stock.rejected` moves its orders with one statement (`db/sql/move_orders.sql`) and writes
+//! its events with one more; a run of `product.created` or `product.updated` is one upsert of
+//! the catalog copy (each product's highest version). A run gives the same outcome as its
+//! entries one by one in stream order, as the consumer requires.
 
-use std::time::Duration;
+use std::{
+    collections::{HashMap, HashSet, hash_map::Entry},
+    time::Duration,
+};
 
-use sqlx::PgConnection;
-use stream_lib::{Envelope, Handle, HandlerError, Handlers, Tx};
+use stream_lib::{Delivered, Envelope, Handle, HandleBatch, HandlerError, Handlers, Tx};
 use uuid::Uuid;
 
 use crate::{
     db::{
-        catalog,
-        orders::{self, Transition},
+        batch, catalog,
+        orders::{Transition, event_for},
     },
     domain::OrderStatus,
     events::{
@@ -33,43 +41,41 @@ impl InventoryHandler {
     /// The consumer's registry: one typed handler per event type read.
     pub fn handlers(self) -> Handlers {
         Handlers::new()
-            .on::<ProductCreated, _>(self.clone())
-            .on::<ProductUpdated, _>(self.clone())
+            .on_batch::<ProductCreated, _>(self.clone())
+            .on_batch::<ProductUpdated, _>(self.clone())
             .on::<ProductDeleted, _>(self.clone())
-            .on::<StockReserved, _>(self.clone())
-            .on::<StockRejected, _>(self.clone())
+            .on_batch::<StockReserved, _>(self.clone())
+            .on_batch::<StockRejected, _>(self.clone())
             .on::<StockReleased, _>(self)
     }
 
-    /// Tells every replica about `change` once the batch committed.
-    fn announce(&self, tx: &mut Tx, change: Option<StatusChange>) {
-        if let Some(change) = change {
+    /// Tells every replica about `changes` once the batch committed.
+    fn announce(&self, tx: &mut Tx, changes: Vec<StatusChange>) {
+        if !changes.is_empty() {
             let live = self.live.clone();
-            tx.after_commit(async move { live.publish(&[change]).await });
+            tx.after_commit(async move { live.publish(&changes).await });
         }
     }
 }
 
-impl Handle<ProductCreated> for InventoryHandler {
-    async fn handle<'a>(
+impl HandleBatch<ProductCreated> for InventoryHandler {
+    async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
-        ProductCreated(product): ProductCreated,
-        _meta: &'a Envelope,
+        created: Vec<Delivered<'a, ProductCreated>>,
     ) -> Result<(), HandlerError> {
-        catalog::upsert(tx, &product).await?;
+        catalog::upsert_all(tx, created.iter().map(|entry| &entry.event.0)).await?;
         Ok(())
     }
 }
 
-impl Handle<ProductUpdated> for InventoryHandler {
-    async fn handle<'a>(
+impl HandleBatch<ProductUpdated> for InventoryHandler {
+    async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
-        ProductUpdated(product): ProductUpdated,
-        _meta: &'a Envelope,
+        updated: Vec<Delivered<'a, ProductUpdated>>,
     ) -> Result<(), HandlerError> {
-        catalog::upsert(tx, &product).await?;
+        catalog::upsert_all(tx, updated.iter().map(|entry| &entry.event.0)).await?;
         Ok(())
     }
 }
@@ -86,38 +92,109 @@ impl Handle<ProductDeleted> for InventoryHandler {
     }
 }
 
-impl Handle<StockReserved> for InventoryHandler {
-    async fn handle<'a>(
+impl HandleBatch<StockReserved> for InventoryHandler {
+    /// PENDING -> CONFIRMED; a reservation for an order that was cancelled or rejected meanwhile
+    /// (or that this service does not know) is given back with `order.cancelled`. A second
+    /// reservation of an order already CONFIRMED, PAID or EXPIRED changes nothing.
+    async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
-        reserved: StockReserved,
-        meta: &'a Envelope,
+        reserved: Vec<Delivered<'a, StockReserved>>,
     ) -> Result<(), HandlerError> {
-        let change = self
-            .reserved(tx, reserved.order_id, &meta.correlation_id)
-            .await?;
-        self.announce(tx, change);
+        let ids = distinct(reserved.iter().map(|entry| entry.event.order_id));
+        let moves: Vec<(Uuid, Option<&str>)> = ids.iter().map(|id| (*id, None)).collect();
+        let moved = batch::move_orders(
+            tx,
+            OrderStatus::Pending,
+            OrderStatus::Confirmed,
+            &moves,
+            Some(self.reservation_ttl),
+        )
+        .await?;
+        let moved_ids: HashSet<Uuid> = moved.iter().map(|order| order.id).collect();
+        let late: Vec<Uuid> = ids
+            .into_iter()
+            .filter(|id| !moved_ids.contains(id))
+            .collect();
+        let mut replies = Vec::new();
+        if !late.is_empty() {
+            let statuses = batch::statuses(tx, &late).await?;
+            let late: HashSet<Uuid> = late.into_iter().collect();
+            for entry in reserved
+                .iter()
+                .filter(|entry| late.contains(&entry.event.order_id))
+            {
+                let order_id = entry.event.order_id;
+                match statuses.get(&order_id) {
+                    Some(OrderStatus::Cancelled | OrderStatus::Rejected) | None => {
+                        let status = statuses.get(&order_id);
+                        tracing::info!(%order_id, ?status, "late reservation; releasing it");
+                        replies.push(
+                            OUTBOX.envelope(
+                                &entry.meta.correlation_id,
+                                &OrderCancelled { order_id },
+                            )?,
+                        );
+                    }
+                    Some(status) => tracing::info!(%order_id, %status, "stock.reserved ignored"),
+                }
+            }
+        }
+        OUTBOX.enqueue_envelopes(tx, &replies).await?;
+        let changes = moved
+            .iter()
+            .map(|order| order.to_change())
+            .collect::<Result<_, _>>()?;
+        self.announce(tx, changes);
         Ok(())
     }
 }
 
-impl Handle<StockRejected> for InventoryHandler {
-    async fn handle<'a>(
+impl HandleBatch<StockRejected> for InventoryHandler {
+    /// PENDING -> REJECTED with the inventory's reason (the first one, should an order be
+    /// rejected twice in a run); an order no longer PENDING is left alone.
+    async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
-        StockRejected { order_id, reason }: StockRejected,
-        meta: &'a Envelope,
+        rejected: Vec<Delivered<'a, StockRejected>>,
     ) -> Result<(), HandlerError> {
-        let transition = Transition {
-            reason: Some(reason),
-            ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
-        };
-        let order = orders::transition(tx, order_id, &transition, &meta.correlation_id).await?;
-        if order.is_none() {
-            tracing::info!(%order_id, "stock.rejected for an order no longer PENDING");
+        let mut correlation: HashMap<Uuid, &str> = HashMap::new();
+        let mut moves = Vec::new();
+        for entry in &rejected {
+            if let Entry::Vacant(slot) = correlation.entry(entry.event.order_id) {
+                slot.insert(&entry.meta.correlation_id);
+                moves.push((entry.event.order_id, Some(entry.event.reason.as_str())));
+            }
         }
-        let change = order.map(|order| order.to_change()).transpose()?;
-        self.announce(tx, change);
+        let moved = batch::move_orders(
+            tx,
+            OrderStatus::Pending,
+            OrderStatus::Rejected,
+            &moves,
+            None,
+        )
+        .await?;
+        let moved_ids: HashSet<Uuid> = moved.iter().map(|order| order.id).collect();
+        let mut events = Vec::new();
+        for (order_id, reason) in &moves {
+            if !moved_ids.contains(order_id) {
+                tracing::info!(%order_id, "stock.rejected for an order no longer PENDING");
+                continue;
+            }
+            let transition = Transition {
+                reason: reason.map(str::to_owned),
+                ..Transition::new(OrderStatus::Pending, OrderStatus::Rejected)
+            };
+            if let Some(event) = event_for(&transition) {
+                events.push(event.envelope(*order_id, correlation[order_id])?);
+            }
+        }
+        OUTBOX.enqueue_envelopes(tx, &events).await?;
+        let changes = moved
+            .iter()
+            .map(|order| order.to_change())
+            .collect::<Result<_, _>>()?;
+        self.announce(tx, changes);
         Ok(())
     }
 }
@@ -135,40 +212,8 @@ impl Handle<StockReleased> for InventoryHandler {
     }
 }
 
-impl InventoryHandler {
-    /// PENDING -> CONFIRMED; a reservation for an order that was cancelled or rejected meanwhile
-    /// (or that this service does not know) is given back with `order.cancelled`.
-    async fn reserved(
-        &self,
-        connection: &mut PgConnection,
-        order_id: Uuid,
-        correlation_id: &str,
-    ) -> Result<Option<StatusChange>, HandlerError> {
-        let transition = Transition {
-            expires_in: Some(self.reservation_ttl),
-            ..Transition::new(OrderStatus::Pending, OrderStatus::Confirmed)
-        };
-        if let Some(order) =
-            orders::transition(connection, order_id, &transition, correlation_id).await?
-        {
-            return Ok(Some(order.to_change()?));
-        }
-        let status = match orders::find(connection, order_id).await? {
-            Some(order) => Some(order.status()?),
-            None => None,
-        };
-        match status {
-            Some(OrderStatus::Cancelled | OrderStatus::Rejected) | None => {
-                tracing::info!(%order_id, ?status, "late reservation; releasing it");
-                OUTBOX
-                    .enqueue(connection, correlation_id, &OrderCancelled { order_id })
-                    .await?;
-            }
-            // Already CONFIRMED (a second reservation message), PAID or EXPIRED: nothing to do.
-            Some(status) => {
-                tracing::info!(%order_id, %status, "stock.reserved ignored");
-            }
-        }
-        Ok(None)
-    }
+/// The ids in first-seen order, each once.
+fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod authorization;
 mod bad_input;
+mod batches;
 mod catalog;
 mod cluster;
 mod commits;
