@@ -1,5 +1,5 @@
 //! Writing events into the outbox inside the caller's transaction: the typed [`Outbox`] of a
-//! service's stream, and the envelope-level [`enqueue`] / [`enqueue_many`] beneath it.
+//! service's stream, over the envelope-level `enqueue` / `enqueue_many` (private to it).
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -96,9 +96,8 @@ fn encode_error(error: serde_json::Error) -> sqlx::Error {
 }
 
 /// Writes `event` for `stream` (a logical name such as [`crate::ORDERS_STREAM`]) inside the
-/// caller's transaction. Nothing is published if that transaction rolls back. Prefer the typed
-/// [`Outbox::enqueue`].
-pub async fn enqueue(
+/// caller's transaction. Nothing is published if that transaction rolls back.
+async fn enqueue(
     connection: &mut PgConnection,
     stream: &str,
     event: &Envelope,
@@ -120,8 +119,8 @@ pub async fn enqueue(
 }
 
 /// Writes several events for `stream` in one statement (one round trip), in order, inside the
-/// caller's transaction. Prefer the typed [`Outbox::enqueue_all`].
-pub async fn enqueue_many(
+/// caller's transaction.
+async fn enqueue_many(
     connection: &mut PgConnection,
     stream: &str,
     events: &[Envelope],

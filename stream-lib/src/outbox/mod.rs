@@ -12,7 +12,7 @@ mod relay;
 pub mod retention;
 mod settings;
 
-pub use enqueue::{Outbox, enqueue, enqueue_many};
+pub use enqueue::Outbox;
 pub use relay::{OutboxRelay, RelayConfig};
 pub use settings::SettingError;
 

@@ -661,7 +661,8 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
         let db = Arc::clone(&db);
         async move {
             let mut transaction = db.pool.begin().await.unwrap();
-            stream_lib::outbox::enqueue(&mut transaction, STREAM, &event)
+            OUTBOX
+                .enqueue_envelopes(&mut transaction, std::slice::from_ref(&event))
                 .await
                 .unwrap();
             transaction.commit().await.unwrap();

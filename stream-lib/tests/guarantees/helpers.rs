@@ -23,6 +23,9 @@ use web_kit::db::TestDatabase;
 pub const STREAM: &str = stream_lib::ORDERS_STREAM;
 pub const GROUP: &str = "products-service";
 pub const PLACED: &str = "order.placed";
+/// The test's outbox (envelopes keep the source they were made with).
+pub const OUTBOX: stream_lib::outbox::Outbox =
+    stream_lib::outbox::Outbox::new("orders-service", STREAM);
 
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())

@@ -51,7 +51,8 @@ async fn stop(relay: (CancellationToken, JoinHandle<()>)) {
 
 async fn enqueue(db: &TestDb, event: &Envelope, commit: bool) {
     let mut transaction = db.pool.begin().await.unwrap();
-    outbox::enqueue(&mut transaction, STREAM, event)
+    OUTBOX
+        .enqueue_envelopes(&mut transaction, std::slice::from_ref(event))
         .await
         .unwrap();
     if commit {
@@ -183,7 +184,8 @@ async fn two_relays_publish_every_row_exactly_once() {
     let events: Vec<Envelope> = (0..600).map(placed).collect();
     let mut transaction = db.pool.begin().await.unwrap();
     for event in &events {
-        outbox::enqueue(&mut transaction, STREAM, event)
+        OUTBOX
+            .enqueue_envelopes(&mut transaction, std::slice::from_ref(event))
             .await
             .unwrap();
     }
@@ -265,7 +267,7 @@ async fn published_rows_past_retention_are_purged() {
 }
 
 #[tokio::test]
-async fn enqueue_many_writes_every_envelope_field_in_order() {
+async fn enqueued_envelopes_keep_every_field_in_order() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("outbox_many").await;
     let events = vec![
@@ -273,7 +275,8 @@ async fn enqueue_many_writes_every_envelope_field_in_order() {
         Envelope::new("order.cancelled", "svc-b", "req-b", &serde_json::json!([2])).unwrap(),
     ];
     let mut transaction = db.pool.begin().await.unwrap();
-    outbox::enqueue_many(&mut transaction, STREAM, &events)
+    OUTBOX
+        .enqueue_envelopes(&mut transaction, &events)
         .await
         .unwrap();
     transaction.commit().await.unwrap();

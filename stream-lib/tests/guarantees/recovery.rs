@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use redis::aio::MultiplexedConnection;
 use stream_lib::{
     ConsumerSettings, Envelope, HandlerError, Handlers, StreamKeys,
-    outbox::{self, OutboxRelay, RelayConfig},
+    outbox::{OutboxRelay, RelayConfig},
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -76,7 +76,8 @@ fn start_consumer(
 async fn enqueue_events(db: &TestDb, from: u64, count: u64) -> Vec<Uuid> {
     let events: Vec<Envelope> = (from..from + count).map(placed).collect();
     let mut transaction = db.pool.begin().await.unwrap();
-    outbox::enqueue_many(&mut transaction, STREAM, &events)
+    OUTBOX
+        .enqueue_envelopes(&mut transaction, &events)
         .await
         .unwrap();
     transaction.commit().await.unwrap();

@@ -136,7 +136,8 @@ async fn throughput_through_outbox_relay_consumer_and_inbox() {
     let db = Arc::new(TestDb::new("throughput").await);
     let mut transaction = db.pool.begin().await.unwrap();
     for n in 0..EVENTS {
-        stream_lib::outbox::enqueue(&mut transaction, STREAM, &placed(n))
+        OUTBOX
+            .enqueue_envelopes(&mut transaction, &[placed(n)])
             .await
             .unwrap();
     }
