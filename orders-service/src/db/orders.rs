@@ -176,7 +176,9 @@ impl TransitionEvent {
         correlation_id: &str,
     ) -> Result<(), sqlx::Error> {
         let envelope = self.envelope(order_id, correlation_id)?;
-        stream_lib::outbox::enqueue(connection, events::OUTBOX.stream(), &envelope).await
+        events::OUTBOX
+            .enqueue_envelopes(connection, std::slice::from_ref(&envelope))
+            .await
     }
 }
 
