@@ -212,12 +212,50 @@ async fn commits_once_settled(database: &str) -> i64 {
     .await
 }
 
+/// Places `orders` one-line orders over `products` through `app`'s consumer and relay (all at
+/// once, or `per_tick` every 10 ms), waits for every reply, stops the application and returns
+/// the commits its database counted since `before` (its start-up included).
+async fn commits_of_a_run(
+    mut app: TestApp,
+    (database, before): (&str, i64),
+    products: &[Uuid],
+    orders: usize,
+    per_tick: Option<usize>,
+) -> (i64, Duration) {
+    let events: Vec<(&str, Value)> = (0..orders)
+        .map(|n| {
+            let lines = [(products[n % products.len()], 1)];
+            ("order.placed", placed(Uuid::now_v7(), &lines, "5.00"))
+        })
+        .collect();
+    let replied = app
+        .inventory_events()
+        .await
+        .iter()
+        .filter(|event| event.event_type.starts_with("stock."))
+        .count();
+    let started = std::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    for chunk in events.chunks(per_tick.unwrap_or(100)) {
+        if per_tick.is_some() {
+            tick.tick().await;
+        }
+        app.publish_order_events(chunk).await;
+    }
+    replies_within(&app, replied + orders, Duration::from_secs(600)).await;
+    let elapsed = started.elapsed();
+    app.shut_down().await;
+    app.pool.close().await;
+    (commits_once_settled(database).await - before, elapsed)
+}
+
 /// A measurement (run with `--ignored --nocapture`): PostgreSQL commits in products-service's
 /// database per order, for `order.placed` entries read by the real consumer and replied to
-/// through the real relay. The figure includes everything the service does meanwhile (the
-/// relay's and maintenance's transactions, the start-up of the second run).
+/// through the real relay, once as a backlog and once arriving at 500 orders/s. The figures
+/// include everything the service does meanwhile (the relay's and maintenance's transactions,
+/// the start-up of each run).
 #[tokio::test]
-#[ignore = "a measurement; prints its figure"]
+#[ignore = "a measurement; prints its figures"]
 async fn commits_per_order_in_the_products_database() {
     const ORDERS: usize = 2000;
     let mut app = spawn_app().await;
@@ -232,30 +270,17 @@ async fn commits_per_order_in_the_products_database() {
         .unwrap();
     app.shut_down().await;
     app.pool.close().await;
-    let before = commits_once_settled(&database).await;
 
-    let mut running = app.replica().await;
-    let events: Vec<(&str, Value)> = (0..ORDERS)
-        .map(|n| {
-            let lines = [(products[n % products.len()], 1)];
-            ("order.placed", placed(Uuid::now_v7(), &lines, "5.00"))
-        })
-        .collect();
-    let started = std::time::Instant::now();
-    for chunk in events.chunks(100) {
-        running.publish_order_events(chunk).await;
+    for (what, per_tick) in [("as a backlog", None), ("at 500/s", Some(5))] {
+        let before = commits_once_settled(&database).await;
+        let run = app.replica().await;
+        let (commits, elapsed) =
+            commits_of_a_run(run, (&database, before), &products, ORDERS, per_tick).await;
+        eprintln!(
+            "{ORDERS} orders {what}, replied within {elapsed:?}: {commits} commits in the \
+             products database, {:.3} per order",
+            commits as f64 / ORDERS as f64
+        );
     }
-    replies_within(&running, ORDERS, Duration::from_secs(600)).await;
-    let elapsed = started.elapsed();
-    running.shut_down().await;
-    running.pool.close().await;
-    let after = commits_once_settled(&database).await;
-
-    eprintln!(
-        "{ORDERS} orders in {elapsed:?}: {} commits in the products database, {:.2} per order",
-        after - before,
-        (after - before) as f64 / ORDERS as f64
-    );
-    drop(running);
     app.stop().await;
 }
