@@ -54,13 +54,7 @@ async fn control_characters_in_a_listing_are_a_422_and_nothing_is_written() {
         assert!(updated["error"]["fields"][field].is_array(), "{updated}");
     }
 
-    let listings: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(listings, 1, "only the first listing exists");
-    let (_, unchanged) = json_of(app.get(&format!("/api/products/{id}")).await).await;
-    assert_eq!(unchanged["version"], 1);
+    app.assert_only_listing_unchanged(id).await;
 }
 
 #[tokio::test]

@@ -286,6 +286,17 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// After refused writes against listing `id`: it is still the only listing, at version 1.
+    pub async fn assert_only_listing_unchanged(&self, id: &str) {
+        let listings: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        assert_eq!(listings, 1, "only the first listing exists");
+        let (_, unchanged) = json_of(self.get(&format!("/api/products/{id}")).await).await;
+        assert_eq!(unchanged["version"], 1, "{unchanged}");
+    }
+
     /// Stock and version as stored (deleted listings included).
     pub async fn stored(&self, id: Uuid) -> (i32, i64) {
         sqlx::query_as("SELECT stock, version FROM products WHERE id = $1")

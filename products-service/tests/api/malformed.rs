@@ -95,13 +95,7 @@ async fn malformed_listings_are_a_4xx_with_the_json_body_and_write_nothing() {
         assert_refused(&format!("update with {what}"), status, &updated);
     }
 
-    let listings: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(listings, 1, "only the first listing exists");
-    let (_, unchanged) = json_of(app.get(&format!("/api/products/{id}")).await).await;
-    assert_eq!(unchanged["version"], 1, "{unchanged}");
+    app.assert_only_listing_unchanged(&id).await;
 }
 
 #[tokio::test]
