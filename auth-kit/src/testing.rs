@@ -1,5 +1,6 @@
 //! Keys and tokens for other crates' tests (feature `testing`): a fresh Ed25519 key pair, a
-//! verifier over it, tokens minted with it, and the forged tokens a verifier must refuse.
+//! verifier over it, tokens minted with it, the forged tokens a verifier must refuse, and the
+//! assertion that a service's routes refuse them.
 
 use std::time::Duration;
 
@@ -226,4 +227,39 @@ pub fn redis_pool() -> web_kit::redis_pool::RedisPool {
 /// A unique Redis key prefix for one test (`test-<uuid>:`).
 pub fn unique_prefix() -> String {
     format!("test-{}:", Uuid::new_v4().simple())
+}
+
+/// Sends `request` and checks that it is answered 401 with the JSON error body; returns the body.
+pub async fn assert_unauthorized(
+    request: reqwest::RequestBuilder,
+    what: &str,
+) -> serde_json::Value {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("response body");
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    assert_eq!(status, 401, "{what}: {body}");
+    assert!(body["error"]["message"].is_string(), "{what}: {body}");
+    body
+}
+
+/// `token` is refused with error `code` on every request `attempts` builds (named for the
+/// message), sent with it as a Bearer token and as the session cookie.
+pub async fn assert_refused_everywhere<const N: usize>(
+    attempts: impl Fn() -> [(&'static str, reqwest::RequestBuilder); N],
+    token: &str,
+    code: &str,
+    attack: &str,
+) {
+    for (route, request) in attempts() {
+        let what = format!("{attack} on {route} (bearer)");
+        let body = assert_unauthorized(request.bearer_auth(token), &what).await;
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+    }
+    for (route, request) in attempts() {
+        let what = format!("{attack} on {route} (cookie)");
+        let cookie = format!("{}={token}", crate::ACCESS_COOKIE);
+        let body = assert_unauthorized(request.header("cookie", cookie), &what).await;
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+    }
 }
