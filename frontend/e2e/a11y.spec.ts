@@ -79,6 +79,20 @@ test('every page signed out has no serious or critical accessibility violation',
   expect(found, found.join('\n')).toEqual([])
 })
 
+test('the pages at phone width have no serious or critical accessibility violation', async ({ openPage }) => {
+  const page = await openPage({ width: 390, height: 844 })
+  await signUp(page, `a11yphone_${RUN}`)
+  const product = await someProduct(page)
+  const found = await audit(page, [
+    { path: '/', ready: cards },
+    { path: `/products/${product}` },
+    { path: '/cart' },
+    { path: '/orders' },
+    { path: '/sell/new' },
+  ])
+  expect(found, found.join('\n')).toEqual([])
+})
+
 test('every page signed in has no serious or critical accessibility violation', async ({ openPage }) => {
   const page = await openPage()
   await signUp(page, `a11y_${RUN}`)
