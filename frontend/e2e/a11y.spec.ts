@@ -16,7 +16,15 @@ import {
 
 type Route = { path: string; ready?: (page: Page) => Promise<unknown> }
 
-/** Serious and critical violations on each route, in words that name the rule and the elements. */
+/** The serious and critical violations on the page as it is, in words naming the rule and the elements. */
+async function scan(page: Page, what: string): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${what}: ${v.id} (${v.impact}) ${v.help}, at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`)
+}
+
+/** `scan` of each route once it has loaded. */
 async function audit(page: Page, routes: Route[]): Promise<string[]> {
   const found: string[] = []
   for (const route of routes) {
@@ -24,11 +32,7 @@ async function audit(page: Page, routes: Route[]): Promise<string[]> {
     await page.getByRole('heading', { level: 1 }).first().waitFor()
     await expect(page.locator('.loading')).toHaveCount(0)
     if (route.ready) await route.ready(page)
-    const { violations } = await new AxeBuilder({ page }).analyze()
-    for (const v of violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-      const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')
-      found.push(`${route.path}: ${v.id} (${v.impact}) ${v.help}, at ${where}`)
-    }
+    found.push(...(await scan(page, route.path)))
   }
   return found
 }
@@ -71,10 +75,7 @@ test('every page signed out has no serious or critical accessibility violation',
   await page.getByLabel('Password').fill('not-the-password')
   await page.getByRole('button', { name: 'Log in', exact: true }).click()
   await page.getByRole('alert').first().waitFor()
-  const { violations } = await new AxeBuilder({ page }).analyze()
-  const failedLogin = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `/login after a wrong password: ${v.id} (${v.impact}) ${v.help}`)
+  const failedLogin = await scan(page, '/login after a wrong password')
   const found = [...before, ...filled, ...failedLogin]
   expect(found, found.join('\n')).toEqual([])
 })
@@ -126,6 +127,14 @@ test('every page signed in has no serious or critical accessibility violation', 
     { path: `/sell/${own}/edit` },
     { path: '/admin' },
   ])
+  // The listing form with the service's field errors under its fields.
+  await page.goto('/sell/new')
+  await page.getByLabel('Name').fill('Audited gramophone')
+  await page.getByLabel('Category').fill('Gear')
+  await page.getByLabel('Price (USD)').fill('0')
+  await page.getByRole('button', { name: 'Publish listing' }).click()
+  await page.locator('[data-field="price"] .field__error').waitFor()
+  found.push(...(await scan(page, '/sell/new with field errors')))
   expect(found, found.join('\n')).toEqual([])
 })
 
