@@ -4,6 +4,8 @@ directory): runs one check; exit status 1 if it reported a problem, 2 for an unk
 import sys
 from pathlib import Path
 
+from launcher.ports import free_ports
+
 from . import report
 from .compose import cmd_compose, cmd_workflow_schema
 from .compose_env import cmd_compose_env
@@ -11,9 +13,14 @@ from .context import cmd_context
 from .env import cmd_env
 from .k8s import cmd_k8s_policy, cmd_k8s_resources
 from .observability import cmd_observability
-from .ports import cmd_free_ports
 from .rate_limit import cmd_rate_limit
 from .template_vars import cmd_template_vars
+
+
+def cmd_free_ports(root, args):
+    """free-ports N: prints N free ports, space-separated (the launcher's choice of ports)."""
+    print(" ".join(map(str, free_ports(int(args[0])))))
+
 
 COMMANDS = {
     "compose": cmd_compose,

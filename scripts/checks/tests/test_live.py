@@ -1,5 +1,4 @@
-"""k8s-policy and k8s-resources on rendered manifests; rate-limit against a small HTTP server;
-free-ports."""
+"""k8s-policy and k8s-resources on rendered manifests; rate-limit against a small HTTP server."""
 
 import json
 import threading
@@ -8,7 +7,6 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from checks.k8s import cmd_k8s_policy, cmd_k8s_resources
-from checks.ports import free_ports
 from checks.rate_limit import cmd_rate_limit
 from checks.tests.fixtures import Repo
 
@@ -124,13 +122,6 @@ class RateLimit(Repo):
             burst = 2
         self.assertProblem(self.run_check(cmd_rate_limit, self.serve(Stingy), 1, 5, "x.yml"),
                            "searches were served: a burst of 5 should be")
-
-
-class FreePorts(unittest.TestCase):
-    def test_ports_are_distinct_and_below_the_ephemeral_range(self):
-        ports = free_ports(4, low=40000)
-        self.assertEqual(len(set(ports)), 4)
-        self.assertTrue(all(28000 <= port < 40000 for port in ports), ports)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Free listening ports for the services check."""
+"""Free listening ports, and whether a port is taken."""
 
 import random
 import socket
@@ -30,6 +30,8 @@ def free_ports(count, low=None):
             s.close()
 
 
-def cmd_free_ports(root, args):
-    """free-ports N: prints N free ports, space-separated."""
-    print(" ".join(map(str, free_ports(int(args[0])))))
+def in_use(port, host="127.0.0.1"):
+    """Whether something accepts connections on `port`."""
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0

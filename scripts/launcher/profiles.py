@@ -1,0 +1,90 @@
+"""The settings each way of running the stack starts it with."""
+
+import os
+from dataclasses import dataclass, field
+
+SERVICES = ("auth-service", "products-service", "orders-service")
+
+DEV_BANNER = """
+  Marketplace is running:  {url}/
+
+  Demo accounts:  demo@demo.com / demotest,  demo2@demo.com / demotest  (or "Try the demo")
+  Admin:          {admin_email} / {admin_password}
+  Logs:           {run_dir}/*.log
+  Demo payment cards: 4242 4242 4242 4242 (approved), 4000 0000 0000 0002 (declined)
+
+  Press Ctrl-C to stop.
+"""
+
+
+@dataclass
+class Profile:
+    """How one kind of run starts the stack.
+
+    ports: {"nginx"|service: port} fixed ports, or None for free ones (below the ephemeral range).
+    databases: the database name prefix to create when missing and keep, or None for throw-away
+    databases named after the run. redis_prefix: a fixed key prefix (keys kept), or None for the
+    run's own (its keys removed at the end). inherit_env: whether the services see the caller's
+    environment (a check gives them exactly the settings it means: PATH and those below).
+    """
+
+    name: str
+    ports: dict | None = None
+    databases: str | None = None
+    redis_prefix: str | None = None
+    inherit_env: bool = True
+    common_env: dict = field(default_factory=dict)
+    service_env: dict = field(default_factory=dict)
+    banner: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def admin():
+    return os.environ.get("ADMIN_EMAIL", "admin@demo.com"), os.environ.get("ADMIN_PASSWORD", "admintest")
+
+
+def demo_env():
+    """The settings of a local run with demo users and the demo catalog."""
+    email, password = admin()
+    return {
+        "auth-service": {"COOKIE_SECURE": "false", "DEMO_USERS": "true", "ADMIN_EMAIL": email, "ADMIN_PASSWORD": password},
+        "products-service": {"SEED_CATALOG": "true"},
+    }
+
+
+def dev():
+    env = os.environ
+    email, password = admin()
+    return Profile(
+        name="dev",
+        ports={"nginx": int(env.get("DEV_PORT", 8080)), "auth-service": int(env.get("AUTH_PORT", 3030)),
+               "products-service": int(env.get("PRODUCTS_PORT", 3020)), "orders-service": int(env.get("ORDERS_PORT", 3040))},
+        databases=env.get("DEV_DATABASE_PREFIX", "marketplace"),
+        redis_prefix=env.get("REDIS_KEY_PREFIX", ""),
+        common_env={"RUST_LOG": env.get("RUST_LOG", "info,sqlx=warn"), "APP_ENV": "development"},
+        service_env=demo_env(),
+        banner=DEV_BANNER,
+        extra={"admin_email": email, "admin_password": password},
+    )
+
+
+def e2e():
+    """Throw-away databases and key prefix, free ports, demo users and catalog."""
+    return Profile(
+        name="e2e",
+        common_env={"RUST_LOG": os.environ.get("RUST_LOG", "info,sqlx=warn"), "APP_ENV": "development"},
+        service_env=demo_env(),
+    )
+
+
+def check():
+    """check-static services: exactly the settings given (--env-file, from a compose file), with
+    only the addresses swapped for throw-away databases, the run's key prefix and free ports."""
+    return Profile(name="check", inherit_env=False, common_env={"PATH": "/usr/bin:/bin"})
+
+
+PROFILES = {"dev": dev, "e2e": e2e, "check": check}
+
+
+def profile(name):
+    return PROFILES[name]()

@@ -1,0 +1,72 @@
+"""The launcher against the real PostgreSQL: settings per profile, a failed start cleaned up.
+Run from scripts/: `python3 -m unittest discover -s launcher/tests -t .`."""
+
+import os
+import stat
+import tempfile
+import unittest
+from pathlib import Path
+
+from launcher import Stack, StackError, profile
+from launcher.ports import free_ports
+from launcher.stack import read_env_file
+
+
+class EnvFile(unittest.TestCase):
+    def test_nul_separated_values_may_hold_newlines_and_lines_work_too(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            nul, lines = Path(tmp, "a"), Path(tmp, "b")
+            nul.write_text("KEY=-----BEGIN\nabc\0PORT=1\0")
+            lines.write_text("A=1\nB=x=y\n")
+            self.assertEqual(read_env_file(nul), {"KEY": "-----BEGIN\nabc", "PORT": "1"})
+            self.assertEqual(read_env_file(lines), {"A": "1", "B": "x=y"})
+
+
+class Environment(unittest.TestCase):
+    def test_a_check_run_gives_only_the_settings_given_with_local_addresses(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Path(tmp, "auth.env")
+            settings.write_text("DEMO_USERS=false\0PORT=3030\0DATABASE_URL=postgres://db_auth/auth\0")
+            stack = Stack(profile("check"), run_dir=tmp, env_files={"auth-service": settings})
+            stack.ports = dict(zip(["nginx", "auth-service", "products-service", "orders-service"], free_ports(4), strict=True))
+            env = stack.service_environment("auth-service")
+        self.assertEqual(env["DEMO_USERS"], "false")
+        self.assertEqual(env["PORT"], str(stack.ports["auth-service"]))
+        self.assertTrue(env["DATABASE_URL"].endswith(f"/{stack.run_id}_auth"))
+        self.assertTrue(env["REDIS_KEY_PREFIX"].startswith("check_"))
+        self.assertNotIn("HOME", env)
+        self.assertEqual(env["PATH"], "/usr/bin:/bin")
+
+    def test_a_dev_run_keeps_its_databases_and_the_callers_environment(self):
+        stack = Stack(profile("dev"), run_dir=tempfile.mkdtemp())
+        stack.ports = dict(profile("dev").ports)
+        env = stack.service_environment("products-service")
+        self.assertEqual(env["SEED_CATALOG"], "true")
+        self.assertEqual(env["HOME"], os.environ["HOME"])
+        self.assertTrue(env["DATABASE_URL"].endswith("/marketplace_products") or "DEV_DATABASE_PREFIX" in os.environ)
+
+
+class FailedStart(unittest.TestCase):
+    def test_a_service_that_exits_at_start_fails_the_start_and_its_databases_are_dropped(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            binary = Path(tmp, "auth-service")
+            binary.write_text("#!/bin/sh\necho 'DATABASE_URL is broken'\nexit 1\n")
+            binary.chmod(binary.stat().st_mode | stat.S_IEXEC)
+            stack = Stack(profile("e2e"), bin_dir=tmp, run_dir=Path(tmp, "run"))
+            with self.assertRaises(StackError) as failure, stack:
+                pass
+            self.assertEqual(failure.exception.part, "auth-service")
+            self.assertIn("DATABASE_URL is broken", Path(tmp, "run", "auth-service.log").read_text())
+            for database in stack.databases.values():
+                self.assertFalse(stack.pg.exists(database), database)
+
+
+class FreePorts(unittest.TestCase):
+    def test_ports_are_distinct_and_below_the_ephemeral_range(self):
+        ports = free_ports(4, low=40000)
+        self.assertEqual(len(set(ports)), 4)
+        self.assertTrue(all(28000 <= port < 40000 for port in ports), ports)
+
+
+if __name__ == "__main__":
+    unittest.main()
