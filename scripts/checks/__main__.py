@@ -4,8 +4,6 @@ directory): runs one check; exit status 1 if it reported a problem, 2 for an unk
 import sys
 from pathlib import Path
 
-from launcher.ports import free_ports
-
 from . import report
 from .compose import cmd_compose, cmd_workflow_schema
 from .compose_env import cmd_compose_env
@@ -15,12 +13,6 @@ from .k8s import cmd_k8s_policy, cmd_k8s_resources
 from .observability import cmd_observability
 from .rate_limit import cmd_rate_limit
 from .template_vars import cmd_template_vars
-
-
-def cmd_free_ports(root, args):
-    """free-ports N: prints N free ports, space-separated (the launcher's choice of ports)."""
-    print(" ".join(map(str, free_ports(int(args[0])))))
-
 
 COMMANDS = {
     "compose": cmd_compose,
@@ -33,7 +25,6 @@ COMMANDS = {
     "k8s-policy": cmd_k8s_policy,
     "k8s-resources": cmd_k8s_resources,
     "rate-limit": cmd_rate_limit,
-    "free-ports": cmd_free_ports,
 }
 
 

@@ -3,8 +3,8 @@
 Starts the stack with the profile's settings and, with a command, runs it with the addresses in
 its environment (STACK_URL, STACK_AUTH_URL, STACK_PRODUCTS_URL, STACK_ORDERS_URL,
 STACK_REDIS_PREFIX, STACK_RUN_DIR, STACK_*_DATABASE), then stops everything and exits with the
-command's status; without one, runs until Ctrl-C (or SIGTERM) or until a process dies. Exit
-status 3: the stack did not start (what failed is written to <run dir>/failed); 1 also when a
+command's status; without one, runs until Ctrl-C (or SIGTERM: exit status 0) or until a
+process dies (1). Exit status 3: the stack did not start (what failed is written to <run dir>/failed); 1 also when a
 service had to be killed after SIGTERM.
 """
 
@@ -78,11 +78,11 @@ def main(argv):
                 time.sleep(0.5)
             stack.log(f"{ended[0]} exited with status {ended[1]}; see the logs in {stack.run_dir}")
             status = 1
-    except KeyboardInterrupt:
-        print(flush=True)
-        status = 130
-    except SystemExit as exit_:
-        status = exit_.code
+    except (KeyboardInterrupt, SystemExit) as stopped:
+        # Stopping a stack that runs until stopped is its normal end; a command cut short is not.
+        if isinstance(stopped, KeyboardInterrupt):
+            print(flush=True)  # past the terminal's ^C
+        status = (130 if isinstance(stopped, KeyboardInterrupt) else stopped.code) if args.command else 0
     finally:
         stack.log("stopping")
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -4,6 +4,7 @@ Run from scripts/: `python3 -m unittest discover -s launcher/tests -t .`."""
 import os
 import stat
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -59,6 +60,17 @@ class FailedStart(unittest.TestCase):
             self.assertIn("DATABASE_URL is broken", Path(tmp, "run", "auth-service.log").read_text())
             for database in stack.databases.values():
                 self.assertFalse(stack.pg.exists(database), database)
+
+
+class Stop(unittest.TestCase):
+    def test_a_process_that_ignores_sigterm_is_killed_and_the_stop_is_not_clean(self):
+        stack = Stack(profile("e2e"), run_dir=tempfile.mkdtemp(), stop_within=1)
+        stubborn = stack.spawn("orders-service", ["sh", "-c", "trap '' TERM; sleep 30 & wait; sleep 30"], {})
+        obedient = stack.spawn("auth-service", ["sleep", "30"], {})
+        time.sleep(0.5)  # the shell's trap is set
+        self.assertFalse(stack.stop())
+        self.assertIsNotNone(stubborn.poll())
+        self.assertIsNotNone(obedient.poll())
 
 
 class FreePorts(unittest.TestCase):
