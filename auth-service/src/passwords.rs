@@ -1,87 +1,282 @@
-//! Password hashing with argon2id at OWASP's recommended parameters (19 MiB, 2 passes, 1 lane),
-//! always on the blocking pool and at most a few at a time, so a burst of logins neither stalls
-//! the async runtime nor exhausts memory. Unknown emails are checked against a dummy hash so they
-//! take as long as wrong passwords.
+//! Password hashing with argon2id at OWASP's recommended parameters (19 MiB, 2 passes, 1 lane) on
+//! a small fixed set of threads (one per core), each reusing one block buffer of its own. A burst
+//! of logins queues for them (a bounded queue; a full one makes callers wait, asynchronously)
+//! instead of spawning threads: the async runtime never blocks, and memory stays at one buffer per
+//! thread (glibc keeps a freed 19 MiB in each thread's arena, so a hash per blocking-pool thread
+//! once grew the service by hundreds of MB). Unknown emails are checked against a dummy hash so
+//! they take as long as wrong passwords.
 
-use std::sync::Arc;
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    thread::ThreadId,
+};
 
 use anyhow::{Context, anyhow};
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
-use tokio::sync::Semaphore;
+use argon2::{
+    Algorithm, Argon2, Block, Params, PasswordVerifier, Version,
+    password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
+};
+use tokio::sync::{mpsc, oneshot};
 
 /// OWASP Password Storage Cheat Sheet (2025): argon2id, m = 19 MiB, t = 2, p = 1.
 pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
 pub const LANES: u32 = 1;
 
-/// Hashes and verifies passwords. Cheap to clone.
+/// Jobs that may wait for a hashing thread, per thread; past that, callers wait to enqueue.
+const QUEUE_PER_THREAD: usize = 64;
+
+/// What unknown accounts are checked against: a valid PHC string with our parameters (its
+/// password is nobody's), so the check costs what a real one does and no hash runs at start-up.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$QGjt813M4oh6zalkGIdTdA$\
+                          bU1CphCh4VBkeI8tjBUxF6k68yHG2BERr8tLrpisHDA";
+
+/// Hashes and verifies passwords on the hashing threads. Cheap to clone; the threads stop when
+/// the last clone is dropped.
 #[derive(Clone)]
 pub struct Passwords {
-    params: Params,
-    permits: Arc<Semaphore>,
-    dummy_hash: Arc<String>,
+    jobs: mpsc::Sender<Job>,
+    load: Arc<Load>,
+    threads: usize,
+}
+
+/// One unit of work and where its answer goes.
+enum Job {
+    Hash {
+        password: String,
+        reply: oneshot::Sender<anyhow::Result<String>>,
+    },
+    Verify {
+        password: String,
+        hash: String,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+impl Job {
+    /// The caller gave up (its request was cancelled): nobody reads the answer.
+    fn abandoned(&self) -> bool {
+        match self {
+            Self::Hash { reply, .. } => reply.is_closed(),
+            Self::Verify { reply, .. } => reply.is_closed(),
+        }
+    }
+}
+
+/// How much hashing runs at once, and on which threads (what the bound is checked against).
+#[derive(Default)]
+struct Load {
+    busy: AtomicUsize,
+    peak: AtomicUsize,
+    threads_seen: Mutex<HashSet<ThreadId>>,
+}
+
+impl Load {
+    fn start(&self) {
+        let busy = self.busy.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(busy, Ordering::SeqCst);
+        if let Ok(mut seen) = self.threads_seen.lock() {
+            seen.insert(std::thread::current().id());
+        }
+    }
+
+    fn finish(&self) {
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Passwords {
-    /// Prepares the hasher (computes the dummy hash once).
-    pub async fn new() -> anyhow::Result<Self> {
-        let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
-            .map_err(|error| anyhow!("argon2 parameters: {error}"))?;
-        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut passwords = Self {
-            params,
-            permits: Arc::new(Semaphore::new(parallel * 2)),
-            dummy_hash: Arc::new(String::new()),
-        };
-        let dummy: [u8; 24] = rand::random();
-        let dummy = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, dummy);
-        passwords.dummy_hash = Arc::new(passwords.hash(dummy).await?);
-        Ok(passwords)
+    /// One hashing thread per core.
+    pub fn new() -> anyhow::Result<Self> {
+        Self::with_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
-    fn argon2(params: Params) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    /// `threads` hashing threads (at least one).
+    pub fn with_threads(threads: usize) -> anyhow::Result<Self> {
+        Self::start(threads.max(1), threads.max(1) * QUEUE_PER_THREAD)
+    }
+
+    /// `threads` hashing threads and room for `queue` waiting jobs.
+    fn start(threads: usize, queue: usize) -> anyhow::Result<Self> {
+        let params = params()?;
+        let (jobs, receiver) = mpsc::channel(queue.max(1));
+        let receiver = Arc::new(Mutex::new(receiver));
+        let load = Arc::new(Load::default());
+        for index in 0..threads {
+            let receiver = receiver.clone();
+            let load = load.clone();
+            let params = params.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || work(&receiver, &params, &load))
+                .context("starting a password hashing thread")?;
+        }
+        Ok(Self {
+            jobs,
+            load,
+            threads,
+        })
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await.context("hasher closed")?;
-        let params = self.params.clone();
-        tokio::task::spawn_blocking(move || {
-            Self::argon2(params)
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|error| anyhow!("argon2 hashing failed: {error}"))
-        })
-        .await
-        .context("hashing task failed")?
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Hash { password, reply }).await?;
+        answer.await.context("the hashing thread stopped")?
     }
 
     /// Whether `password` matches `hash`; with no hash (unknown account) it checks against the
     /// dummy hash, so both cases take the same time, and answers false.
     pub async fn verify(&self, password: String, hash: Option<String>) -> anyhow::Result<bool> {
-        let _permit = self.permits.acquire().await.context("hasher closed")?;
         let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
-        let params = self.params.clone();
-        let matches = tokio::task::spawn_blocking(move || {
-            Self::argon2(params)
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Verify {
+            password,
+            hash,
+            reply,
         })
-        .await
-        .context("verification task failed")?;
+        .await?;
+        let matches = answer.await.context("the hashing thread stopped")?;
         Ok(known && matches)
     }
+
+    async fn submit(&self, job: Job) -> anyhow::Result<()> {
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| anyhow!("the password hashing threads stopped"))
+    }
+
+    /// How many hashing threads there are.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The most hashes that ran at the same moment so far.
+    pub fn peak_concurrency(&self) -> usize {
+        self.load.peak.load(Ordering::SeqCst)
+    }
+
+    /// How many distinct threads have run a hash so far.
+    pub fn threads_used(&self) -> usize {
+        self.load.threads_seen.lock().map_or(0, |seen| seen.len())
+    }
+}
+
+fn params() -> anyhow::Result<Params> {
+    Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
+        .map_err(|error| anyhow!("argon2 parameters: {error}"))
+}
+
+/// A hashing thread: takes jobs until every sender is gone. Its block buffer is allocated at its
+/// first job (an idle service holds none) and reused for every job after.
+fn work(receiver: &Mutex<mpsc::Receiver<Job>>, params: &Params, load: &Load) {
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut memory: Vec<Block> = Vec::new();
+    loop {
+        // One thread waits on the queue while holding the lock; the others wait for the lock.
+        let job = match receiver.lock() {
+            Ok(mut receiver) => receiver.blocking_recv(),
+            Err(_) => None,
+        };
+        let Some(job) = job else { return };
+        if job.abandoned() {
+            continue;
+        }
+        if memory.is_empty() {
+            memory = vec![Block::new(); params.block_count()];
+        }
+        load.start();
+        match job {
+            Job::Hash { password, reply } => {
+                let _ = reply.send(hash_into(&argon2, params, &mut memory, &password));
+            }
+            Job::Verify {
+                password,
+                hash,
+                reply,
+            } => {
+                let _ = reply.send(verify_in(&mut memory, &password, &hash));
+            }
+        }
+        load.finish();
+    }
+}
+
+/// Hashes `password` with a fresh salt, using `memory` for the blocks.
+fn hash_into(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    memory: &mut [Block],
+    password: &str,
+) -> anyhow::Result<String> {
+    let salt = Salt::new(&rand::random::<[u8; Salt::RECOMMENDED_LENGTH]>())
+        .map_err(|error| anyhow!("argon2 salt: {error}"))?;
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2
+        .hash_password_into_with_memory(password.as_bytes(), &salt, &mut output, memory)
+        .map_err(|error| anyhow!("argon2 hashing failed: {error}"))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)
+            .map_err(|error| anyhow!("argon2 parameters: {error}"))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&output).map_err(|error| anyhow!("argon2 output: {error}"))?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the PHC string `phc`, computed with the string's own algorithm,
+/// version and parameters in `memory` (a hash with more memory than ours gets its own buffer).
+fn verify_in(memory: &mut [Block], password: &str, phc: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::new(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map(Version::try_from).transpose() else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params.clone());
+    if params.block_count() > memory.len() {
+        return argon2.verify_password(password.as_bytes(), phc).is_ok();
+    }
+    let mut output = [0u8; Output::MAX_LENGTH];
+    let Some(output) = output.get_mut(..expected.len()) else {
+        return false;
+    };
+    if argon2
+        .hash_password_into_with_memory(password.as_bytes(), salt, output, memory)
+        .is_err()
+    {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(output).is_ok_and(|computed| &computed == expected)
 }
 
 #[cfg(test)]
 mod tests {
+    use argon2::PasswordHasher;
+
     use super::*;
 
     #[tokio::test]
     async fn a_hash_is_argon2id_with_the_owasp_parameters_and_verifies() {
-        let passwords = Passwords::new().await.unwrap();
+        let passwords = Passwords::new().unwrap();
 
         let hash = passwords.hash("correct horse".into()).await.unwrap();
 
@@ -102,5 +297,125 @@ mod tests {
                 .unwrap()
         );
         assert!(!passwords.verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_made_by_the_argon2_crate_still_verify_and_ours_verify_there() {
+        let passwords = Passwords::with_threads(1).unwrap();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params().unwrap());
+        let theirs = argon2.hash_password(b"old password").unwrap().to_string();
+        // A hash with other parameters (more memory than the buffer) verifies too.
+        let bigger = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(MEMORY_KIB * 2, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"old password")
+        .unwrap()
+        .to_string();
+
+        let ours = passwords.hash("new password".into()).await.unwrap();
+
+        for hash in [&theirs, &bigger] {
+            assert!(
+                passwords
+                    .verify("old password".into(), Some(hash.clone()))
+                    .await
+                    .unwrap(),
+                "{hash}"
+            );
+            assert!(
+                !passwords
+                    .verify("new password".into(), Some(hash.clone()))
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            argon2
+                .verify_password(b"new password", ours.as_str())
+                .is_ok()
+        );
+        assert!(
+            argon2
+                .verify_password(b"old password", ours.as_str())
+                .is_err()
+        );
+        assert!(
+            !passwords
+                .verify("x".into(), Some("not a phc string".into()))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_verifications_all_answer_on_at_most_the_fixed_threads() {
+        let passwords = Passwords::with_threads(2).unwrap();
+        let hash = passwords.hash("burst password".into()).await.unwrap();
+
+        let checks: Vec<_> = (0..40)
+            .map(|i| {
+                let passwords = passwords.clone();
+                let hash = hash.clone();
+                tokio::spawn(async move {
+                    let password = if i % 2 == 0 {
+                        "burst password"
+                    } else {
+                        "wrong"
+                    };
+                    (i, passwords.verify(password.into(), Some(hash)).await)
+                })
+            })
+            .collect();
+        for check in checks {
+            let (i, matches) = check.await.unwrap();
+            assert_eq!(matches.unwrap(), i % 2 == 0, "check {i}");
+        }
+
+        assert!(
+            passwords.threads_used() <= 2,
+            "{}",
+            passwords.threads_used()
+        );
+        assert!(
+            passwords.peak_concurrency() <= 2,
+            "{}",
+            passwords.peak_concurrency()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_burst_beyond_the_queue_waits_for_room_and_every_caller_gets_its_answer() {
+        let passwords = Passwords::start(1, 2).unwrap();
+        let hash = passwords.hash("queued password".into()).await.unwrap();
+
+        let checks: Vec<_> = (0..12)
+            .map(|_| {
+                let passwords = passwords.clone();
+                let hash = hash.clone();
+                tokio::spawn(
+                    async move { passwords.verify("queued password".into(), Some(hash)).await },
+                )
+            })
+            .collect();
+
+        for check in checks {
+            assert!(check.await.unwrap().unwrap());
+        }
+        assert_eq!(passwords.threads_used(), 1);
+    }
+
+    #[test]
+    fn the_dummy_hash_has_the_real_parameters() {
+        let hash = PasswordHash::new(DUMMY_HASH).unwrap();
+        let parsed = Params::try_from(&hash).unwrap();
+        let ours = params().unwrap();
+        assert_eq!(
+            (parsed.m_cost(), parsed.t_cost(), parsed.p_cost()),
+            (ours.m_cost(), ours.t_cost(), ours.p_cost())
+        );
+        assert_eq!(hash.algorithm, Algorithm::Argon2id.ident());
+        assert_eq!(hash.version, Some(Version::V0x13.into()));
     }
 }

@@ -71,7 +71,7 @@ impl Application {
         )
         .context("REDIS_URL / REDIS_CLUSTER_URLS: cannot build the Redis pool")?;
 
-        let passwords = Passwords::new().await?;
+        let passwords = Passwords::new()?;
         if settings.demo_users {
             seed::demo_users(&pool, &passwords).await?;
         }

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, browser, set_cookie, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, browser, plain_client, set_cookie, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn logging_in_returns_the_user_and_an_access_token() {
@@ -112,5 +112,24 @@ async fn no_response_ever_contains_a_password_hash() {
         assert!(!body.contains("argon2"), "{body}");
         assert!(!body.contains("password"), "{body}");
         assert!(!body.contains("hash"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_concurrent_logins_all_succeed() {
+    let app = spawn_app().await;
+    app.signup("alice", "alice@example.com", PASSWORD).await;
+
+    let logins: Vec<_> = (0..48)
+        .map(|_| {
+            let request = plain_client()
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"email": "alice@example.com", "password": PASSWORD}));
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+
+    for login in logins {
+        assert_eq!(login.await.unwrap(), StatusCode::OK);
     }
 }
