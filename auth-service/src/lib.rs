@@ -9,6 +9,9 @@
 //! rate limited in Redis, counted before the password is checked: per client address and per
 //! account, where a browser that signed in before (its device cookie, [`devices`]) is counted on
 //! its own, so nobody can lock an owner out of their account. Settings: see [`config`].
+//!
+//! The flow is one way: `routes` extract and map, each behaviour's rules live in one
+//! [`usecases`] file, and the SQL in `db` (which takes a connection and returns its own errors).
 
 pub mod client_ip;
 pub mod config;
@@ -23,3 +26,4 @@ pub mod seed;
 pub mod sessions;
 pub mod startup;
 pub mod state;
+pub mod usecases;

@@ -7,6 +7,8 @@
 //! successor it was rotated into (the successor is derived from it with the service's key, so it
 //! can be given again without being stored). Logout revokes the family, "sign out everywhere"
 //! every family of the user, and both deny-list the access tokens in Redis until they expire.
+//! Those rules are the use cases (`usecases::refresh` ...); this module signs, derives, deny-lists
+//! and builds the cookies.
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,7 +18,6 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -60,11 +61,6 @@ impl TryFrom<&UserRow> for UserResponse {
     }
 }
 
-fn parse_role(role: &str) -> Result<Role, ApiError> {
-    role.parse::<Role>()
-        .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))
-}
-
 /// `user` or `admin`.
 fn role_schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
@@ -91,11 +87,11 @@ pub struct Issued {
     pub claims: Claims,
 }
 
-/// Issues, rotates and ends sessions. Cheap to clone.
+/// Signs access tokens, derives refresh tokens, deny-lists and builds the cookies; the rules of
+/// starting, rotating and ending a session are the use cases'. Cheap to clone.
 #[derive(Clone)]
 pub struct Sessions {
     keys: Arc<SigningKeys>,
-    pool: PgPool,
     redis: web_kit::redis_pool::RedisPool,
     key_prefix: String,
     access_ttl: Duration,
@@ -114,7 +110,7 @@ pub struct Lifetimes {
 }
 
 /// `(jti, exp)` of the access tokens a revoked family handed out, for the deny-list.
-fn denials(issued: &[refresh_tokens::IssuedAccess]) -> Vec<(&str, i64)> {
+pub fn denials(issued: &[refresh_tokens::IssuedAccess]) -> Vec<(&str, i64)> {
     issued
         .iter()
         .map(|access| {
@@ -126,14 +122,20 @@ fn denials(issued: &[refresh_tokens::IssuedAccess]) -> Vec<(&str, i64)> {
         .collect()
 }
 
-fn hash_token(token: &str) -> Vec<u8> {
+/// What a refresh token is stored as: its SHA-256.
+pub fn hash_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The role column as a [`Role`] (a stored role this build does not know is a 500).
+pub fn parse_role(role: &str) -> Result<Role, ApiError> {
+    role.parse::<Role>()
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))
 }
 
 impl Sessions {
     pub fn new(
         keys: Arc<SigningKeys>,
-        pool: PgPool,
         redis: web_kit::redis_pool::RedisPool,
         key_prefix: String,
         lifetimes: Lifetimes,
@@ -141,7 +143,6 @@ impl Sessions {
     ) -> Self {
         Self {
             keys,
-            pool,
             redis,
             key_prefix,
             access_ttl: lifetimes.access,
@@ -151,106 +152,50 @@ impl Sessions {
         }
     }
 
-    /// Starts a new session (a new refresh-token family) for `user`.
-    pub async fn start(&self, user: &UserRow) -> Result<Issued, ApiError> {
-        refresh_tokens::delete_expired(&self.pool, user.id).await?;
-        let mut transaction = self.pool.begin().await?;
-        let session_expires_at = OffsetDateTime::now_utc() + self.session_max_lifetime;
-        let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let issued = self
-            .issue(
-                &mut transaction,
-                user,
-                (Uuid::now_v7(), session_expires_at),
-                refresh_token,
-            )
-            .await?;
-        transaction.commit().await?;
-        Ok(issued)
+    /// The absolute end of a session signed in now.
+    pub fn session_expires_at(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.session_max_lifetime
+    }
+
+    /// When a refresh token issued now expires: its TTL, never past the session's end.
+    pub fn refresh_expires_at(&self, session_expires_at: OffsetDateTime) -> OffsetDateTime {
+        (OffsetDateTime::now_utc() + self.refresh_ttl).min(session_expires_at)
+    }
+
+    /// A new random refresh token (the first of a family).
+    pub fn new_refresh_token() -> String {
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
     }
 
     /// The refresh token that `token` rotates into: a keyed derivation, so it can be given again
     /// during [`REUSE_GRACE`] without being stored, and guessed by nobody without the key.
-    fn successor_of(&self, token: &str) -> String {
+    pub fn successor_of(&self, token: &str) -> String {
         let signature = self
             .keys
             .sign_bytes(&[SUCCESSOR_CONTEXT, token.as_bytes()].concat());
         URL_SAFE_NO_PAD.encode(Sha256::digest(signature))
     }
 
-    async fn issue(
-        &self,
-        connection: &mut sqlx::PgConnection,
-        user: &UserRow,
-        (family_id, session_expires_at): (Uuid, OffsetDateTime),
-        refresh_token: String,
-    ) -> Result<Issued, ApiError> {
+    /// A new access token for `user`: its claims and the signed token.
+    pub fn sign_new(&self, user: &UserRow) -> Result<(Claims, String), ApiError> {
         let claims = Claims::new(
             user.id,
             &user.username,
             parse_role(&user.role)?,
             self.access_ttl,
         );
-        let access_token = self.keys.sign(&claims).context("signing an access token")?;
-        let expires_at = (OffsetDateTime::now_utc() + self.refresh_ttl).min(session_expires_at);
-        let access_expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
-            .context("access token expiry out of range")?;
-        refresh_tokens::insert(
-            &mut *connection,
-            refresh_tokens::NewRefreshToken {
-                user_id: user.id,
-                family_id,
-                token_hash: &hash_token(&refresh_token),
-                expires_at,
-                session_expires_at,
-                access_jti: &claims.jti,
-                access_expires_at,
-            },
-        )
-        .await?;
-        Ok(Issued {
-            access_token,
-            refresh_token,
-            refresh_expires_at: expires_at,
-            claims,
-        })
+        let token = self.sign(&claims)?;
+        Ok((claims, token))
     }
 
-    /// A spent token presented again within [`REUSE_GRACE`] of its rotation: the same successor
-    /// (and its access token, signed again with the same id), when that successor is still
-    /// unspent and live.
-    async fn replay_successor(
+    /// The access token of an existing access id (`jti`) expiring at `access_expires_at`, signed
+    /// again for `user` (the grace-period replay).
+    pub fn sign_again(
         &self,
-        connection: &mut sqlx::PgConnection,
-        spent: &refresh_tokens::RefreshTokenRow,
-        refresh_token: &str,
-    ) -> Result<Option<(UserRow, Issued)>, ApiError> {
-        let now = OffsetDateTime::now_utc();
-        let Some(used_at) = spent.used_at else {
-            return Ok(None);
-        };
-        if now - used_at > REUSE_GRACE || spent.revoked_at.is_some() {
-            return Ok(None);
-        }
-        let successor = self.successor_of(refresh_token);
-        let Some(next) =
-            refresh_tokens::find_for_update(&mut *connection, &hash_token(&successor)).await?
-        else {
-            return Ok(None);
-        };
-        let (Some(jti), Some(access_expires_at)) = (next.access_jti, next.access_expires_at) else {
-            return Ok(None);
-        };
-        if next.family_id != spent.family_id
-            || next.used_at.is_some()
-            || next.revoked_at.is_some()
-            || next.expires_at <= now
-        {
-            return Ok(None);
-        }
-        let Some(user) = crate::db::users::find_by_id(&mut *connection, next.user_id).await? else {
-            return Ok(None);
-        };
+        user: &UserRow,
+        jti: String,
+        access_expires_at: OffsetDateTime,
+    ) -> Result<(Claims, String), ApiError> {
         let exp = access_expires_at.unix_timestamp();
         let ttl = i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
@@ -262,106 +207,17 @@ impl Sessions {
             exp,
             iss: auth_kit::ISSUER.to_owned(),
         };
-        let access_token = self.keys.sign(&claims).context("signing an access token")?;
-        Ok(Some((
-            user,
-            Issued {
-                access_token,
-                refresh_token: successor,
-                refresh_expires_at: next.expires_at,
-                claims,
-            },
-        )))
+        let token = self.sign(&claims)?;
+        Ok((claims, token))
     }
 
-    /// Spends `refresh_token` and issues the next session of its family. A spent or revoked
-    /// token revokes the family (someone replayed it: the thief or the victim).
-    pub async fn rotate(&self, refresh_token: &str) -> Result<(UserRow, Issued), ApiError> {
-        let mut transaction = self.pool.begin().await?;
-        let Some(row) =
-            refresh_tokens::find_for_update(&mut transaction, &hash_token(refresh_token)).await?
-        else {
-            return Err(ApiError::InvalidRefreshToken);
-        };
-        if let Some(replayed) = self
-            .replay_successor(&mut transaction, &row, refresh_token)
-            .await?
-        {
-            transaction.commit().await?;
-            tracing::info!(family_id = %row.family_id, "refresh token presented again within the grace period");
-            return Ok(replayed);
-        }
-        if row.used_at.is_some() || row.revoked_at.is_some() {
-            let issued = refresh_tokens::revoke_family(&mut *transaction, row.family_id).await?;
-            transaction.commit().await?;
-            tracing::warn!(
-                family_id = %row.family_id,
-                user_id = %row.user_id,
-                "refresh token reused; family revoked"
-            );
-            // The family is revoked either way; without Redis its access tokens live out their TTL.
-            let denied: Vec<_> = denials(&issued);
-            if let Err(error) = self.deny(&denied).await {
-                tracing::error!(error = %error, "cannot deny-list the reused family's access tokens");
-            }
-            return Err(ApiError::RefreshTokenReused);
-        }
-        let now = OffsetDateTime::now_utc();
-        if row.expires_at <= now || row.session_expires_at <= now {
-            return Err(ApiError::InvalidRefreshToken);
-        }
-        if !refresh_tokens::mark_used(&mut *transaction, row.id).await? {
-            return Err(ApiError::RefreshTokenReused);
-        }
-        let Some(user) = crate::db::users::find_by_id(&mut *transaction, row.user_id).await? else {
-            return Err(ApiError::InvalidRefreshToken);
-        };
-        let issued = self
-            .issue(
-                &mut transaction,
-                &user,
-                (row.family_id, row.session_expires_at),
-                self.successor_of(refresh_token),
-            )
-            .await?;
-        transaction.commit().await?;
-        Ok((user, issued))
-    }
-
-    /// Signs a user out everywhere: revokes every session and deny-lists every access token
-    /// they handed out, and `access` (the presented one).
-    pub async fn end_all(&self, user_id: Uuid, access: &Claims) -> Result<(), ApiError> {
-        let issued = refresh_tokens::revoke_user(&self.pool, user_id).await?;
-        let mut denied: Vec<(&str, i64)> = denials(&issued);
-        denied.push((access.jti.as_str(), access.exp));
-        tracing::info!(%user_id, sessions = issued.len(), "signed out everywhere");
-        self.deny(&denied).await
-    }
-
-    /// Ends a session: revokes the refresh token's family and deny-lists the access tokens it
-    /// handed out, and the presented access token (if valid), until they expire.
-    pub async fn end(
-        &self,
-        access: Option<&Claims>,
-        refresh_token: Option<&str>,
-    ) -> Result<(), ApiError> {
-        let mut issued = Vec::new();
-        if let Some(token) = refresh_token
-            && let Some(family_id) =
-                refresh_tokens::family_of(&self.pool, &hash_token(token)).await?
-        {
-            issued = refresh_tokens::revoke_family(&self.pool, family_id).await?;
-        }
-        let mut denied: Vec<(&str, i64)> = denials(&issued);
-        if let Some(claims) = access {
-            denied.push((claims.jti.as_str(), claims.exp));
-        }
-        self.deny(&denied).await
+    fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+        Ok(self.keys.sign(claims).context("signing an access token")?)
     }
 
     /// Deny-lists access tokens `(jti, exp)` until their expiry (plus the verifiers' leeway).
     /// The keys are in different slots on a cluster: one `SET` each (one pipeline on a server).
-    async fn deny(&self, tokens: &[(&str, i64)]) -> Result<(), ApiError> {
+    pub async fn deny(&self, tokens: &[(&str, i64)]) -> Result<(), ApiError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let commands: Vec<redis::Cmd> = tokens
             .iter()

@@ -84,7 +84,6 @@ impl Application {
             .with_key_prefix(settings.redis_key_prefix.clone());
         let sessions = Sessions::new(
             keys.clone(),
-            pool.clone(),
             redis.clone(),
             settings.redis_key_prefix.clone(),
             Lifetimes {

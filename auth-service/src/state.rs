@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     client_ip::TrustedProxies, passwords::Passwords, rate_limit::RateLimiter, sessions::Sessions,
+    usecases::Accounts,
 };
 
 /// Everything the handlers need. Cheap to clone.
@@ -23,6 +24,17 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Whether the demo accounts exist (demo-login answers 404 otherwise).
     pub demo_users: DemoUsers,
+}
+
+impl FromRef<AppState> for Accounts {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            pool: state.pool.clone(),
+            passwords: state.passwords.clone(),
+            limiter: state.limiter.clone(),
+            sessions: state.sessions.clone(),
+        }
+    }
 }
 
 /// Whether `DEMO_USERS` is on.

@@ -13,19 +13,22 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
-use uuid::Uuid;
-use web_kit::{ErrorBody, Json, error::FieldErrors};
+use web_kit::{ErrorBody, Json};
 
 use crate::{
     client_ip::ClientIp,
-    db::users::{self, InsertError},
-    domain::{Email, NewPassword, Username},
     error::ApiError,
-    passwords::Passwords,
-    rate_limit::RateLimiter,
-    seed::DEMO_ACCOUNTS,
     sessions::{SessionResponse, Sessions, UserResponse},
     state::DemoUsers,
+    usecases::{
+        self, Accounts,
+        current_user::current_user,
+        demo_sign_in::demo_sign_in,
+        sign_in::{SignIn, sign_in},
+        sign_out::sign_out,
+        sign_out_everywhere::sign_out_everywhere,
+        sign_up::{SignUp, sign_up},
+    },
 };
 
 /// The OpenAPI tag of these routes.
@@ -70,79 +73,27 @@ pub struct LoginRequest {
     ),
 )]
 pub async fn signup(
-    State(pool): State<PgPool>,
-    State(passwords): State<Passwords>,
-    State(limiter): State<RateLimiter>,
-    State(sessions): State<Sessions>,
+    State(accounts): State<Accounts>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     Json(request): Json<SignupRequest>,
 ) -> Result<(StatusCode, CookieJar, Json<UserResponse>), ApiError> {
-    limiter.signup_attempt(ip, &request.email).await?;
-
-    let mut errors = FieldErrors::new();
-    let username = Username::parse(&request.username)
-        .map_err(|message| errors.insert("username".into(), vec![message]))
-        .ok();
-    let email = Email::parse(&request.email)
-        .map_err(|message| errors.insert("email".into(), vec![message]))
-        .ok();
-    let password = NewPassword::parse(&request.password)
-        .map_err(|message| errors.insert("password".into(), vec![message]))
-        .ok();
-    let (Some(username), Some(email), Some(password)) = (username, email, password) else {
-        return Err(ApiError::Validation(errors));
+    let form = SignUp {
+        ip,
+        username: request.username,
+        email: request.email,
+        password: request.password,
     };
-
-    let (email_taken, username_taken) =
-        users::taken(&pool, email.as_str(), username.as_str()).await?;
-    if email_taken || username_taken {
-        return Err(conflict(email_taken, username_taken));
-    }
-    let hash = passwords.hash(password.expose().to_owned()).await?;
-    let user = users::insert(
-        &pool,
-        Uuid::now_v7(),
-        username.as_str(),
-        email.as_str(),
-        &hash,
-        "user",
-    )
-    .await
-    .map_err(|error| match error {
-        InsertError::EmailTaken => conflict(true, false),
-        InsertError::UsernameTaken => conflict(false, true),
-        InsertError::Sql(error) => error.into(),
-    })?;
-    tracing::info!(user_id = %user.id, "account created");
-
-    let issued = sessions.start(&user).await?;
+    let (user, issued) = sign_up(&accounts, form).await?;
+    let Accounts {
+        limiter, sessions, ..
+    } = &accounts;
     let jar = limiter.remember_device(sessions.set_cookies(jar, &issued), &user.email);
     Ok((
         StatusCode::CREATED,
         jar,
         Json(UserResponse::try_from(&user)?),
     ))
-}
-
-fn conflict(email_taken: bool, username_taken: bool) -> ApiError {
-    let mut fields = FieldErrors::new();
-    if email_taken {
-        fields.insert("email".into(), vec!["is already registered".into()]);
-    }
-    if username_taken {
-        fields.insert("username".into(), vec!["is already taken".into()]);
-    }
-    let (code, message) = if email_taken {
-        ("email_taken", "an account with this email already exists")
-    } else {
-        ("username_taken", "this username is already taken")
-    };
-    ApiError::Conflict {
-        code,
-        message: message.into(),
-        fields,
-    }
 }
 
 /// `POST /api/auth/login`: 200 `{user, access_token, expires_in}`, the session cookies and a
@@ -163,29 +114,20 @@ fn conflict(email_taken: bool, username_taken: bool) -> ApiError {
     ),
 )]
 pub async fn login(
-    State(pool): State<PgPool>,
-    State(passwords): State<Passwords>,
-    State(limiter): State<RateLimiter>,
-    State(sessions): State<Sessions>,
+    State(accounts): State<Accounts>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     Json(request): Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<SessionResponse>), ApiError> {
-    let attempt = limiter.login_attempt(ip, &jar, &request.email).await?;
-
-    let user = if Email::parse(&request.email).is_ok() {
-        users::find_by_email(&pool, &request.email).await?
-    } else {
-        None
+    let credentials = SignIn {
+        ip,
+        email: request.email,
+        password: request.password,
     };
-    let hash = user.as_ref().map(|user| user.password_hash.clone());
-    let matches = passwords.verify(request.password, hash).await?;
-    let Some(user) = user.filter(|_| matches) else {
-        return Err(ApiError::InvalidCredentials);
-    };
-    limiter.login_succeeded(attempt).await?;
-
-    let issued = sessions.start(&user).await?;
+    let (user, issued) = sign_in(&accounts, &jar, credentials).await?;
+    let Accounts {
+        limiter, sessions, ..
+    } = &accounts;
     let jar = limiter.remember_device(sessions.set_cookies(jar, &issued), &user.email);
     Ok((jar, Json(sessions.response(&user, issued)?)))
 }
@@ -204,14 +146,18 @@ pub async fn login(
         (status = 401, description = "No, an unknown or an expired refresh token (`invalid_refresh_token`), or one already spent (`refresh_token_reused`: the session is ended); the cookies are cleared.", body = ErrorBody),
     ),
 )]
-pub async fn refresh(State(sessions): State<Sessions>, jar: CookieJar) -> Response {
+pub async fn refresh(
+    State(pool): State<PgPool>,
+    State(sessions): State<Sessions>,
+    jar: CookieJar,
+) -> Response {
     let Some(token) = jar
         .get(REFRESH_COOKIE)
         .map(|cookie| cookie.value().to_owned())
     else {
         return ApiError::InvalidRefreshToken.into_response();
     };
-    match sessions.rotate(&token).await {
+    match usecases::refresh::refresh(&pool, &sessions, &token).await {
         Ok((user, issued)) => {
             let jar = sessions.set_cookies(jar, &issued);
             match sessions.response(&user, issued) {
@@ -239,6 +185,7 @@ pub async fn refresh(State(sessions): State<Sessions>, jar: CookieJar) -> Respon
     responses((status = 204, description = "Signed out; the cookies are cleared.")),
 )]
 pub async fn logout(
+    State(pool): State<PgPool>,
     State(sessions): State<Sessions>,
     State(verifier): State<Verifier>,
     headers: HeaderMap,
@@ -249,7 +196,7 @@ pub async fn logout(
     let refresh = jar
         .get(REFRESH_COOKIE)
         .map(|cookie| cookie.value().to_owned());
-    sessions.end(claims.as_ref(), refresh.as_deref()).await?;
+    sign_out(&pool, &sessions, claims.as_ref(), refresh.as_deref()).await?;
     Ok((StatusCode::NO_CONTENT, sessions.clear_cookies(jar)))
 }
 
@@ -265,6 +212,7 @@ pub async fn logout(
     responses((status = 204, description = "Every session ended; this browser's cookies are cleared.")),
 )]
 pub async fn logout_everywhere(
+    State(pool): State<PgPool>,
     State(sessions): State<Sessions>,
     State(verifier): State<Verifier>,
     user: AuthUser,
@@ -274,7 +222,7 @@ pub async fn logout_everywhere(
     let claims = auth_kit::token_from_headers(&headers)
         .and_then(|token| verifier.decode(&token).ok())
         .ok_or(ApiError::Auth(auth_kit::AuthError::Invalid))?;
-    sessions.end_all(user.id, &claims).await?;
+    sign_out_everywhere(&pool, &sessions, user.id, &claims).await?;
     Ok((StatusCode::NO_CONTENT, sessions.clear_cookies(jar)))
 }
 
@@ -292,9 +240,7 @@ pub async fn me(
     State(pool): State<PgPool>,
     user: AuthUser,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let row = users::find_by_id(&pool, user.id)
-        .await?
-        .ok_or(ApiError::Auth(auth_kit::AuthError::Invalid))?;
+    let row = current_user(&pool, user.id).await?;
     Ok(Json(UserResponse::try_from(&row)?))
 }
 
@@ -313,18 +259,10 @@ pub async fn me(
 pub async fn demo_login(
     State(pool): State<PgPool>,
     State(sessions): State<Sessions>,
-    State(DemoUsers(enabled)): State<DemoUsers>,
+    State(demo_users): State<DemoUsers>,
     jar: CookieJar,
 ) -> Result<(CookieJar, Json<SessionResponse>), ApiError> {
-    const NOT_FOUND: &str = "demo accounts are not enabled";
-    if !enabled {
-        return Err(ApiError::NotFound(NOT_FOUND));
-    }
-    let (_, email, _) = DEMO_ACCOUNTS[0];
-    let user = users::find_by_email(&pool, email)
-        .await?
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    let issued = sessions.start(&user).await?;
+    let (user, issued) = demo_sign_in(&pool, &sessions, demo_users).await?;
     let jar = sessions.set_cookies(jar, &issued);
     Ok((jar, Json(sessions.response(&user, issued)?)))
 }

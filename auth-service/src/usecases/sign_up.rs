@@ -1,0 +1,95 @@
+//! Signing up: the attempt is counted (per address and per email) before anything is checked;
+//! the fields are parsed together (every problem named at once); a taken email or username is a
+//! 409 naming the field, also when a concurrent sign-up wins the race to the unique index; then
+//! the account is created and signed in.
+
+use std::net::IpAddr;
+
+use uuid::Uuid;
+use web_kit::error::FieldErrors;
+
+use crate::{
+    db::users::{self, InsertError, UserRow},
+    domain::{Email, NewPassword, Username},
+    error::ApiError,
+    sessions::Issued,
+    usecases::{Accounts, start_session::start_session},
+};
+
+/// A sign-up as submitted (parsed here, after the attempt is counted).
+pub struct SignUp {
+    pub ip: IpAddr,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Creates the account and its first session.
+pub async fn sign_up(accounts: &Accounts, form: SignUp) -> Result<(UserRow, Issued), ApiError> {
+    let Accounts {
+        pool,
+        passwords,
+        limiter,
+        sessions,
+    } = accounts;
+    limiter.signup_attempt(form.ip, &form.email).await?;
+
+    let mut errors = FieldErrors::new();
+    let username = Username::parse(&form.username)
+        .map_err(|message| errors.insert("username".into(), vec![message]))
+        .ok();
+    let email = Email::parse(&form.email)
+        .map_err(|message| errors.insert("email".into(), vec![message]))
+        .ok();
+    let password = NewPassword::parse(&form.password)
+        .map_err(|message| errors.insert("password".into(), vec![message]))
+        .ok();
+    let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+        return Err(ApiError::Validation(errors));
+    };
+
+    let (email_taken, username_taken) =
+        users::taken(pool, email.as_str(), username.as_str()).await?;
+    if email_taken || username_taken {
+        return Err(conflict(email_taken, username_taken));
+    }
+    let hash = passwords.hash(password.expose().to_owned()).await?;
+    let user = users::insert(
+        pool,
+        Uuid::now_v7(),
+        username.as_str(),
+        email.as_str(),
+        &hash,
+        "user",
+    )
+    .await
+    .map_err(|error| match error {
+        InsertError::EmailTaken => conflict(true, false),
+        InsertError::UsernameTaken => conflict(false, true),
+        InsertError::Sql(error) => error.into(),
+    })?;
+    tracing::info!(user_id = %user.id, "account created");
+
+    let issued = start_session(pool, sessions, &user).await?;
+    Ok((user, issued))
+}
+
+fn conflict(email_taken: bool, username_taken: bool) -> ApiError {
+    let mut fields = FieldErrors::new();
+    if email_taken {
+        fields.insert("email".into(), vec!["is already registered".into()]);
+    }
+    if username_taken {
+        fields.insert("username".into(), vec!["is already taken".into()]);
+    }
+    let (code, message) = if email_taken {
+        ("email_taken", "an account with this email already exists")
+    } else {
+        ("username_taken", "this username is already taken")
+    };
+    ApiError::Conflict {
+        code,
+        message: message.into(),
+        fields,
+    }
+}

@@ -1,0 +1,67 @@
+//! Starting a session (a new refresh-token family) and issuing one access and refresh token pair
+//! into a family, the step sign-up, sign-in and refresh share.
+
+use anyhow::Context;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    db::{refresh_tokens, users::UserRow},
+    error::ApiError,
+    sessions::{Issued, Sessions, hash_token},
+};
+
+/// Starts a new session for `user`, after deleting its expired tokens.
+pub async fn start_session(
+    pool: &PgPool,
+    sessions: &Sessions,
+    user: &UserRow,
+) -> Result<Issued, ApiError> {
+    refresh_tokens::delete_expired(pool, user.id).await?;
+    let mut transaction = pool.begin().await?;
+    let issued = issue(
+        &mut transaction,
+        sessions,
+        user,
+        (Uuid::now_v7(), sessions.session_expires_at()),
+        Sessions::new_refresh_token(),
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(issued)
+}
+
+/// Signs an access token for `user` and stores `refresh_token` with it in the family
+/// `(family_id, session_expires_at)`.
+pub async fn issue(
+    connection: &mut PgConnection,
+    sessions: &Sessions,
+    user: &UserRow,
+    (family_id, session_expires_at): (Uuid, OffsetDateTime),
+    refresh_token: String,
+) -> Result<Issued, ApiError> {
+    let (claims, access_token) = sessions.sign_new(user)?;
+    let expires_at = sessions.refresh_expires_at(session_expires_at);
+    let access_expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
+        .context("access token expiry out of range")?;
+    refresh_tokens::insert(
+        &mut *connection,
+        refresh_tokens::NewRefreshToken {
+            user_id: user.id,
+            family_id,
+            token_hash: &hash_token(&refresh_token),
+            expires_at,
+            session_expires_at,
+            access_jti: &claims.jti,
+            access_expires_at,
+        },
+    )
+    .await?;
+    Ok(Issued {
+        access_token,
+        refresh_token,
+        refresh_expires_at: expires_at,
+        claims,
+    })
+}
