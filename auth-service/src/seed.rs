@@ -9,20 +9,21 @@ use uuid::Uuid;
 use crate::{
     config::AdminAccount,
     db::users::{self, InsertError},
+    domain::UserId,
     passwords::Passwords,
 };
 
 /// The demo accounts: (id, email, username). The ids are fixed and well known because
 /// products-service seeds its demo catalog for these sellers (`DEMO_SELLER_ID` and
 /// `DEMO2_SELLER_ID` there) without ever reading this database.
-pub const DEMO_ACCOUNTS: [(Uuid, &str, &str); 2] = [
+pub const DEMO_ACCOUNTS: [(UserId, &str, &str); 2] = [
     (
-        Uuid::from_u128(0x0193_a1d0_5eed_7000_8000_0000_0000_0001),
+        UserId::from_uuid(Uuid::from_u128(0x0193_a1d0_5eed_7000_8000_0000_0000_0001)),
         "demo@demo.com",
         "demo",
     ),
     (
-        Uuid::from_u128(0x0193_a1d0_5eed_7000_8000_0000_0000_0002),
+        UserId::from_uuid(Uuid::from_u128(0x0193_a1d0_5eed_7000_8000_0000_0000_0002)),
         "demo2@demo.com",
         "demo2",
     ),
@@ -85,7 +86,7 @@ pub async fn admin(
         let hash = passwords.hash(account.password.clone()).await?;
         match users::insert(
             pool,
-            Uuid::now_v7(),
+            UserId::generate(),
             &account.username,
             &account.email,
             &hash,

@@ -19,10 +19,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::{
     db::{refresh_tokens, users::UserRow},
+    domain::UserId,
     error::ApiError,
 };
 
@@ -38,7 +38,8 @@ const SUCCESSOR_CONTEXT: &[u8] = b"marketplace auth-service refresh successor v1
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = User)]
 pub struct UserResponse {
-    pub id: Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UserId,
     pub username: String,
     pub email: String,
     #[schema(schema_with = role_schema)]
@@ -179,7 +180,7 @@ impl Sessions {
     /// A new access token for `user`: its claims and the signed token.
     pub fn sign_new(&self, user: &UserRow) -> Result<(Claims, String), ApiError> {
         let claims = Claims::new(
-            user.id,
+            user.id.as_uuid(),
             &user.username,
             parse_role(&user.role)?,
             self.access_ttl,
@@ -199,7 +200,7 @@ impl Sessions {
         let exp = access_expires_at.unix_timestamp();
         let ttl = i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
-            sub: user.id,
+            sub: user.id.as_uuid(),
             username: user.username.clone(),
             role: parse_role(&user.role)?,
             jti,

@@ -4,12 +4,14 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::UserId;
+
 /// A row of `refresh_tokens`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefreshTokenRow {
     pub id: Uuid,
     pub family_id: Uuid,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub expires_at: OffsetDateTime,
     /// The absolute end of the session (family): rotation never goes past it.
     pub session_expires_at: OffsetDateTime,
@@ -24,7 +26,7 @@ const COLUMNS: &str = "id, family_id, user_id, expires_at, session_expires_at, u
 
 /// A new refresh token and the access token issued with it.
 pub struct NewRefreshToken<'a> {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub family_id: Uuid,
     pub token_hash: &'a [u8],
     pub expires_at: OffsetDateTime,
@@ -118,7 +120,7 @@ pub async fn revoke_family(
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn revoke_user(
     executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Vec<IssuedAccess>, sqlx::Error> {
     sqlx::query_as::<_, IssuedAccess>(
         "WITH revoked AS ( \
@@ -150,7 +152,7 @@ pub async fn family_of(
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn delete_expired(
     executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<u64, sqlx::Error> {
     let result =
         sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at < now()")

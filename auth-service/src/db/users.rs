@@ -1,13 +1,14 @@
 //! The `users` table. Email and username are unique case-insensitively (lower() indexes).
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
+
+use crate::domain::UserId;
 
 /// A row of `users`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub password_hash: String,
@@ -29,19 +30,22 @@ pub enum InsertError {
 const COLUMNS: &str = "id, username, email, password_hash, role, created_at";
 
 #[tracing::instrument(skip_all)]
-pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_by_email(
+    executor: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"
     )))
     .bind(email.trim())
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub async fn find_by_id(
     executor: impl PgExecutor<'_>,
-    id: Uuid,
+    id: UserId,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE id = $1"
@@ -54,7 +58,7 @@ pub async fn find_by_id(
 /// Which of `email` and `username` are already taken (case-insensitively).
 #[tracing::instrument(skip_all)]
 pub async fn taken(
-    pool: &PgPool,
+    executor: impl PgExecutor<'_>,
     email: &str,
     username: &str,
 ) -> Result<(bool, bool), sqlx::Error> {
@@ -64,15 +68,15 @@ pub async fn taken(
     )
     .bind(email)
     .bind(username)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await
 }
 
 /// Inserts an account with id `id`; a unique violation says which field clashed.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(user_id = %id))]
 pub async fn insert(
-    pool: &PgPool,
-    id: Uuid,
+    executor: impl PgExecutor<'_>,
+    id: UserId,
     username: &str,
     email: &str,
     password_hash: &str,
@@ -87,7 +91,7 @@ pub async fn insert(
     .bind(email)
     .bind(password_hash)
     .bind(role)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await
     .map_err(|error| match unique_violation(&error).as_deref() {
         Some("users_email_lower_key") => InsertError::EmailTaken,

@@ -17,6 +17,7 @@ use web_kit::{ErrorBody, Json};
 
 use crate::{
     client_ip::ClientIp,
+    domain::UserId,
     error::ApiError,
     sessions::{SessionResponse, Sessions, UserResponse},
     state::DemoUsers,
@@ -222,7 +223,7 @@ pub async fn logout_everywhere(
     let claims = auth_kit::token_from_headers(&headers)
         .and_then(|token| verifier.decode(&token).ok())
         .ok_or(ApiError::Auth(auth_kit::AuthError::Invalid))?;
-    sign_out_everywhere(&pool, &sessions, user.id, &claims).await?;
+    sign_out_everywhere(&pool, &sessions, UserId::from(user.id), &claims).await?;
     Ok((StatusCode::NO_CONTENT, sessions.clear_cookies(jar)))
 }
 
@@ -240,7 +241,7 @@ pub async fn me(
     State(pool): State<PgPool>,
     user: AuthUser,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let row = current_user(&pool, user.id).await?;
+    let row = current_user(&pool, UserId::from(user.id)).await?;
     Ok(Json(UserResponse::try_from(&row)?))
 }
 

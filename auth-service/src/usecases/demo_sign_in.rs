@@ -14,6 +14,7 @@ use crate::{
 const NOT_FOUND: &str = "demo accounts are not enabled";
 
 /// Starts a session for `demo`.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn demo_sign_in(
     pool: &PgPool,
     sessions: &Sessions,
@@ -26,6 +27,7 @@ pub async fn demo_sign_in(
     let user = users::find_by_email(pool, email)
         .await?
         .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let issued = start_session(pool, sessions, &user).await?;
     Ok((user, issued))
 }

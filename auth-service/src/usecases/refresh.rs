@@ -17,6 +17,7 @@ use crate::{
 };
 
 /// Spends `refresh_token` and issues the next session of its family.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty, family_id = tracing::field::Empty))]
 pub async fn refresh(
     pool: &PgPool,
     sessions: &Sessions,
@@ -28,6 +29,9 @@ pub async fn refresh(
     else {
         return Err(ApiError::InvalidRefreshToken);
     };
+    let span = tracing::Span::current();
+    span.record("user_id", tracing::field::display(row.user_id));
+    span.record("family_id", tracing::field::display(row.family_id));
     if let Some(replayed) =
         replay_successor(&mut transaction, sessions, &row, refresh_token).await?
     {
@@ -75,6 +79,7 @@ pub async fn refresh(
 /// A spent token presented again within [`REUSE_GRACE`] of its rotation: the same successor
 /// (and its access token, signed again with the same id), when that successor is still unspent
 /// and live.
+#[tracing::instrument(skip_all, fields(user_id = %spent.user_id, family_id = %spent.family_id))]
 async fn replay_successor(
     connection: &mut PgConnection,
     sessions: &Sessions,

@@ -23,6 +23,7 @@ pub struct SignIn {
 
 /// Checks the credentials and starts a session. `jar` holds the browser's device cookie, which
 /// decides which counters the attempt is taken from.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn sign_in(
     accounts: &Accounts,
     jar: &CookieJar,
@@ -48,6 +49,7 @@ pub async fn sign_in(
     let Some(user) = user.filter(|_| matches) else {
         return Err(ApiError::InvalidCredentials);
     };
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
     limiter.login_succeeded(attempt).await?;
 
     let issued = start_session(pool, sessions, &user).await?;

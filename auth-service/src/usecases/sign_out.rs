@@ -11,6 +11,7 @@ use crate::{
 };
 
 /// Ends the session of `refresh_token` and `access`, whichever are given.
+#[tracing::instrument(skip_all, fields(user_id = access.map(|claims| tracing::field::display(claims.sub))))]
 pub async fn sign_out(
     pool: &PgPool,
     sessions: &Sessions,

@@ -3,19 +3,20 @@
 
 use auth_kit::Claims;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     db::refresh_tokens,
+    domain::UserId,
     error::ApiError,
     sessions::{Sessions, denials},
 };
 
 /// Ends every session of `user_id`, whose presented access token is `access`.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn sign_out_everywhere(
     pool: &PgPool,
     sessions: &Sessions,
-    user_id: Uuid,
+    user_id: UserId,
     access: &Claims,
 ) -> Result<(), ApiError> {
     let issued = refresh_tokens::revoke_user(pool, user_id).await?;

@@ -5,12 +5,11 @@
 
 use std::net::IpAddr;
 
-use uuid::Uuid;
 use web_kit::error::FieldErrors;
 
 use crate::{
     db::users::{self, InsertError, UserRow},
-    domain::{Email, NewPassword, Username},
+    domain::{Email, NewPassword, UserId, Username},
     error::ApiError,
     sessions::Issued,
     usecases::{Accounts, start_session::start_session},
@@ -25,6 +24,7 @@ pub struct SignUp {
 }
 
 /// Creates the account and its first session.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn sign_up(accounts: &Accounts, form: SignUp) -> Result<(UserRow, Issued), ApiError> {
     let Accounts {
         pool,
@@ -56,7 +56,7 @@ pub async fn sign_up(accounts: &Accounts, form: SignUp) -> Result<(UserRow, Issu
     let hash = passwords.hash(password.expose().to_owned()).await?;
     let user = users::insert(
         pool,
-        Uuid::now_v7(),
+        UserId::generate(),
         username.as_str(),
         email.as_str(),
         &hash,
@@ -68,6 +68,7 @@ pub async fn sign_up(accounts: &Accounts, form: SignUp) -> Result<(UserRow, Issu
         InsertError::UsernameTaken => conflict(false, true),
         InsertError::Sql(error) => error.into(),
     })?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
     tracing::info!(user_id = %user.id, "account created");
 
     let issued = start_session(pool, sessions, &user).await?;

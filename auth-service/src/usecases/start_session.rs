@@ -13,6 +13,7 @@ use crate::{
 };
 
 /// Starts a new session for `user`, after deleting its expired tokens.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn start_session(
     pool: &PgPool,
     sessions: &Sessions,
@@ -34,6 +35,7 @@ pub async fn start_session(
 
 /// Signs an access token for `user` and stores `refresh_token` with it in the family
 /// `(family_id, session_expires_at)`.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, %family_id))]
 pub async fn issue(
     connection: &mut PgConnection,
     sessions: &Sessions,
