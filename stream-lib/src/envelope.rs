@@ -7,7 +7,8 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
 /// One event as it travels: stored as flat stream fields `event_id`, `type`, `source`,
-/// `occurred_at` (RFC 3339), `correlation_id`, `payload` (JSON text).
+/// `occurred_at` (RFC 3339), `correlation_id`, `payload` (JSON text), and `traceparent` only when
+/// the event was produced inside a trace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {
     /// UUIDv7; unchanged across retries and replays: the idempotency key.
@@ -20,7 +21,14 @@ pub struct Envelope {
     /// The request id that caused it, so one order can be followed across services.
     pub correlation_id: String,
     pub payload: serde_json::Value,
+    /// The W3C trace context (`00-<trace id>-<span id>-<flags>`) of the span that produced the
+    /// event, so its consumers' spans join the producer's trace; `None` (and no stream field)
+    /// when tracing is off.
+    pub traceparent: Option<String>,
 }
+
+/// The optional stream field of [`Envelope::traceparent`], written after the others.
+pub const TRACEPARENT_FIELD: &str = "traceparent";
 
 impl Envelope {
     /// A new event with a fresh UUIDv7 id, stamped now.
@@ -37,6 +45,7 @@ impl Envelope {
             occurred_at: OffsetDateTime::now_utc(),
             correlation_id: correlation_id.into(),
             payload: serde_json::to_value(payload)?,
+            traceparent: None,
         })
     }
 
@@ -83,19 +92,25 @@ pub enum DecodeError {
 }
 
 impl Envelope {
-    /// The flat stream fields of the envelope, in the order they are written.
+    /// The flat stream fields of the envelope, in the order they are written (`traceparent`
+    /// last, and only when there is one).
     pub fn to_fields(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut fields = vec![
             ("event_id", self.event_id.to_string()),
             ("type", self.event_type.clone()),
             ("source", self.source.clone()),
             ("occurred_at", format_timestamp(self.occurred_at)),
             ("correlation_id", self.correlation_id.clone()),
             ("payload", self.payload.to_string()),
-        ]
+        ];
+        if let Some(traceparent) = &self.traceparent {
+            fields.push((TRACEPARENT_FIELD, traceparent.clone()));
+        }
+        fields
     }
 
-    /// Reads an envelope back from its stream fields (extra fields are ignored).
+    /// Reads an envelope back from its stream fields (extra fields are ignored; a blank
+    /// `traceparent` is none: a trace never makes an entry undecodable).
     pub fn from_fields<'a>(
         fields: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, DecodeError> {
@@ -105,6 +120,7 @@ impl Envelope {
         let mut occurred_at = None;
         let mut correlation_id = None;
         let mut payload = None;
+        let mut traceparent = None;
         for (name, value) in fields {
             match name {
                 "event_id" => event_id = Some(value),
@@ -113,6 +129,7 @@ impl Envelope {
                 "occurred_at" => occurred_at = Some(value),
                 "correlation_id" => correlation_id = Some(value),
                 "payload" => payload = Some(value),
+                TRACEPARENT_FIELD => traceparent = Some(value),
                 _ => {}
             }
         }
@@ -139,6 +156,10 @@ impl Envelope {
                 .ok_or(DecodeError::MissingField("correlation_id"))?
                 .to_owned(),
             payload,
+            traceparent: traceparent
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned),
         })
     }
 }
@@ -177,6 +198,37 @@ mod tests {
         );
         let decoded = Envelope::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
         assert_eq!(decoded, event);
+    }
+
+    #[test]
+    fn a_traceparent_is_written_last_only_when_there_is_one_and_read_back() {
+        let mut event = Envelope::new("order.placed", "orders-service", "req-1", &1).unwrap();
+        assert!(
+            event
+                .to_fields()
+                .iter()
+                .all(|(name, _)| *name != TRACEPARENT_FIELD)
+        );
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        event.traceparent = Some(traceparent.to_owned());
+        let fields = event.to_fields();
+        assert_eq!(
+            fields.last().unwrap(),
+            &(TRACEPARENT_FIELD, traceparent.to_owned())
+        );
+        let decoded = Envelope::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(decoded, event);
+        let blank = fields.iter().map(|(k, v)| {
+            (
+                *k,
+                if *k == TRACEPARENT_FIELD {
+                    " "
+                } else {
+                    v.as_str()
+                },
+            )
+        });
+        assert_eq!(Envelope::from_fields(blank).unwrap().traceparent, None);
     }
 
     #[test]

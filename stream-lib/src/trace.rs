@@ -1,15 +1,63 @@
 //! What a consumer's logs and metrics say about each entry it handles: the span every log line
 //! of an entry's handling carries (event id, type, correlation id, aggregate), the span of a
-//! batch handler's run and of a sub-batch (their entries' ids) and the handler latency histogram.
+//! batch handler's run and of a sub-batch (their entries' ids) and the handler latency histogram;
+//! and the W3C trace context an event carries from its producer's span to its consumers' spans
+//! (an entry's span is a child of its `traceparent`; a run or sub-batch links every entry's).
 
-use std::{future::Future, time::Instant};
+use std::{collections::HashMap, future::Future, time::Instant};
 
+use opentelemetry::{
+    propagation::TextMapPropagator,
+    trace::{SpanContext, TraceContextExt},
+};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::{Instrument, Span, field};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::{ConsumerSettings, Envelope};
+use crate::{ConsumerSettings, Envelope, envelope::TRACEPARENT_FIELD};
+
+/// The `traceparent` of the current span, for an event produced in it; `None` when tracing is
+/// off (no OpenTelemetry layer) or the span is not recorded.
+pub(crate) fn current_traceparent() -> Option<String> {
+    let context = Span::current().context();
+    let mut carrier: HashMap<String, String> = HashMap::new();
+    TraceContextPropagator::new().inject_context(&context, &mut carrier);
+    carrier.remove(TRACEPARENT_FIELD)
+}
+
+/// The span that produced `envelope` (from its `traceparent`); `None` without a valid one.
+fn producer(envelope: &Envelope) -> Option<SpanContext> {
+    let traceparent = envelope.traceparent.as_ref()?;
+    let carrier = HashMap::from([(TRACEPARENT_FIELD.to_owned(), traceparent.clone())]);
+    let context = TraceContextPropagator::new().extract(&carrier);
+    let producer = context.span().span_context().clone();
+    producer.is_valid().then_some(producer)
+}
+
+/// Makes `span` a child of `producer` (before it starts; a no-op when tracing is off).
+fn child_of(span: &Span, producer: SpanContext) {
+    let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(producer));
+}
+
+/// Links `span` to the producer of every envelope (a batch belongs to many traces), and makes
+/// it a child of theirs when they all come from one trace (a lone order stays one trace).
+fn link_producers<'a>(span: &Span, envelopes: impl IntoIterator<Item = &'a Envelope>) {
+    let producers: Vec<SpanContext> = envelopes.into_iter().filter_map(producer).collect();
+    for linked in &producers {
+        span.add_link(linked.clone());
+    }
+    if let Some(first) = producers.first()
+        && producers
+            .iter()
+            .all(|other| other.trace_id() == first.trace_id())
+    {
+        child_of(span, first.clone());
+    }
+}
 
 /// The span of one entry's handling: `event_id`, `event_type`, `correlation_id`, `aggregate_id`
 /// (the order or product; empty when the event has none), the stream entry id and the attempt.
+/// A child of the producer's span when the entry carries a `traceparent`.
 pub(crate) fn entry_span(
     settings: &ConsumerSettings,
     entry_id: &str,
@@ -31,26 +79,34 @@ pub(crate) fn entry_span(
     if let Some(aggregate) = aggregate {
         span.record("aggregate_id", field::display(aggregate));
     }
+    if let Some(parent) = producer(envelope) {
+        child_of(&span, parent);
+    }
     span
 }
 
-/// The span of a sub-batch (one transaction): its size and the event ids it holds.
+/// The span of a sub-batch (one transaction): its size and the event ids it holds, linked to
+/// each entry's producer ([`link_producers`]).
 pub(crate) fn batch_span<'a>(
     settings: &ConsumerSettings,
     envelopes: impl Iterator<Item = &'a Envelope>,
 ) -> Span {
-    let ids: Vec<String> = envelopes.map(|e| e.event_id.to_string()).collect();
-    tracing::info_span!(
+    let envelopes: Vec<&Envelope> = envelopes.collect();
+    let ids: Vec<String> = envelopes.iter().map(|e| e.event_id.to_string()).collect();
+    let span = tracing::info_span!(
         "batch",
         stream = %settings.stream,
         group = %settings.group,
         size = ids.len(),
         event_ids = %ids.join(","),
-    )
+    );
+    link_producers(&span, envelopes);
+    span
 }
 
 /// The span of a batch handler's call with a run of entries of one type: the ids and
-/// correlation ids of its entries.
+/// correlation ids of its entries, linked to each entry's producer. It runs inside its
+/// sub-batch's span, so the events the handler produces join the sub-batch's trace.
 pub(crate) fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> Span {
     let joined = |field: fn(&Envelope) -> String| {
         envelopes
@@ -59,7 +115,7 @@ pub(crate) fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> 
             .collect::<Vec<_>>()
             .join(",")
     };
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "events",
         stream = %settings.stream,
         group = %settings.group,
@@ -67,7 +123,11 @@ pub(crate) fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> 
         size = envelopes.len(),
         event_ids = %joined(|envelope| envelope.event_id.to_string()),
         correlation_ids = %joined(|envelope| envelope.correlation_id.clone()),
-    )
+    );
+    for linked in envelopes.iter().copied().filter_map(producer) {
+        span.add_link(linked);
+    }
+    span
 }
 
 /// Runs a handler (of one entry, or a batch handler with a run) inside `span` and records its

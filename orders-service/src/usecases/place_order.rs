@@ -65,7 +65,9 @@ pub async fn spawn(
     order: PlaceOrder,
     render: Render,
 ) -> Result<Placed, ApiError> {
-    tokio::spawn(async move { place(&pool, &placements, order, render).await })
+    // In the request's span: its logs carry the request id, its events the request's trace.
+    let placing = async move { place(&pool, &placements, order, render).await };
+    tokio::spawn(tracing::Instrument::in_current_span(placing))
         .await
         .map_err(|error| ApiError::Other(anyhow::anyhow!("placing an order failed: {error}")))?
 }

@@ -14,6 +14,8 @@ fn the_migrations_carry_stream_libs_outbox_and_inbox_tables_verbatim() {
     let migration = include_str!("../../migrations/V2__create_outbox_and_inbox.sql");
     assert!(migration.contains(stream_lib::outbox::OUTBOX_TABLE_SQL));
     assert!(migration.contains(stream_lib::inbox::INBOX_TABLE_SQL));
+    let traceparent = include_str!("../../migrations/V6__outbox_traceparent.sql");
+    assert!(traceparent.contains(stream_lib::outbox::OUTBOX_TRACEPARENT_SQL));
 }
 
 #[tokio::test]

@@ -425,3 +425,27 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
     assert_eq!(body["error"]["code"], code, "{body}");
     body
 }
+
+/// Runs the ignored test `test` (its full path, e.g. `traces::the_order_in_a_process_of_its_own`)
+/// alone in a fresh process of this test binary, and fails with its output unless it passed: for
+/// a test that installs a process-wide tracing subscriber, which tests running beside it would
+/// log through.
+pub fn run_in_a_process_of_its_own(test: &str) {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{test} failed:\n{stdout}\n{stderr}"
+    );
+}

@@ -25,4 +25,5 @@ mod redis_acl;
 mod round_trips;
 mod system;
 mod token_attacks;
+mod traces;
 mod wire;

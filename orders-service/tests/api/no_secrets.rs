@@ -290,23 +290,7 @@ const CHILD: &str = "no_secrets::the_run_in_a_process_of_its_own";
 
 #[test]
 fn no_password_hash_token_card_number_or_signing_key_reaches_a_log_line_a_response_or_an_event() {
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            CHILD,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "{CHILD} failed:\n{stdout}\n{stderr}"
-    );
+    crate::helpers::run_in_a_process_of_its_own(CHILD);
 }
 
 #[test]

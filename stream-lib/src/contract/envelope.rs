@@ -27,6 +27,14 @@ pub struct EnvelopeFields {
     /// The event's payload as JSON text.
     #[schemars(extend("contentMediaType" = "application/json"))]
     pub payload: String,
+    /// The W3C trace context of the span that produced the event
+    /// (`00-<trace id>-<span id>-<flags>`), so its consumers join that trace. Absent when
+    /// tracing is off; readers that do not trace ignore it.
+    #[schemars(
+        skip_serializing_if = "String::is_empty",
+        regex(pattern = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+    )]
+    pub traceparent: String,
 }
 
 /// An entry of `dead_letter_stream`: the original entry's fields, and where it came from and
@@ -100,6 +108,21 @@ mod tests {
         let schema = payload_schema::<EnvelopeFields>(Contract::Serialize);
         assert_eq!(names(&schema, "required"), written_fields());
         assert!(names(&schema, "properties").is_superset(&written_fields()));
+    }
+
+    #[test]
+    fn the_traceparent_is_an_optional_property_of_the_envelope_and_of_a_dead_letter() {
+        let mut traced = Envelope::new("order.paid", "orders-service", "req-1", &1).unwrap();
+        traced.traceparent =
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
+        let (name, _) = traced.to_fields().pop().unwrap();
+        for schema in [
+            payload_schema::<EnvelopeFields>(Contract::Serialize),
+            payload_schema::<DeadLetterFields>(Contract::Serialize),
+        ] {
+            assert!(names(&schema, "properties").contains(name), "{schema}");
+            assert!(!names(&schema, "required").contains(name), "{schema}");
+        }
     }
 
     #[test]

@@ -39,15 +39,15 @@ impl Outbox {
         self.stream
     }
 
-    /// Writes `event` (a fresh UUIDv7 id, stamped now) inside the caller's transaction; returns
-    /// its event id.
+    /// Writes `event` (a fresh UUIDv7 id, stamped now, in the current span's trace) inside the
+    /// caller's transaction; returns its event id.
     pub async fn enqueue<E: Event>(
         &self,
         connection: &mut PgConnection,
         correlation_id: &str,
         event: &E,
     ) -> Result<Uuid, sqlx::Error> {
-        let envelope = Envelope::of(event, self.source, correlation_id).map_err(encode_error)?;
+        let envelope = self.envelope(correlation_id, event)?;
         enqueue(connection, self.stream, &envelope).await?;
         Ok(envelope.event_id)
     }
@@ -62,21 +62,25 @@ impl Outbox {
     ) -> Result<Vec<Uuid>, sqlx::Error> {
         let envelopes = events
             .iter()
-            .map(|event| Envelope::of(event, self.source, correlation_id))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(encode_error)?;
+            .map(|event| self.envelope(correlation_id, event))
+            .collect::<Result<Vec<_>, _>>()?;
         enqueue_many(connection, self.stream, &envelopes).await?;
         Ok(envelopes.iter().map(|envelope| envelope.event_id).collect())
     }
 
     /// The envelope [`Outbox::enqueue`] would write for `event`: to collect events of several
-    /// types, each with its own correlation id, for one [`Outbox::enqueue_envelopes`].
+    /// types, each with its own correlation id, for one [`Outbox::enqueue_envelopes`]. It
+    /// carries the current span's `traceparent` (none when tracing is off), so the consumers'
+    /// spans continue the trace that produced it.
     pub fn envelope<E: Event>(
         &self,
         correlation_id: &str,
         event: &E,
     ) -> Result<Envelope, sqlx::Error> {
-        Envelope::of(event, self.source, correlation_id).map_err(encode_error)
+        let mut envelope =
+            Envelope::of(event, self.source, correlation_id).map_err(encode_error)?;
+        envelope.traceparent = crate::trace::current_traceparent();
+        Ok(envelope)
     }
 
     /// Writes `envelopes` (made by [`Outbox::envelope`]) in order with one statement (one round
@@ -103,8 +107,9 @@ async fn enqueue(
     event: &Envelope,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload,
+                             traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(stream)
     .bind(event.event_id)
@@ -113,6 +118,7 @@ async fn enqueue(
     .bind(event.occurred_at)
     .bind(&event.correlation_id)
     .bind(sqlx::types::Json(&event.payload))
+    .bind(&event.traceparent)
     .execute(connection)
     .await?;
     Ok(())
@@ -130,10 +136,14 @@ async fn enqueue_many(
     }
     let column = |f: fn(&Envelope) -> String| events.iter().map(f).collect::<Vec<String>>();
     sqlx::query(
-        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload)
-         SELECT $1, e.event_id, e.event_type, e.source, e.occurred_at, e.correlation_id, e.payload
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
-              WITH ORDINALITY AS e(event_id, event_type, source, occurred_at, correlation_id, payload, position)
+        "INSERT INTO outbox (stream, event_id, event_type, source, occurred_at, correlation_id, payload,
+                             traceparent)
+         SELECT $1, e.event_id, e.event_type, e.source, e.occurred_at, e.correlation_id, e.payload,
+                e.traceparent
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[],
+                     $8::text[])
+              WITH ORDINALITY AS e(event_id, event_type, source, occurred_at, correlation_id, payload,
+                                   traceparent, position)
          ORDER BY e.position",
     )
     .bind(stream)
@@ -147,6 +157,12 @@ async fn enqueue_many(
             .iter()
             .map(|e| sqlx::types::Json(&e.payload))
             .collect::<Vec<_>>(),
+    )
+    .bind(
+        events
+            .iter()
+            .map(|e| e.traceparent.clone())
+            .collect::<Vec<Option<String>>>(),
     )
     .execute(connection)
     .await?;

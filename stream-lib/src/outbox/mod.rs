@@ -4,7 +4,7 @@
 //! purges published rows past their retention ([`retention`]).
 //!
 //! Each producing service's migrations create the tables with exactly [`OUTBOX_TABLE_SQL`] and
-//! [`OUTBOX_STREAMS_TABLE_SQL`].
+//! [`OUTBOX_STREAMS_TABLE_SQL`], then run [`OUTBOX_TRACEPARENT_SQL`].
 
 mod enqueue;
 pub mod recovery;
@@ -38,6 +38,10 @@ END
 $$;
 CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
     FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();"#;
+
+/// The SQL that adds the outbox's `traceparent` column (the W3C trace context an event carries
+/// to its stream entry; NULL when tracing is off), run after [`OUTBOX_TABLE_SQL`].
+pub const OUTBOX_TRACEPARENT_SQL: &str = "ALTER TABLE outbox ADD COLUMN traceparent TEXT;";
 
 /// The SQL of the relay's memory of each stream it publishes to: the epoch it wrote into Redis
 /// (`{<stream>}:epoch`) and the highest entry id it published (`last_ms`-`last_seq`), so that it

@@ -6,7 +6,8 @@
 --
 -- KEYS[1] the stream, KEYS[2] its epoch key (same hash tag).
 -- ARGV[1] epoch, ARGV[2] last ms, ARGV[3] last seq, ARGV[4] fields per entry (name and value
--- each count), ARGV[5..] the entries' fields one entry after another.
+-- each count), ARGV[5..] the entries' fields one entry after another; or ARGV[4] 0 and each
+-- entry's count of fields before its fields (entries of different widths: an optional field).
 -- Returns {'ok' | 'lost', epoch seen ('' if none), last generated id seen ('' if no stream),
 -- the new entries' ids...}.
 local epoch = redis.call('GET', KEYS[2]) or ''
@@ -31,12 +32,20 @@ end
 local reply = {'ok', epoch, last}
 local width = tonumber(ARGV[4])
 local i = 5
-while width > 0 and i + width - 1 <= #ARGV do
+while i <= #ARGV do
+  local n = width
+  if width == 0 then
+    n = tonumber(ARGV[i])
+    i = i + 1
+  end
+  if n <= 0 or i + n - 1 > #ARGV then
+    break
+  end
   local command = {'XADD', KEYS[1], '*'}
-  for j = i, i + width - 1 do
+  for j = i, i + n - 1 do
     command[#command + 1] = ARGV[j]
   end
   reply[#reply + 1] = redis.call(unpack(command))
-  i = i + width
+  i = i + n
 end
 return reply

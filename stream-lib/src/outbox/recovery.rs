@@ -104,8 +104,9 @@ pub(crate) enum Verdict {
     Lost(Loss),
 }
 
-/// Runs `publish.lua` for `stream`: adds `entries` (each the same number of name/value fields)
-/// if Redis still holds what `state` says was published, or reports the loss.
+/// Runs `publish.lua` for `stream`: adds `entries` (name/value fields; each with its count when
+/// they differ, as an optional `traceparent` makes them) if Redis still holds what `state` says
+/// was published, or reports the loss.
 pub(crate) async fn publish(
     redis: &mut impl redis::aio::ConnectionLike,
     keys: &StreamKeys,
@@ -114,6 +115,7 @@ pub(crate) async fn publish(
     entries: &[Vec<String>],
 ) -> redis::RedisResult<Verdict> {
     let width = entries.first().map_or(0, Vec::len);
+    let uniform = entries.iter().all(|entry| entry.len() == width);
     let mut invocation = PUBLISH.prepare_invoke();
     invocation
         .key(keys.key(stream))
@@ -121,8 +123,11 @@ pub(crate) async fn publish(
         .arg(&state.epoch)
         .arg(state.last.ms)
         .arg(state.last.seq)
-        .arg(width);
+        .arg(if uniform { width } else { 0 });
     for entry in entries {
+        if !uniform {
+            invocation.arg(entry.len());
+        }
         invocation.arg(entry);
     }
     let mut reply: Vec<String> = invocation.invoke_async(redis).await?;

@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::recovery::{self, EntryId, Loss, RELAY_LOCK, Verdict};
 use super::retention;
-use crate::{StreamKeys, envelope::format_timestamp};
+use crate::{
+    StreamKeys,
+    envelope::{TRACEPARENT_FIELD, format_timestamp},
+};
 
 /// How the relay batches, checks Redis and backs off.
 #[derive(Debug, Clone)]
@@ -253,7 +256,7 @@ impl OutboxRelay {
         }
         let rows = sqlx::query(
             "SELECT id, stream, event_id, event_type, source, occurred_at, correlation_id,
-                    payload::text AS payload
+                    payload::text AS payload, traceparent
              FROM outbox WHERE published_at IS NULL
              ORDER BY id LIMIT $1 FOR UPDATE",
         )
@@ -270,7 +273,7 @@ impl OutboxRelay {
             let stream: String = row.try_get("stream")?;
             let event_id: Uuid = row.try_get("event_id")?;
             let occurred_at: OffsetDateTime = row.try_get("occurred_at")?;
-            let fields = vec![
+            let mut fields = vec![
                 "event_id".to_owned(),
                 event_id.to_string(),
                 "type".to_owned(),
@@ -284,6 +287,9 @@ impl OutboxRelay {
                 "payload".to_owned(),
                 row.try_get("payload")?,
             ];
+            if let Some(traceparent) = row.try_get::<Option<String>, _>("traceparent")? {
+                fields.extend([TRACEPARENT_FIELD.to_owned(), traceparent]);
+            }
             let index = match batches.iter().position(|(name, ..)| *name == stream) {
                 Some(index) => index,
                 None => {

@@ -146,6 +146,9 @@ impl TestDb {
         let database = TestDatabase::create(label).await.unwrap();
         let pool = PgPool::connect(database.url()).await.unwrap();
         pool.execute(sqlx::raw_sql(OUTBOX_TABLE_SQL)).await.unwrap();
+        pool.execute(sqlx::raw_sql(stream_lib::outbox::OUTBOX_TRACEPARENT_SQL))
+            .await
+            .unwrap();
         pool.execute(sqlx::raw_sql(stream_lib::outbox::OUTBOX_STREAMS_TABLE_SQL))
             .await
             .unwrap();

@@ -1,16 +1,26 @@
 //! What an operator sees of the consumer: every log line of an entry's handling names the event,
-//! its correlation id and its aggregate; handler latency per stream, group and type.
+//! its correlation id and its aggregate; handler latency per stream, group and type; and the
+//! trace an event carries from the span that produced it to the consumer's spans.
 
 use std::{
+    collections::HashSet,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use stream_lib::{
-    Delivered, Envelope, HandleBatch, HandlerError, Handlers, StreamKeys, Tx, consumer::Consumer,
-    gauges::Gauges, state::TaskState,
+    Delivered, Envelope, HandleBatch, HandlerError, Handlers, StreamKeys, Tx,
+    consumer::Consumer,
+    envelope::TRACEPARENT_FIELD,
+    gauges::Gauges,
+    outbox::{OutboxRelay, RelayConfig},
+    state::TaskState,
 };
 use tokio_util::sync::CancellationToken;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
 use uuid::Uuid;
 use web_kit::testing::CapturedLogs;
 
@@ -248,14 +258,12 @@ impl HandleBatch<Placed> for LoggingRuns {
     }
 }
 
-#[tokio::test]
-async fn a_batch_handlers_log_lines_name_every_entry_of_its_run() {
-    let logs = CapturedLogs::new();
-    let _capture = logs.install();
+/// Publishes `events` before a consumer with the [`LoggingRuns`] batch handler and one sub-batch
+/// at a time starts (so they are one run), and waits until all are applied.
+async fn apply_as_one_run(label: &str, events: &[Envelope]) {
     let redis = TestRedis::new().await;
-    let db = TestDb::new("run_span_").await;
-    let events: Vec<Envelope> = (0..3).map(placed).collect();
-    for event in &events {
+    let db = TestDb::new(label).await;
+    for event in events {
         redis.publish(STREAM, event).await;
     }
     let mut settings = config(STREAM, GROUP);
@@ -268,10 +276,18 @@ async fn a_batch_handlers_log_lines_name_every_entry_of_its_run() {
         Handlers::new().on_batch::<Placed, _>(LoggingRuns),
     );
     wait_until(Duration::from_secs(10), "the run is applied", || async {
-        db.all_effects().await == 3
+        db.all_effects().await == events.len() as i64
     })
     .await;
     consumer.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_handlers_log_lines_name_every_entry_of_its_run() {
+    let logs = CapturedLogs::new();
+    let _capture = logs.install();
+    let events: Vec<Envelope> = (0..3).map(placed).collect();
+    apply_as_one_run("run_span_", &events).await;
 
     let lines = logs.lines();
     let line = lines
@@ -339,4 +355,195 @@ async fn the_consumer_reports_paused_while_redis_is_down_and_stopped_at_shutdown
             reason: "shut down".to_owned()
         })
     );
+}
+
+/// Every span of this thread exported to memory through the services' OpenTelemetry layer
+/// (a current-thread runtime keeps the consumer's tasks on the test's thread).
+struct Traces {
+    exporter: InMemorySpanExporter,
+    provider: SdkTracerProvider,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl Traces {
+    fn install() -> Self {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry().with(web_kit::otel::layer(&provider));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        Self {
+            exporter,
+            provider,
+            _guard,
+        }
+    }
+
+    fn spans(&self) -> Vec<SpanData> {
+        self.provider.force_flush().unwrap();
+        self.exporter.get_finished_spans().unwrap()
+    }
+}
+
+/// The envelope of event `n` made by the outbox inside a span of its own (a trace of its own),
+/// with that span's context.
+fn traced(n: u64) -> (Envelope, SpanContext) {
+    let producer = tracing::info_span!("producing", n);
+    let envelope = producer
+        .in_scope(|| OUTBOX.envelope(&format!("req-{n}"), &Placed { n, order_id: None }))
+        .unwrap();
+    let context = producer.context().span().span_context().clone();
+    (envelope, context)
+}
+
+fn named<'a>(spans: &'a [SpanData], name: &str) -> Vec<&'a SpanData> {
+    spans.iter().filter(|span| span.name == name).collect()
+}
+
+fn linked(span: &SpanData) -> HashSet<(TraceId, SpanId)> {
+    span.links
+        .iter()
+        .map(|link| (link.span_context.trace_id(), link.span_context.span_id()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_event_made_in_a_span_carries_its_traceparent_through_the_outbox_row_and_the_relay() {
+    let _traces = Traces::install();
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("traceparent_relay_").await;
+    let (in_trace, context) = traced(1);
+    let untraced = OUTBOX
+        .envelope(
+            "req-2",
+            &Placed {
+                n: 2,
+                order_id: None,
+            },
+        )
+        .unwrap();
+    let traceparent = format!("00-{}-{}-01", context.trace_id(), context.span_id());
+    assert_eq!(in_trace.traceparent.as_deref(), Some(traceparent.as_str()));
+    assert_eq!(untraced.traceparent, None, "no span, no trace");
+
+    let mut transaction = db.pool.begin().await.unwrap();
+    OUTBOX
+        .enqueue_envelopes(&mut transaction, &[in_trace.clone(), untraced.clone()])
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    let rows: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT traceparent FROM outbox ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, [Some(traceparent.clone()), None]);
+
+    let pool = deadpool_redis::Config::from_url(redis_url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let config = RelayConfig {
+        poll_interval: Duration::from_millis(100),
+        ..RelayConfig::default()
+    };
+    let relay = OutboxRelay::new(db.pool.clone(), pool, redis.keys.clone(), config);
+    let relay = tokio::spawn(relay.run(shutdown.clone()));
+    wait_until(Duration::from_secs(10), "both are published", || async {
+        redis.xlen(STREAM).await == 2
+    })
+    .await;
+    shutdown.cancel();
+    relay.await.unwrap();
+
+    let mut connection = redis.connection.clone();
+    let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(redis.key(STREAM))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let names = |fields: &[(String, String)]| -> Vec<String> {
+        fields.iter().map(|(name, _)| name.clone()).collect()
+    };
+    let written = |event: &Envelope| -> Vec<String> {
+        event
+            .to_fields()
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect()
+    };
+    assert_eq!(names(&entries[0].1), written(&in_trace));
+    assert_eq!(
+        entries[0].1.last().unwrap(),
+        &(TRACEPARENT_FIELD.to_owned(), traceparent)
+    );
+    assert_eq!(
+        names(&entries[1].1),
+        written(&untraced),
+        "no traceparent field at all"
+    );
+}
+
+#[tokio::test]
+async fn a_consumers_span_of_an_entry_is_a_child_of_the_span_that_produced_it() {
+    let traces = Traces::install();
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("traceparent_entry_").await;
+    let (event, producer) = traced(1);
+    redis.publish(STREAM, &event).await;
+
+    let consumer = spawn(
+        &redis,
+        &db,
+        config(STREAM, GROUP),
+        applying(|_| async { Ok(()) }),
+    );
+    wait_until(Duration::from_secs(10), "the event is applied", || async {
+        db.effects(event.event_id).await == 1
+    })
+    .await;
+    consumer.stop().await;
+
+    let spans = traces.spans();
+    let entry = named(&spans, "event");
+    assert_eq!(entry.len(), 1, "{spans:#?}");
+    assert_eq!(entry[0].span_context.trace_id(), producer.trace_id());
+    assert_eq!(entry[0].parent_span_id, producer.span_id());
+    // A sub-batch of one trace continues it, and links its entry.
+    let batch = named(&spans, "batch");
+    assert_eq!(batch.len(), 1, "{spans:#?}");
+    assert_eq!(batch[0].span_context.trace_id(), producer.trace_id());
+    assert_eq!(batch[0].parent_span_id, producer.span_id());
+    assert_eq!(
+        linked(batch[0]),
+        HashSet::from([(producer.trace_id(), producer.span_id())])
+    );
+}
+
+#[tokio::test]
+async fn a_batch_handlers_run_and_its_sub_batch_link_the_producer_of_every_entry() {
+    let traces = Traces::install();
+    let produced: Vec<(Envelope, SpanContext)> = (0..3).map(traced).collect();
+    let events: Vec<Envelope> = produced.iter().map(|(event, _)| event.clone()).collect();
+    apply_as_one_run("traceparent_run_", &events).await;
+
+    let producers: HashSet<(TraceId, SpanId)> = produced
+        .iter()
+        .map(|(_, context)| (context.trace_id(), context.span_id()))
+        .collect();
+    let spans = traces.spans();
+    let run = named(&spans, "events");
+    assert_eq!(run.len(), 1, "one run of three: {spans:#?}");
+    assert_eq!(linked(run[0]), producers);
+    let batch = named(&spans, "batch");
+    assert_eq!(batch.len(), 1, "{spans:#?}");
+    assert_eq!(linked(batch[0]), producers);
+    // Entries of three traces: the sub-batch is a trace of its own, the run inside it.
+    let batch_trace = batch[0].span_context.trace_id();
+    assert!(producers.iter().all(|(trace, _)| *trace != batch_trace));
+    assert_eq!(run[0].span_context.trace_id(), batch_trace);
+    assert_eq!(run[0].parent_span_id, batch[0].span_context.span_id());
 }
