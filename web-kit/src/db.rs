@@ -299,8 +299,7 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates an empty database with a unique name.
     pub async fn create(label: &str) -> Result<Self, DbError> {
-        let server_url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let server_url = test_server_url();
         let name = format!(
             "t_{}_{}",
             label.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
@@ -330,6 +329,35 @@ impl TestDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// `TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`.
+fn test_server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// An outage of test database `name` (on [`TestDatabase`]'s server): with `down`, it refuses new
+/// connections and every session on it is ended; without, it accepts them again. For tests of
+/// what a service does while its database is unreachable.
+pub async fn set_test_database_down(name: &str, down: bool) -> Result<(), DbError> {
+    let mut admin = sqlx::PgConnection::connect(&test_server_url())
+        .await
+        .map_err(DbError::Connect)?;
+    admin
+        .execute(AssertSqlSafe(format!(
+            r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS {}"#,
+            !down
+        )))
+        .await?;
+    if down {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .execute(&mut admin)
+            .await?;
+    }
+    admin.close().await?;
+    Ok(())
 }
 
 impl Drop for TestDatabase {

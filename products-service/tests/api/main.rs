@@ -13,6 +13,7 @@ mod malformed;
 mod openapi;
 mod pagination;
 mod plans;
+mod readiness;
 mod replicas;
 mod search;
 mod stock_batches;

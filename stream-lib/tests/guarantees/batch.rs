@@ -11,7 +11,6 @@ use std::{
 };
 
 use redis::AsyncCommands;
-use sqlx::{Connection, Executor};
 use stream_lib::{Envelope, HandlerError};
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -145,36 +144,11 @@ async fn an_entry_of_an_unhandled_type_is_acked_and_counted_by_type() {
     assert_eq!(ledger.total(), 1, "no handler saw the unknown type");
 }
 
-/// A connection to the server's maintenance database (the test database refuses connections
-/// during the outage).
-async fn server() -> sqlx::PgConnection {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    sqlx::PgConnection::connect(&url).await.unwrap()
-}
-
-async fn allow_connections(server: &mut sqlx::PgConnection, database: &str, allow: bool) {
-    server
-        .execute(sqlx::AssertSqlSafe(format!(
-            r#"ALTER DATABASE "{database}" ALLOW_CONNECTIONS {allow}"#
-        )))
-        .await
-        .unwrap();
-    if !allow {
-        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-            .bind(database)
-            .execute(&mut *server)
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test]
 async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and_applies_everything_once()
  {
     let redis = TestRedis::new().await;
     let db = TestDb::new("outage").await;
-    let mut server = server().await;
     let config = config(STREAM, GROUP);
     // 4 attempts 20 ms apart and doubling: about 300 ms of budget, far below the outage.
     let budget: Duration = (1..config.retry.max_attempts)
@@ -192,7 +166,9 @@ async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and
     )
     .await;
 
-    allow_connections(&mut server, &db.name, false).await;
+    web_kit::db::set_test_database_down(&db.name, true)
+        .await
+        .unwrap();
     let during: Vec<Envelope> = (10..40).map(placed).collect();
     for event in &during {
         redis.publish(STREAM, event).await;
@@ -203,7 +179,9 @@ async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and
         redis.dead_letters().await.is_empty(),
         "nothing is dead-lettered during the outage"
     );
-    allow_connections(&mut server, &db.name, true).await;
+    web_kit::db::set_test_database_down(&db.name, false)
+        .await
+        .unwrap();
 
     wait_until(
         Duration::from_secs(30),
