@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod event;
 pub mod gauges;
 pub mod handler;
+pub mod history;
 pub mod inbox;
 pub mod keys;
 pub mod outbox;

@@ -5,6 +5,7 @@
 //! stream-admin dead-letters [--count N]
 //! stream-admin replay <dead-letter-id>
 //! stream-admin replay-all
+//! stream-admin trace <order-id>        # every event about the order, in time order
 //! ```
 //!
 //! Reads `REDIS_URL` (default `redis://127.0.0.1:6379`) and `REDIS_KEY_PREFIX` (default empty).
@@ -12,10 +13,10 @@
 
 use std::process::ExitCode;
 
-use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, admin};
+use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, admin, history};
 
 const USAGE: &str =
-    "usage: stream-admin health | dead-letters [--count N] | replay <id> | replay-all
+    "usage: stream-admin health | dead-letters [--count N] | replay <id> | replay-all | trace <order-id>
 environment: REDIS_URL (default redis://127.0.0.1:6379), REDIS_KEY_PREFIX (default empty)";
 
 enum Command {
@@ -23,6 +24,7 @@ enum Command {
     DeadLetters { count: usize },
     Replay { id: String },
     ReplayAll,
+    Trace { order_id: uuid::Uuid },
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
@@ -37,6 +39,11 @@ fn parse(args: &[String]) -> Result<Command, String> {
         }
         [command, id] if command == "replay" => Ok(Command::Replay { id: id.clone() }),
         [command] if command == "replay-all" => Ok(Command::ReplayAll),
+        [command, id] if command == "trace" => Ok(Command::Trace {
+            order_id: id
+                .parse()
+                .map_err(|_| format!("trace takes an order id, not {id:?}"))?,
+        }),
         _ => Err(USAGE.to_owned()),
     }
 }
@@ -99,6 +106,9 @@ async fn run(
         },
         Command::ReplayAll => {
             serde_json::json!({ "replayed": admin::replay_all(&mut connection, keys).await? })
+        }
+        Command::Trace { order_id } => {
+            serde_json::to_value(history::order_history(&mut connection, keys, order_id).await?)?
         }
     })
 }

@@ -7,6 +7,7 @@ mod bench;
 mod cluster;
 mod consumer;
 mod helpers;
+mod history;
 mod inbox;
 mod observability;
 mod outbox;
