@@ -1,17 +1,18 @@
 """Launches the private stack on free ports: its own redis-server (AOF, fsync always) in a
 temporary directory, three throw-away databases, auth-service, and products-service and
 orders-service (one or two replicas each, every replica with its own PostgreSQL
-`application_name`); and takes it all down again, also after a failure."""
+`application_name`); and takes it all down again, also after a failure. The ports, the
+databases and each service's settings come from the stack launcher's chaos profile
+(scripts/launcher); the processes are the harness's own, which its faults stop and restart."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 from .journal import Journal, log
@@ -21,27 +22,33 @@ from .resp import Resp
 from .settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.append(str(ROOT / "scripts"))
+from launcher import Stack as Launch  # noqa: E402
+from launcher import profile  # noqa: E402
+from launcher.ports import free_ports  # noqa: E402
+
 SWEEP_INTERVAL_MS = 500
 # The logical stream names, groups and key prefix layout are the services' contract.
 STREAMS = {"orders_stream": "products-service", "inventory_stream": "orders-service"}
 DEAD_LETTER_STREAM = "dead_letter_stream"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Stack:
     def __init__(self, settings: Settings, journal: Journal):
         self.settings = settings
         self.journal = journal
-        self.run_id = f"chaos_{int(time.time())}_{os.getpid()}"
-        self.dir = Path(tempfile.mkdtemp(prefix=f"marketplace-{self.run_id}."))
-        self.prefix = f"{self.run_id}:"
-        self.dbs = {name: f"{self.run_id}_{name}" for name in ("auth", "products", "orders")}
-        self.created_dbs: list[str] = []
+        # A fixed signing key: auth-service can be restarted without invalidating tokens.
+        key = subprocess.run(
+            ["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True, text=True, check=True
+        ).stdout
+        chaos = profile("chaos", claim_idle_ms=settings.claim_idle_ms, handler_deadline_ms=settings.handler_deadline_ms,
+                        reservation_ttl=settings.reservation_ttl, pending_timeout=settings.pending_timeout,
+                        sweep_interval_ms=SWEEP_INTERVAL_MS, jwt_private_key=key)
+        self.dir = Path(tempfile.mkdtemp(prefix="marketplace-chaos."))
+        self.launch = Launch(chaos, run_dir=self.dir, pg_url=settings.pg_url, label="[chaos]")
+        self.run_id = self.launch.run_id
+        self.prefix = self.launch.redis_prefix
+        self.dbs = {name.removesuffix("-service"): db for name, db in self.launch.databases.items()}
         self.pg = Pg(settings.pg_url)
         self.procs: dict[str, Proc] = {}
         self.supervisor = Supervisor(self.procs, journal)
@@ -64,10 +71,13 @@ class Stack:
 
     def start(self) -> None:
         settings = self.settings
-        bin_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-        ports = {name: free_port() for name in ("redis", "auth", "products", "orders")}
+        launch = self.launch
+        bin_dir = launch.bin_dir
+        launch.choose_ports(("redis", "auth-service", "products-service", "orders-service"))
+        ports = {name.removesuffix("-service"): port for name, port in launch.ports.items()}
         self.ports = ports
         self.redis = Resp(ports["redis"])
+        launch.redis_url = f"redis://127.0.0.1:{ports['redis']}"
         self.redis_dir.mkdir()
         self.procs["redis"] = Proc(
             "redis",
@@ -78,53 +88,18 @@ class Stack:
             ],
             dict(os.environ), self.dir / "redis.log", self.redis.ping, ROOT, service=False,
         )
-        for name in self.dbs.values():
-            self.pg.run("postgres", f"CREATE DATABASE {name}")
-            self.created_dbs.append(name)
-        common = {
-            **os.environ,
-            "REDIS_URL": f"redis://127.0.0.1:{ports['redis']}",
-            "REDIS_KEY_PREFIX": self.prefix,
-            "APP_ENV": "development",
-            "AUTH_URL": f"http://127.0.0.1:{ports['auth']}",
-            "RUST_LOG": os.environ.get("RUST_LOG", "info,sqlx=warn"),
-        }
-        consumer = {
-            # stream-lib 2 reads these; the first version ignores them (fixed in code).
-            "STREAM_CLAIM_IDLE_MS": str(settings.claim_idle_ms),
-            "STREAM_HANDLER_DEADLINE_MS": str(settings.handler_deadline_ms),
-        }
-        # A fixed signing key: auth-service can be restarted without invalidating tokens.
-        key = subprocess.run(
-            ["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True, text=True, check=True
-        ).stdout
-        service_env = {
-            "auth": {
-                "DEMO_USERS": "false", "COOKIE_SECURE": "false", "JWT_PRIVATE_KEY": key,
-                "RATE_LIMIT_SIGNUP_PER_IP": "10000", "RATE_LIMIT_LOGIN_PER_IP": "10000",
-            },
-            "products": consumer,
-            "orders": {
-                **consumer,
-                "RESERVATION_TTL_SECS": str(settings.reservation_ttl),
-                "PENDING_TIMEOUT_SECS": str(settings.pending_timeout),
-                "SWEEP_INTERVAL_MS": str(SWEEP_INTERVAL_MS),
-                # Workers hold many unpaid orders at once, faster than any person: the per-buyer
-                # limits must not change what the run exercises.
-                "MAX_OPEN_ORDERS_PER_BUYER": "1000000",
-                "RATE_LIMIT_ORDERS_PER_BUYER": "1000000",
-            },
-        }
+        launch.create_databases()
+        extra_ports = iter(free_ports(2 * max(0, settings.replicas - 1)))
         for name in ("auth", "products", "orders"):
             copies = 1 if name == "auth" else settings.replicas
             for n in range(1, copies + 1):
                 proc_key = name if n == 1 else f"{name}{n}"
-                port = ports[name] if n == 1 else free_port()
+                port = ports[name] if n == 1 else next(extra_ports)
                 self.procs[proc_key] = Proc(
                     f"{name}-service" + ("" if n == 1 else f"#{n}"),
                     [str(bin_dir / f"{name}-service")],
                     {
-                        **common, **service_env[name], "PORT": str(port),
+                        **launch.service_environment(f"{name}-service"), "PORT": str(port),
                         "DATABASE_URL": self.pg.url(self.dbs[name], self.application_name(proc_key)),
                     },
                     self.dir / f"{name}-service{'' if n == 1 else f'-{n}'}.log",
@@ -160,13 +135,13 @@ class Stack:
             if not proc.service and proc.alive():
                 proc.popen.kill()
                 proc.popen.wait()
-        for name in self.created_dbs:
+        for name in self.launch.created:
             try:
-                # An outage may have been cut short by a failure: open it again, then drop it.
+                # An outage may have been cut short by a failure: open it again before the drop.
                 self.pg.run("postgres", f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")
-                self.pg.run("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             except Exception as error:
-                log(f"could not drop {name}: {error}")
+                log(f"could not reopen {name}: {error}")
+        self.launch.drop_databases()
 
     def archive(self, logs: Path) -> None:
         """Copies the logs and the fault journal to `logs`; removes the run directory."""

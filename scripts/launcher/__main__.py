@@ -2,10 +2,10 @@
 
 Starts the stack with the profile's settings and, with a command, runs it with the addresses in
 its environment (STACK_URL, STACK_AUTH_URL, STACK_PRODUCTS_URL, STACK_ORDERS_URL,
-STACK_REDIS_PREFIX, STACK_RUN_DIR, STACK_*_DATABASE), then stops everything and exits with the
-command's status; without one, runs until Ctrl-C (or SIGTERM: exit status 0) or until a
-process dies (1). Exit status 3: the stack did not start (what failed is written to <run dir>/failed); 1 also when a
-service had to be killed after SIGTERM.
+STACK_REDIS_PREFIX, STACK_RUN_DIR, STACK_*_DATABASE, STACK_*_PID), then stops everything and
+exits with the command's status; without one, runs until Ctrl-C (or SIGTERM: exit status 0) or
+until a process dies (1). Exit status 3: the stack did not start (what failed is written to
+<run dir>/failed); 1 also when a service had to be killed after SIGTERM.
 """
 
 import argparse
@@ -34,6 +34,7 @@ def parse(argv):
                         help="a setting for frontend/nginx/render-local (TRUSTED_PROXIES, NGINX_API_RATE, ...)")
     parser.add_argument("--static", help="the SPA nginx serves (default: frontend/dist)")
     parser.add_argument("--ready-file", help="once everything is ready, write the addresses here as shell assignments")
+    parser.add_argument("--run-id", help="names the throw-away databases (<id>_auth, ...) and the key prefix (<id>:)")
     parser.add_argument("--label", default="[stack]", help="the prefix of the launcher's own lines")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -55,7 +56,7 @@ def main(argv):
     if args.release and not bin_dir:
         bin_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
     chosen = profile(args.profile)
-    stack = Stack(chosen, bin_dir=bin_dir, run_dir=args.run_dir, static_root=args.static, label=args.label,
+    stack = Stack(chosen, bin_dir=bin_dir, run_dir=args.run_dir, run_id=args.run_id, static_root=args.static, label=args.label,
                   env_files=dict(entry.split("=", 1) for entry in args.env_file),
                   nginx_env=dict(entry.split("=", 1) for entry in args.nginx_env))
     status = 0

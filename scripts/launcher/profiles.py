@@ -37,6 +37,7 @@ class Profile:
     service_env: dict = field(default_factory=dict)
     banner: str = ""
     extra: dict = field(default_factory=dict)
+    nginx_env: dict = field(default_factory=dict)
 
 
 def admin():
@@ -77,14 +78,67 @@ def e2e():
     )
 
 
+def bench():
+    """bench/run: throw-away databases, free ports; every limit that one load generator on one
+    address would hit lifted (signup, login, open orders, nginx's per-address API limit)."""
+    orders = {"MAX_OPEN_ORDERS_PER_BUYER": "100000000", "RATE_LIMIT_ORDERS_PER_BUYER": "100000000"}
+    if os.environ.get("BENCH_ORDERS_DB_POOL"):
+        orders["DATABASE_MAX_CONNECTIONS"] = os.environ["BENCH_ORDERS_DB_POOL"]
+    return Profile(
+        name="bench",
+        common_env={"APP_ENV": "development"},
+        service_env={
+            "auth-service": {"COOKIE_SECURE": "false", "RATE_LIMIT_SIGNUP_PER_IP": "100000",
+                             "RATE_LIMIT_LOGIN_PER_IP": "100000", "ACCESS_TOKEN_TTL_SECONDS": "3600"},
+            "products-service": {"SEED_CATALOG": "true"},
+            "orders-service": orders,
+        },
+        nginx_env={"NGINX_API_RATE": "1000000", "NGINX_API_BURST": "1000000"},
+    )
+
+
 def check():
     """check-static services: exactly the settings given (--env-file, from a compose file), with
     only the addresses swapped for throw-away databases, the run's key prefix and free ports."""
     return Profile(name="check", inherit_env=False, common_env={"PATH": "/usr/bin:/bin"})
 
 
-PROFILES = {"dev": dev, "e2e": e2e, "check": check}
+def chaos(claim_idle_ms=10000, handler_deadline_ms=10000, reservation_ttl=15, pending_timeout=90, sweep_interval_ms=500,
+          jwt_private_key=None):
+    """The fault-injection run (chaos/harness, which brings its own Redis and replicas): short
+    claim and reservation windows, no demo data, limits out of the workload's way."""
+    consumer = {
+        "STREAM_CLAIM_IDLE_MS": str(claim_idle_ms),
+        "STREAM_HANDLER_DEADLINE_MS": str(handler_deadline_ms),
+    }
+    auth = {"DEMO_USERS": "false", "COOKIE_SECURE": "false",
+            "RATE_LIMIT_SIGNUP_PER_IP": "10000", "RATE_LIMIT_LOGIN_PER_IP": "10000"}
+    if jwt_private_key:
+        # A fixed signing key: auth-service can be restarted without invalidating tokens.
+        auth["JWT_PRIVATE_KEY"] = jwt_private_key
+    return Profile(
+        name="chaos",
+        common_env={"RUST_LOG": os.environ.get("RUST_LOG", "info,sqlx=warn"), "APP_ENV": "development"},
+        service_env={
+            "auth-service": auth,
+            "products-service": consumer,
+            "orders-service": {
+                **consumer,
+                "RESERVATION_TTL_SECS": str(reservation_ttl),
+                "PENDING_TIMEOUT_SECS": str(pending_timeout),
+                "SWEEP_INTERVAL_MS": str(sweep_interval_ms),
+                # Workers hold many unpaid orders at once, faster than any person: the per-buyer
+                # limits must not change what the run exercises.
+                "MAX_OPEN_ORDERS_PER_BUYER": "1000000",
+                "RATE_LIMIT_ORDERS_PER_BUYER": "1000000",
+            },
+        },
+    )
 
 
-def profile(name):
-    return PROFILES[name]()
+PROFILES = {"dev": dev, "e2e": e2e, "check": check, "chaos": chaos, "bench": bench}
+
+
+def profile(name, **settings):
+    """The profile `name`; the chaos profile takes its windows as keyword arguments."""
+    return PROFILES[name](**settings)

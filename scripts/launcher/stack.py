@@ -39,10 +39,10 @@ class Stack:
     """`with Stack(profile) as stack:` starts everything, `stack.url` is nginx's address."""
 
     def __init__(self, profile, bin_dir=None, run_dir=None, env_files=None, nginx_env=None, static_root=None,
-                 label="[stack]", ready_timeout=120, stop_within=10):
+                 label="[stack]", ready_timeout=120, stop_within=10, redis_url=None, pg_url=None, run_id=None):
         self.profile = profile
         self.bin_dir = Path(bin_dir or Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug")
-        self.run_id = f"{profile.name}_{int(time.time())}_{os.getpid()}"
+        self.run_id = run_id or f"{profile.name}_{int(time.time())}_{os.getpid()}"
         self.run_dir = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix=f"marketplace-{profile.name}."))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.env_files = env_files or {}
@@ -51,8 +51,9 @@ class Stack:
         self.label = label
         self.ready_timeout = ready_timeout
         self.stop_within = stop_within
-        self.pg = Postgres(os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:5432"))
-        self.redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379") if profile.inherit_env else "redis://127.0.0.1:6379"
+        self.pg = Postgres(pg_url or os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:5432"))
+        local_redis = "redis://127.0.0.1:6379"
+        self.redis_url = redis_url or (os.environ.get("REDIS_URL", local_redis) if profile.inherit_env else local_redis)
         self.redis_prefix = profile.redis_prefix if profile.redis_prefix is not None else f"{self.run_id}:"
         prefix = profile.databases or self.run_id
         self.databases = {service: f"{prefix}_{SHORT[service]}" for service in SERVICES}
@@ -77,6 +78,7 @@ class Stack:
             "STACK_REDIS_PREFIX": self.redis_prefix,
             "STACK_RUN_DIR": str(self.run_dir),
             **{f"STACK_{SHORT[s].upper()}_DATABASE": self.pg.url(db) for s, db in self.databases.items()},
+            **{f"STACK_{SHORT.get(n, n).upper()}_PID": str(proc.pid) for n, proc in self.procs.items()},
         }
 
     def log(self, message):
@@ -96,7 +98,14 @@ class Stack:
         self.stop()
 
     def start(self):
-        names = ["nginx", *SERVICES]
+        self.choose_ports()
+        self.create_databases()
+        for service in SERVICES:
+            self.start_service(service)
+        self.start_nginx()
+
+    def choose_ports(self, names=("nginx", *SERVICES)):
+        """The profile's fixed ports (each must be free), or free ones for `names`."""
         if self.profile.ports:
             self.ports = dict(self.profile.ports)
             for name, port in self.ports.items():
@@ -104,6 +113,10 @@ class Stack:
                     raise StackError(name, f"port {port} ({name}) is already in use")
         else:
             self.ports = dict(zip(names, free_ports(len(names)), strict=True))
+        return self.ports
+
+    def create_databases(self):
+        """The profile's kept databases when missing, else the run's throw-away ones."""
         for database in self.databases.values():
             if self.profile.databases and self.pg.exists(database):
                 continue
@@ -111,9 +124,6 @@ class Stack:
             self.pg.create(database)
             if not self.profile.databases:
                 self.created.append(database)
-        for service in SERVICES:
-            self.start_service(service)
-        self.start_nginx()
 
     def service_environment(self, service):
         env = dict(os.environ) if self.profile.inherit_env else {}
@@ -151,7 +161,7 @@ class Stack:
         """nginx with frontend/nginx/default.conf.template, rendered by frontend/nginx/render-local."""
         conf = self.run_dir / "nginx"
         env = {
-            **os.environ, **self.nginx_env,
+            **os.environ, **self.profile.nginx_env, **self.nginx_env,
             "LISTEN_PORT": str(self.ports["nginx"]),
             "AUTH_UPSTREAM": f"127.0.0.1:{self.ports['auth-service']}",
             "PRODUCTS_UPSTREAM": f"127.0.0.1:{self.ports['products-service']}",
@@ -200,15 +210,18 @@ class Stack:
         if "nginx" in self.procs:
             self.stop_one("nginx", self.procs["nginx"], quiet=True)
         self.procs.clear()
+        self.drop_databases()
+        if self.profile.redis_prefix is None:
+            delete_keys(self.redis_url, self.redis_prefix)
+        return clean
+
+    def drop_databases(self):
         for database in self.created:
             try:
                 self.pg.drop(database)
             except RuntimeError as error:
                 self.log(f"could not drop {database}: {error}")
         self.created.clear()
-        if self.profile.redis_prefix is None:
-            delete_keys(self.redis_url, self.redis_prefix)
-        return clean
 
     def stop_one(self, name, proc, quiet=False):
         if proc.poll() is not None:

@@ -47,6 +47,17 @@ class Environment(unittest.TestCase):
         self.assertTrue(env["DATABASE_URL"].endswith("/marketplace_products") or "DEV_DATABASE_PREFIX" in os.environ)
 
 
+    def test_a_chaos_run_carries_its_windows_and_its_own_redis(self):
+        chaos = profile("chaos", claim_idle_ms=1234, reservation_ttl=7, jwt_private_key="KEY")
+        stack = Stack(chaos, run_dir=tempfile.mkdtemp(), redis_url="redis://127.0.0.1:1")
+        stack.choose_ports(("redis", "auth-service", "products-service", "orders-service"))
+        orders, auth = stack.service_environment("orders-service"), stack.service_environment("auth-service")
+        self.assertEqual((orders["STREAM_CLAIM_IDLE_MS"], orders["RESERVATION_TTL_SECS"]), ("1234", "7"))
+        self.assertEqual((auth["JWT_PRIVATE_KEY"], auth["DEMO_USERS"]), ("KEY", "false"))
+        self.assertEqual(orders["REDIS_URL"], "redis://127.0.0.1:1")
+        self.assertEqual(orders["AUTH_URL"], f"http://127.0.0.1:{stack.ports['auth-service']}")
+
+
 class FailedStart(unittest.TestCase):
     def test_a_service_that_exits_at_start_fails_the_start_and_its_databases_are_dropped(self):
         with tempfile.TemporaryDirectory() as tmp:
