@@ -215,7 +215,7 @@ impl Gauges {
 }
 
 /// Seconds since the entry `id` (`<ms>-<seq>`) was written, by this host's clock.
-fn age_of_entry_id(id: &str) -> f64 {
+pub(crate) fn age_of_entry_id(id: &str) -> f64 {
     let Some(written) = id.split('-').next().and_then(|ms| ms.parse::<u64>().ok()) else {
         return 0.0;
     };

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod outbox;
 pub mod retry;
 pub mod state;
+pub mod status;
 mod trace;
 mod wire;
 

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! stream-admin health                  # length, groups, pending, lag of every stream
+//! stream-admin status                  # the same, and each group's oldest pending entry and age
 //! stream-admin dead-letters [--count N]
 //! stream-admin replay <dead-letter-id>
 //! stream-admin replay-all
@@ -13,14 +14,20 @@
 
 use std::process::ExitCode;
 
-use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, admin, history};
+use stream_lib::{
+    DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, admin, history, status,
+};
 
 const USAGE: &str =
-    "usage: stream-admin health | dead-letters [--count N] | replay <id> | replay-all | trace <order-id>
+    "usage: stream-admin health | status | dead-letters [--count N] | replay <id> | replay-all | trace <order-id>
 environment: REDIS_URL (default redis://127.0.0.1:6379), REDIS_KEY_PREFIX (default empty)";
+
+/// The streams `health` and `status` show.
+const STREAMS: [&str; 3] = [ORDERS_STREAM, INVENTORY_STREAM, DEAD_LETTER_STREAM];
 
 enum Command {
     Health,
+    Status,
     DeadLetters { count: usize },
     Replay { id: String },
     ReplayAll,
@@ -30,6 +37,7 @@ enum Command {
 fn parse(args: &[String]) -> Result<Command, String> {
     match args {
         [command] if command == "health" => Ok(Command::Health),
+        [command] if command == "status" => Ok(Command::Status),
         [command] if command == "dead-letters" => Ok(Command::DeadLetters { count: 100 }),
         [command, flag, count] if command == "dead-letters" && flag == "--count" => {
             let count = count
@@ -87,14 +95,12 @@ async fn run(
     let client = redis::Client::open(url).map_err(|error| format!("REDIS_URL: {error}"))?;
     let mut connection = client.get_multiplexed_async_connection().await?;
     Ok(match command {
-        Command::Health => serde_json::to_value(
-            admin::stream_health(
-                &mut connection,
-                keys,
-                &[ORDERS_STREAM, INVENTORY_STREAM, DEAD_LETTER_STREAM],
-            )
-            .await?,
-        )?,
+        Command::Health => {
+            serde_json::to_value(admin::stream_health(&mut connection, keys, &STREAMS).await?)?
+        }
+        Command::Status => {
+            serde_json::to_value(status::stream_status(&mut connection, keys, &STREAMS).await?)?
+        }
         Command::DeadLetters { count } => {
             serde_json::to_value(admin::dead_letters(&mut connection, keys, count).await?)?
         }

@@ -9,7 +9,10 @@ use stream_lib::{
 };
 use uuid::Uuid;
 
-use crate::helpers::*;
+use crate::{
+    helpers::*,
+    observability::{create_group, read_into_pending},
+};
 
 fn about(event_type: &str, source: &str, order_id: Uuid) -> Envelope {
     Envelope::new(
@@ -23,29 +26,8 @@ fn about(event_type: &str, source: &str, order_id: Uuid) -> Envelope {
 
 /// Creates `group` on `stream` from the start and reads every entry into its pending list.
 async fn read_all(redis: &TestRedis, stream: &str, group: &str) -> Vec<String> {
-    let mut connection = redis.connection.clone();
-    let key = redis.key(stream);
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(&key)
-        .arg(group)
-        .arg("0")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    let reply: redis::streams::StreamReadReply = connection
-        .xread_options(
-            &[&key],
-            &[">"],
-            &redis::streams::StreamReadOptions::default().group(group, "c1"),
-        )
-        .await
-        .unwrap();
-    reply
-        .keys
-        .iter()
-        .flat_map(|stream| stream.ids.iter().map(|entry| entry.id.clone()))
-        .collect()
+    create_group(redis, stream, group).await;
+    read_into_pending(redis, stream, group, 1000).await
 }
 
 async fn ack(redis: &TestRedis, stream: &str, group: &str, id: &str) {

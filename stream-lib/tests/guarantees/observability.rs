@@ -120,38 +120,14 @@ async fn the_gauges_show_the_backlog_of_the_streams_and_the_outbox() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("stream_gauges_").await;
     let stream = format!("gauges_{}", Uuid::new_v4().simple());
-    let key = redis.key(&stream);
     let mut connection = redis.connection.clone();
     // Three entries, the first written 20 s ago; the group read two of them and acked none.
-    let twenty_seconds_ago = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 20_000;
-    let first = format!("{twenty_seconds_ago}-0");
-    let fields = placed(0).to_fields();
-    let _: String = redis::AsyncCommands::xadd(&mut connection, &key, &first, &fields)
-        .await
-        .unwrap();
+    let first = written_seconds_ago(&redis, &stream, 20).await;
     for n in 1..3 {
         redis.publish(&stream, &placed(n)).await;
     }
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(&key)
-        .arg(GROUP)
-        .arg("0")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    let _: redis::Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg(GROUP)
-        .arg("c1")
-        .arg("COUNT")
-        .arg(2)
-        .arg("STREAMS")
-        .arg(&key)
-        .arg(">")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    create_group(&redis, &stream, GROUP).await;
+    read_into_pending(&redis, &stream, GROUP, 2).await;
     let retries = redis.keys.retries(&stream, GROUP);
     let _: () = redis::AsyncCommands::zadd(&mut connection, &retries, &first, 0)
         .await
@@ -546,4 +522,102 @@ async fn a_batch_handlers_run_and_its_sub_batch_link_the_producer_of_every_entry
     assert!(producers.iter().all(|(trace, _)| *trace != batch_trace));
     assert_eq!(run[0].span_context.trace_id(), batch_trace);
     assert_eq!(run[0].parent_span_id, batch[0].span_context.span_id());
+}
+
+#[tokio::test]
+async fn status_shows_each_groups_oldest_pending_entry_and_its_age() {
+    let redis = TestRedis::new().await;
+    let mut connection = redis.connection.clone();
+    // The first entry written 20 s ago; one group has read both, the other nothing.
+    let first = written_seconds_ago(&redis, STREAM, 20).await;
+    redis.publish(STREAM, &placed(1)).await;
+    for group in [GROUP, "idle-group"] {
+        create_group(&redis, STREAM, group).await;
+    }
+    read_into_pending(&redis, STREAM, GROUP, 10).await;
+
+    let status = stream_lib::status::stream_status(&mut connection, &redis.keys, &[STREAM])
+        .await
+        .unwrap();
+
+    let groups = &status[0].groups;
+    let reading = groups.iter().find(|g| g.health.name == GROUP).unwrap();
+    assert_eq!(reading.health.pending, 2);
+    assert_eq!(reading.oldest_pending_id.as_deref(), Some(first.as_str()));
+    let age = reading.oldest_pending_age_seconds.unwrap();
+    assert!((19.0..60.0).contains(&age), "{age}");
+    let idle = groups
+        .iter()
+        .find(|g| g.health.name == "idle-group")
+        .unwrap();
+    assert_eq!(idle.oldest_pending_id, None);
+    assert_eq!(idle.oldest_pending_age_seconds, None);
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_stream-admin"))
+        .arg("status")
+        .env("REDIS_URL", redis_url())
+        .env("REDIS_KEY_PREFIX", redis.keys.prefix())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let group = printed[0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == GROUP)
+        .unwrap()
+        .clone();
+    assert_eq!(group["oldest_pending_id"], first);
+    assert!(group["oldest_pending_age_seconds"].as_f64().unwrap() >= 19.0);
+}
+
+/// XADDs event 0 to `stream` with the id of `seconds` ago; returns that id.
+async fn written_seconds_ago(redis: &TestRedis, stream: &str, seconds: i64) -> String {
+    let ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - seconds * 1000;
+    let id = format!("{ms}-0");
+    let mut connection = redis.connection.clone();
+    let fields = placed(0).to_fields();
+    let _: String = redis::AsyncCommands::xadd(&mut connection, redis.key(stream), &id, &fields)
+        .await
+        .unwrap();
+    id
+}
+
+/// Creates `group` on `stream`, from its first entry.
+pub async fn create_group(redis: &TestRedis, stream: &str, group: &str) {
+    let mut connection = redis.connection.clone();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(redis.key(stream))
+        .arg(group)
+        .arg("0")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+}
+
+/// Reads up to `count` new entries of `stream` into `group`'s pending list; returns their ids.
+pub async fn read_into_pending(
+    redis: &TestRedis,
+    stream: &str,
+    group: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut connection = redis.connection.clone();
+    let reply: redis::streams::StreamReadReply = redis::AsyncCommands::xread_options(
+        &mut connection,
+        &[redis.key(stream)],
+        &[">"],
+        &redis::streams::StreamReadOptions::default()
+            .group(group, "c1")
+            .count(count),
+    )
+    .await
+    .unwrap();
+    reply
+        .keys
+        .iter()
+        .flat_map(|stream| stream.ids.iter().map(|entry| entry.id.clone()))
+        .collect()
 }
