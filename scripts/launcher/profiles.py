@@ -38,6 +38,9 @@ class Profile:
     banner: str = ""
     extra: dict = field(default_factory=dict)
     nginx_env: dict = field(default_factory=dict)
+    # service -> how many more copies on the same database and streams, reached directly (not
+    # through nginx); a copy gets only the common settings (no seeding, no demo users).
+    replicas: dict = field(default_factory=dict)
 
 
 def admin():
@@ -70,12 +73,20 @@ def dev():
 
 
 def e2e():
-    """Throw-away databases and key prefix, free ports, demo users and catalog."""
+    """The browser tests (scripts/test-frontend): throw-away databases and key prefix, free ports,
+    demo users and catalog, a second products-service, a 45 s reservation window (a scenario
+    watches an unpaid order expire), limits for one fast client on one address."""
+    env = demo_env()
+    env["auth-service"].update({"RATE_LIMIT_SIGNUP_PER_IP": "1000", "RATE_LIMIT_LOGIN_PER_IP": "1000"})
+    env["orders-service"] = {"RESERVATION_TTL_SECS": os.environ.get("E2E_RESERVATION_TTL_SECS", "45")}
     return Profile(
         name="e2e",
         common_env={"RUST_LOG": os.environ.get("RUST_LOG", "info,sqlx=warn"), "APP_ENV": "development"},
-        service_env=demo_env(),
+        service_env=env,
+        nginx_env={"NGINX_API_RATE": "500", "NGINX_API_BURST": "1000"},
+        replicas={"products-service": 1},
     )
+
 
 
 def bench():

@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SHORT = {"auth-service": "auth", "products-service": "products", "orders-service": "orders"}
 
 
+def export_name(part):
+    """auth-service -> AUTH, products-service-2 -> PRODUCTS_2, nginx -> NGINX."""
+    return part.replace("-service", "").replace("-", "_").upper()
+
+
 class StackError(Exception):
     """The stack could not start; `part` names what failed (a service or nginx)."""
 
@@ -74,11 +79,11 @@ class Stack:
         """What a command run against the stack gets in its environment."""
         return {
             "STACK_URL": self.url,
-            **{f"STACK_{SHORT[s].upper()}_URL": self.service_url(s) for s in SERVICES},
+            **{f"STACK_{export_name(s)}_URL": self.service_url(s) for s in self.ports if s != "nginx"},
             "STACK_REDIS_PREFIX": self.redis_prefix,
             "STACK_RUN_DIR": str(self.run_dir),
             **{f"STACK_{SHORT[s].upper()}_DATABASE": self.pg.url(db) for s, db in self.databases.items()},
-            **{f"STACK_{SHORT.get(n, n).upper()}_PID": str(proc.pid) for n, proc in self.procs.items()},
+            **{f"STACK_{export_name(n)}_PID": str(proc.pid) for n, proc in self.procs.items()},
         }
 
     def log(self, message):
@@ -102,10 +107,17 @@ class Stack:
         self.create_databases()
         for service in SERVICES:
             self.start_service(service)
+        for copy in self.copies():
+            self.start_service(copy, service=copy.rsplit("-", 1)[0])
         self.start_nginx()
 
-    def choose_ports(self, names=("nginx", *SERVICES)):
+    def copies(self):
+        """products-service-2, ...: the profile's extra replicas."""
+        return [f"{service}-{n}" for service, count in self.profile.replicas.items() for n in range(2, count + 2)]
+
+    def choose_ports(self, names=None):
         """The profile's fixed ports (each must be free), or free ones for `names`."""
+        names = names or ["nginx", *SERVICES, *self.copies()]
         if self.profile.ports:
             self.ports = dict(self.profile.ports)
             for name, port in self.ports.items():
@@ -125,13 +137,15 @@ class Stack:
             if not self.profile.databases:
                 self.created.append(database)
 
-    def service_environment(self, service):
+    def service_environment(self, service, copy=None):
+        """The settings of `service`, or of its extra replica `copy` (only the common ones)."""
         env = dict(os.environ) if self.profile.inherit_env else {}
         env.update(self.profile.common_env)
-        env.update(read_env_file(self.env_files[service]) if service in self.env_files else {})
-        env.update(self.profile.service_env.get(service, {}))
+        if copy is None:
+            env.update(read_env_file(self.env_files[service]) if service in self.env_files else {})
+            env.update(self.profile.service_env.get(service, {}))
         env.update({
-            "PORT": str(self.ports[service]),
+            "PORT": str(self.ports[copy or service]),
             "DATABASE_URL": self.pg.url(self.databases[service]),
             "REDIS_URL": self.redis_url,
             "REDIS_KEY_PREFIX": self.redis_prefix,
@@ -145,17 +159,19 @@ class Stack:
                                                 start_new_session=True)
         return self.procs[name]
 
-    def start_service(self, service):
+    def start_service(self, name, service=None):
+        """Starts `name` (a service, or a copy of `service`) and waits for its /ready."""
+        copy, service = (name, service) if service else (None, name)
         started = time.monotonic()
-        proc = self.spawn(service, [str(self.bin_dir / service)], self.service_environment(service))
-        url = f"{self.service_url(service)}/ready"
+        proc = self.spawn(name, [str(self.bin_dir / service)], self.service_environment(service, copy))
+        url = f"{self.service_url(name)}/ready"
         while not answers(url):
             if proc.poll() is not None:
-                raise StackError(service, f"{service} exited during start-up (log: {self.run_dir}/{service}.log)")
+                raise StackError(name, f"{name} exited during start-up (log: {self.run_dir}/{name}.log)")
             if time.monotonic() - started > self.ready_timeout:
-                raise StackError(service, f"{service} is not ready after {self.ready_timeout} s (log: {self.run_dir}/{service}.log)")
+                raise StackError(name, f"{name} is not ready after {self.ready_timeout} s (log: {self.run_dir}/{name}.log)")
             time.sleep(0.3)
-        self.log(f"{service} ready on 127.0.0.1:{self.ports[service]} in {time.monotonic() - started:.1f}s")
+        self.log(f"{name} ready on 127.0.0.1:{self.ports[name]} in {time.monotonic() - started:.1f}s")
 
     def start_nginx(self):
         """nginx with frontend/nginx/default.conf.template, rendered by frontend/nginx/render-local."""

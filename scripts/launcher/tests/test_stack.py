@@ -47,6 +47,18 @@ class Environment(unittest.TestCase):
         self.assertTrue(env["DATABASE_URL"].endswith("/marketplace_products") or "DEV_DATABASE_PREFIX" in os.environ)
 
 
+    def test_an_extra_replica_gets_its_own_port_and_only_the_common_settings(self):
+        stack = Stack(profile("e2e"), run_dir=tempfile.mkdtemp())
+        stack.choose_ports()
+        self.assertEqual(stack.copies(), ["products-service-2"])
+        first = stack.service_environment("products-service")
+        copy = stack.service_environment("products-service", "products-service-2")
+        self.assertEqual(first["SEED_CATALOG"], "true")
+        self.assertNotIn("SEED_CATALOG", copy)
+        self.assertEqual(copy["DATABASE_URL"], first["DATABASE_URL"])
+        self.assertEqual(copy["PORT"], str(stack.ports["products-service-2"]))
+        self.assertNotEqual(copy["PORT"], first["PORT"])
+
     def test_a_chaos_run_carries_its_windows_and_its_own_redis(self):
         chaos = profile("chaos", claim_idle_ms=1234, reservation_ttl=7, jwt_private_key="KEY")
         stack = Stack(chaos, run_dir=tempfile.mkdtemp(), redis_url="redis://127.0.0.1:1")
