@@ -95,7 +95,7 @@ impl Sweeper {
     /// Locks up to [`BATCH`] overdue orders (skipping rows another replica holds), moves them
     /// and commits; then announces the changes.
     async fn batch(&self, kind: Overdue, transition: &Transition) -> Result<usize, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = web_kit::db::begin(&self.pool).await?;
         let due: Vec<(Uuid, String)> = match kind {
             Overdue::Expired => {
                 sqlx::query_as(

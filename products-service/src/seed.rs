@@ -553,7 +553,7 @@ pub async fn seed_catalog(pool: &PgPool, demo: Uuid, demo2: Uuid) -> anyhow::Res
     if usize::try_from(existing).is_ok_and(|existing| existing == listings.len()) {
         return Ok(0);
     }
-    let mut transaction = pool.begin().await?;
+    let mut transaction = web_kit::db::begin(pool).await?;
     let mut created = 0;
     for listing in &listings {
         if products::insert(&mut transaction, listing, "seed-catalog")

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod consumer;
 #[cfg(feature = "schemas")]
 pub mod contract;
+mod db;
 pub mod dead_letter;
 pub mod envelope;
 pub mod event;

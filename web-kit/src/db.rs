@@ -11,7 +11,7 @@ use refinery_core::{
     traits::r#async::{AsyncQuery, AsyncTransaction},
 };
 use sqlx::{
-    AssertSqlSafe, Connection, Executor, PgPool, Row,
+    AssertSqlSafe, Connection, Executor, PgPool, Postgres, Row, Transaction,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -124,6 +124,70 @@ pub async fn connect(
         .map_err(DbError::Connect)?;
     crate::observability::watch_pool(&pool);
     Ok(pool)
+}
+
+/// Begins a transaction on a connection of `pool`, safe against cancellation: use it instead of
+/// `Pool::begin` (clippy.toml disallows that one).
+///
+/// sqlx 0.9's `Pool::begin` is not cancel-safe on PostgreSQL (transact-rs/sqlx#4393): a future
+/// dropped while the `BEGIN` round trip is in flight (a client hanging up, a request deadline, a
+/// handler deadline) leaves the session inside a transaction sqlx does not track, and the pool
+/// hands that connection to the next borrower. Its statements then run inside that transaction,
+/// with its settings (`READ ONLY`, say) and holding its locks, and after the first error every
+/// statement on the connection fails with 25P02 until it is recycled. Here the `BEGIN` runs on a
+/// task of its own: a caller dropped meanwhile leaves the task to finish it and drop the
+/// transaction, which rolls it back before the connection is used again.
+///
+/// The pool hands out connections without a ping ([`connect`]), so a connection the server ended
+/// while idle fails its `BEGIN`: that one is closed and the `BEGIN` tried once more on another.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_on_own_task(pool, None).await
+}
+
+/// [`begin`] with a custom `BEGIN` statement (`BEGIN READ ONLY; SET LOCAL ...`).
+pub async fn begin_with(
+    pool: &PgPool,
+    statement: &'static str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_on_own_task(pool, Some(statement)).await
+}
+
+#[allow(clippy::disallowed_methods)] // the one place that may call `Pool::begin`
+async fn begin_on_own_task(
+    pool: &PgPool,
+    statement: Option<&'static str>,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    let begin = async move {
+        let once = || async {
+            match statement {
+                Some(statement) => pool.begin_with(statement).await,
+                None => pool.begin().await,
+            }
+        };
+        match once().await {
+            Err(error) if is_dead_connection(&error) => {
+                tracing::warn!(%error, "a pooled connection was dead; beginning on another");
+                once().await
+            }
+            begun => begun,
+        }
+    };
+    match tokio::spawn(begin).await {
+        Ok(begun) => begun,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        // Only a runtime shutting down cancels the task.
+        Err(_) => Err(sqlx::Error::PoolClosed),
+    }
+}
+
+/// The connection is gone (the server ended the session, 57P01, or the socket broke).
+fn is_dead_connection(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(error) => error.code().as_deref() == Some("57P01"),
+        _ => false,
+    }
 }
 
 /// The PostgreSQL advisory lock that [`migrate`] holds while it migrates ("market").

@@ -23,7 +23,7 @@ pub async fn refresh(
     sessions: &Sessions,
     refresh_token: &str,
 ) -> Result<(UserRow, Issued), ApiError> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = web_kit::db::begin(pool).await?;
     let Some(row) =
         refresh_tokens::find_for_update(&mut transaction, &hash_token(refresh_token)).await?
     else {

@@ -20,7 +20,7 @@ pub async fn start_session(
     user: &UserRow,
 ) -> Result<Issued, ApiError> {
     refresh_tokens::delete_expired(pool, user.id).await?;
-    let mut transaction = pool.begin().await?;
+    let mut transaction = web_kit::db::begin(pool).await?;
     let issued = issue(
         &mut transaction,
         sessions,

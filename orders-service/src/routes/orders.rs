@@ -385,7 +385,7 @@ pub async fn cancel(
     RequestId(request_id): RequestId,
     Path(order_id): Path<Uuid>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = web_kit::db::begin(&pool).await?;
     let mut current = visible(&mut tx, &user, order_id).await?;
     // Each failed compare-and-set means another transition committed; at most a couple happen.
     for _ in 0..5 {

@@ -70,7 +70,7 @@ pub async fn pay(
     Path(order_id): Path<Uuid>,
     Json(request): Json<PayRequest>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = web_kit::db::begin(&pool).await?;
     let order = visible(&mut tx, &user, order_id).await?;
     if order.user_id != user.id {
         return Err(ApiError::Forbidden("only the buyer may pay for an order"));

@@ -86,7 +86,7 @@ pub async fn place(
         .as_ref()
         .map(|(key, fingerprint)| (key.as_str(), fingerprint.as_str()));
 
-    let mut tx = begin(pool).await?;
+    let mut tx = web_kit::db::begin(pool).await?;
     let claimed =
         place::claim_and_read_catalog(&mut tx, order.buyer, key, &order.lines.product_ids())
             .await?;
@@ -149,27 +149,6 @@ pub async fn place(
     metrics::counter!("orders_placed_total").increment(1);
     tracing::info!(order_id = %id, lines = items.len(), "order placed");
     Ok(Placed::New(body))
-}
-
-/// BEGIN, once more on another connection when the first one turns out dead: the pool hands out
-/// connections without a ping, so one the server ended while idle fails here first.
-async fn begin(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    match pool.begin().await {
-        Err(error) if is_dead_connection(&error) => {
-            tracing::warn!(%error, "a pooled connection was dead; beginning on another");
-            pool.begin().await
-        }
-        begun => begun,
-    }
-}
-
-/// The socket is gone, or the server ended the session (`57P01`, `pg_terminate_backend`).
-fn is_dead_connection(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) => true,
-        sqlx::Error::Database(error) => error.code().as_deref() == Some("57P01"),
-        _ => false,
-    }
 }
 
 /// The answer to a key already used: its first answer for the same body, 422 for another body,

@@ -250,7 +250,8 @@ impl Reader {
         Ok(match access {
             Access::Planner => Self::Pooled(pool.acquire().await?),
             Access::Bitmap => Self::Bitmap(
-                pool.begin_with(
+                web_kit::db::begin_with(
+                    pool,
                     "BEGIN READ ONLY; SET LOCAL enable_indexscan = off; \
                      SET LOCAL enable_indexonlyscan = off; SET LOCAL enable_seqscan = off",
                 )

@@ -127,7 +127,7 @@ pub async fn create(
     product: &NewProduct,
     correlation_id: &str,
 ) -> Result<ProductRow, ApiError> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = web_kit::db::begin(pool).await?;
     let row = insert(&mut transaction, product, correlation_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("a fresh UUIDv7 collided with an existing product"))?;
@@ -181,7 +181,7 @@ pub async fn update(
     changes: &ProductChanges,
     correlation_id: &str,
 ) -> Result<ProductRow, ApiError> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = web_kit::db::begin(pool).await?;
     lock_for_change(&mut transaction, id, actor, expected_version).await?;
     let row: ProductRow = sqlx::query_as(concat!(
         "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), \
@@ -227,7 +227,7 @@ pub async fn delete(
     expected_version: Option<i64>,
     correlation_id: &str,
 ) -> Result<(), ApiError> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = web_kit::db::begin(pool).await?;
     lock_for_change(&mut transaction, id, actor, expected_version).await?;
     let version: i64 = sqlx::query_scalar(
         "UPDATE products SET deleted_at = now(), updated_at = now(), version = version + 1 \

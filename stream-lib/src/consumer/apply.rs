@@ -111,7 +111,7 @@ async fn optimistic(
     works: &[Work],
     current: &mut Running,
 ) -> Result<Vec<BoxFuture<'static, ()>>, Fast> {
-    let begun = ctx.pool.begin().await;
+    let begun = crate::db::begin(&ctx.pool).await;
     let mut tx =
         Tx::new(begun.map_err(|error| Fast::Unavailable(HandlerError::unavailable(error)))?);
     let fast = |error: sqlx::Error| match HandlerError::from(error) {
@@ -248,7 +248,9 @@ async fn round(
     current: &mut Option<usize>,
     failed: &mut Vec<(usize, HandlerError)>,
 ) -> Result<Vec<BoxFuture<'static, ()>>, HandlerError> {
-    let begun = ctx.pool.begin().await.map_err(HandlerError::unavailable)?;
+    let begun = crate::db::begin(&ctx.pool)
+        .await
+        .map_err(HandlerError::unavailable)?;
     let mut tx = Tx::new(begun);
     let ids: Vec<Uuid> = pending
         .iter()

@@ -245,7 +245,7 @@ impl OutboxRelay {
     /// with one script call per stream (which refuses if Redis lost data), and marks them
     /// published together with the last entry id, in the same transaction.
     async fn publish_batch(&self) -> Result<Round, RelayError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = crate::db::begin(&self.pool).await?;
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
             .bind(RELAY_LOCK)
             .fetch_one(&mut *transaction)
