@@ -8,6 +8,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 /// A transaction on a connection of `pool`; a caller dropped while the `BEGIN` is in flight
 /// leaves the task to finish it and drop the transaction, which rolls it back.
+#[allow(clippy::disallowed_methods)] // the one place stream-lib may call `Pool::begin`
 pub(crate) async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let pool = pool.clone();
     match tokio::spawn(async move { pool.begin().await }).await {

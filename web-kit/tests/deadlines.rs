@@ -128,7 +128,7 @@ async fn a_transaction_left_idle_is_ended_and_another_session_gets_its_row_lock(
     })
     .await;
     // A peer that wrote, then froze inside its transaction.
-    let mut frozen = pool.begin().await.unwrap();
+    let mut frozen = web_kit::db::begin(&pool).await.unwrap();
     sqlx::query("UPDATE items SET n = 100 WHERE id = 1")
         .execute(&mut *frozen)
         .await

@@ -660,7 +660,7 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
     let enqueue = |event: Envelope| {
         let db = Arc::clone(&db);
         async move {
-            let mut transaction = db.pool.begin().await.unwrap();
+            let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
             OUTBOX
                 .enqueue_envelopes(&mut transaction, std::slice::from_ref(&event))
                 .await

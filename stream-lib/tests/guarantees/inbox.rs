@@ -50,7 +50,7 @@ async fn record_batch_returns_only_the_ids_not_seen_before_by_that_consumer() {
 async fn a_rolled_back_batch_records_nothing() {
     let db = TestDb::new("inbox_rollback").await;
     let id = Uuid::now_v7();
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     inbox::record_batch(&mut transaction, "a", &[id])
         .await
         .unwrap();

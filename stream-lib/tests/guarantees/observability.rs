@@ -403,7 +403,7 @@ async fn an_event_made_in_a_span_carries_its_traceparent_through_the_outbox_row_
     assert_eq!(in_trace.traceparent.as_deref(), Some(traceparent.as_str()));
     assert_eq!(untraced.traceparent, None, "no span, no trace");
 
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     OUTBOX
         .enqueue_envelopes(&mut transaction, &[in_trace.clone(), untraced.clone()])
         .await

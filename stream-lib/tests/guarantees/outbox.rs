@@ -50,7 +50,7 @@ async fn stop(relay: (CancellationToken, JoinHandle<()>)) {
 }
 
 async fn enqueue(db: &TestDb, event: &Envelope, commit: bool) {
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     OUTBOX
         .enqueue_envelopes(&mut transaction, std::slice::from_ref(event))
         .await
@@ -182,7 +182,7 @@ async fn two_relays_publish_every_row_exactly_once() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("outbox_two_relays").await;
     let events: Vec<Envelope> = (0..600).map(placed).collect();
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     for event in &events {
         OUTBOX
             .enqueue_envelopes(&mut transaction, std::slice::from_ref(event))
@@ -274,7 +274,7 @@ async fn enqueued_envelopes_keep_every_field_in_order() {
         Envelope::new(PLACED, "svc-a", "req-a", &serde_json::json!({"a": 1})).unwrap(),
         Envelope::new("order.cancelled", "svc-b", "req-b", &serde_json::json!([2])).unwrap(),
     ];
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     OUTBOX
         .enqueue_envelopes(&mut transaction, &events)
         .await
@@ -341,7 +341,7 @@ async fn stream_envelopes(redis: &TestRedis) -> Vec<Envelope> {
 async fn the_typed_outbox_enqueues_events_of_its_source_and_stream_in_order() {
     let redis = TestRedis::new().await;
     let db = TestDb::new("outbox_typed").await;
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     let first = OUTBOX
         .enqueue(&mut transaction, "req-typed", &Placed { n: 1 })
         .await

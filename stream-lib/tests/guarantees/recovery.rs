@@ -75,7 +75,7 @@ fn start_consumer(
 
 async fn enqueue_events(db: &TestDb, from: u64, count: u64) -> Vec<Uuid> {
     let events: Vec<Envelope> = (from..from + count).map(placed).collect();
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     OUTBOX
         .enqueue_envelopes(&mut transaction, &events)
         .await

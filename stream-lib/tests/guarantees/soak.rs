@@ -134,7 +134,7 @@ async fn throughput_through_outbox_relay_consumer_and_inbox() {
     const EVENTS: u64 = 10_000;
     let redis = TestRedis::new().await;
     let db = Arc::new(TestDb::new("throughput").await);
-    let mut transaction = db.pool.begin().await.unwrap();
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     for n in 0..EVENTS {
         OUTBOX
             .enqueue_envelopes(&mut transaction, &[placed(n)])
