@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admin;
+pub mod connection;
 pub mod consumer;
 #[cfg(feature = "schemas")]
 pub mod contract;
@@ -20,6 +21,7 @@ pub mod status;
 mod trace;
 mod wire;
 
+pub use connection::StreamRedis;
 pub use consumer::{Consumer, ConsumerSettings};
 pub use envelope::Envelope;
 pub use event::Event;

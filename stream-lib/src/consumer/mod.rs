@@ -26,7 +26,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sqlx::PgPool;
 use tokio::{task::JoinSet, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -37,14 +36,15 @@ pub use settings::{ConsumerSettings, SettingsError};
 
 use crate::{
     DEAD_LETTER_STREAM, Envelope, StreamKeys,
+    connection::StreamRedis,
     handler::{HandlerError, Handlers},
     retry::Backoff,
     wire::{RawEntry, is_nogroup},
 };
 
 /// The connection for everything but the blocking read: acks, scripts, dead letters. It
-/// reconnects by itself. (One type, so a cluster connection can take its place later.)
-pub(crate) type Control = ConnectionManager;
+/// reconnects by itself, to a server or a cluster ([`StreamRedis`]).
+pub(crate) type Control = crate::connection::Control;
 
 /// Why a consumer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +55,7 @@ pub enum ConsumerError {
 
 /// A member of a consumer group, with its handlers and the database they write to.
 pub struct Consumer {
-    client: redis::Client,
+    redis: StreamRedis,
     keys: StreamKeys,
     settings: ConsumerSettings,
     pool: PgPool,
@@ -64,8 +64,7 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// A consumer that opens its own Redis connections from `redis_url` and runs its
-    /// transactions on `pool`.
+    /// A consumer of the server at `redis_url` that runs its transactions on `pool`.
     pub fn new(
         redis_url: &str,
         keys: StreamKeys,
@@ -73,14 +72,32 @@ impl Consumer {
         pool: PgPool,
         handlers: Handlers,
     ) -> Result<Self, ConsumerError> {
-        Ok(Self {
-            client: redis::Client::open(redis_url)?,
+        Ok(Self::on(
+            StreamRedis::node(redis_url)?,
+            keys,
+            settings,
+            pool,
+            handlers,
+        ))
+    }
+
+    /// A consumer of `redis` (a server or a cluster) that runs its transactions on `pool`. It
+    /// shares `redis`'s control connection and opens its own for the blocking read.
+    pub fn on(
+        redis: StreamRedis,
+        keys: StreamKeys,
+        settings: ConsumerSettings,
+        pool: PgPool,
+        handlers: Handlers,
+    ) -> Self {
+        Self {
+            redis,
             keys,
             settings,
             pool,
             handlers,
             state: crate::state::Reporter::default(),
-        })
+        }
     }
 
     /// Tells `listener` each change of state: running, paused while Redis or PostgreSQL does not
@@ -94,7 +111,7 @@ impl Consumer {
     /// pause it, they are not returned.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
         let Self {
-            client,
+            redis,
             keys,
             settings,
             pool,
@@ -112,11 +129,11 @@ impl Consumer {
             handlers,
             state,
         });
-        let Some(ctl) = connect_control(&client, &shutdown).await else {
+        let Some(ctl) = connect_control(&redis, &shutdown).await else {
             return Ok(());
         };
         let mut worker = Worker {
-            reader: read::Reader::new(client),
+            reader: read::Reader::new(redis),
             ctx,
             ctl,
             backoff: Backoff::default(),
@@ -274,7 +291,7 @@ impl Worker {
             tokio::select! {
                 reply = &mut read => reply,
                 _ = shutdown.cancelled() => {
-                    shutdown::unblock(ctl, &reader_id).await;
+                    shutdown::unblock(ctx, ctl, &reader_id).await;
                     if let Ok(Ok(entries)) = tokio::time::timeout(Duration::from_secs(1), read).await {
                         let ids: Vec<&str> = entries.iter().map(|entry| entry.id.as_str()).collect();
                         shutdown::release(ctx, ctl, &ids).await;
@@ -608,17 +625,12 @@ fn interval(period: Duration) -> tokio::time::Interval {
     interval
 }
 
-async fn connect_control(client: &redis::Client, shutdown: &CancellationToken) -> Option<Control> {
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(Duration::from_secs(10)))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_secs(2));
+async fn connect_control(redis: &StreamRedis, shutdown: &CancellationToken) -> Option<Control> {
     let mut backoff = Backoff::default();
     loop {
         let connected = tokio::select! {
             _ = shutdown.cancelled() => return None,
-            connected = ConnectionManager::new_with_config(client.clone(), config.clone()) => connected,
+            connected = redis.control() => connected,
         };
         match connected {
             Ok(connection) => return Some(connection),

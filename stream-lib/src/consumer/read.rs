@@ -9,24 +9,27 @@ use std::{
     time::Duration,
 };
 
-use redis::{AsyncConnectionConfig, RedisResult, Value, aio::MultiplexedConnection};
+use redis::{RedisResult, Value};
 
 use super::{Context, Control, millis};
-use crate::wire::{RawEntry, is_nogroup, parse_read_reply};
+use crate::{
+    connection::{Blocking, StreamRedis},
+    wire::{RawEntry, is_nogroup, parse_read_reply},
+};
 
 /// The blocking reader. Its connection's response timeout is longer than the block (a
 /// timed-out blocking read could still move entries into the pending list unseen).
 pub(crate) struct Reader {
-    client: redis::Client,
-    connection: Option<MultiplexedConnection>,
+    redis: StreamRedis,
+    connection: Option<Blocking>,
     /// CLIENT ID of the connection (0: none), to unblock it at shutdown.
     id: Arc<AtomicI64>,
 }
 
 impl Reader {
-    pub fn new(client: redis::Client) -> Self {
+    pub fn new(redis: StreamRedis) -> Self {
         Self {
-            client,
+            redis,
             connection: None,
             id: Arc::new(AtomicI64::new(0)),
         }
@@ -47,18 +50,14 @@ impl Reader {
         let connection = match &mut self.connection {
             Some(connection) => connection,
             None => {
-                let config = AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(Duration::from_secs(5)))
-                    .set_response_timeout(Some(
-                        block.max(ctx.settings.block) + Duration::from_secs(10),
-                    ));
                 let mut connection = self
-                    .client
-                    .get_multiplexed_async_connection_with_config(&config)
+                    .redis
+                    .blocking(block.max(ctx.settings.block) + Duration::from_secs(10))
                     .await?;
-                let id: i64 = redis::cmd("CLIENT")
-                    .arg("ID")
-                    .query_async(&mut connection)
+                // On a cluster: the ID of the connection to the stream's master, where the
+                // read blocks.
+                let id: i64 = connection
+                    .query_at(&ctx.stream_key, redis::cmd("CLIENT").arg("ID"))
                     .await?;
                 self.id.store(id, Ordering::SeqCst);
                 self.connection.insert(connection)

@@ -7,15 +7,14 @@ use redis::RedisResult;
 
 use super::{Context, Control, pending};
 
-/// Makes the blocked XREADGROUP of connection `reader_id` return at once (as a timeout).
-pub(crate) async fn unblock(ctl: &mut Control, reader_id: &AtomicI64) {
+/// Makes the blocked XREADGROUP of connection `reader_id` return at once (as a timeout). On a
+/// cluster the command goes to the master of the stream's slot, where the read blocks.
+pub(crate) async fn unblock(ctx: &Context, ctl: &mut Control, reader_id: &AtomicI64) {
     let id = reader_id.load(Ordering::SeqCst);
     if id > 0 {
-        let _: RedisResult<i64> = redis::cmd("CLIENT")
-            .arg("UNBLOCK")
-            .arg(id)
-            .query_async(ctl)
-            .await;
+        let mut command = redis::cmd("CLIENT");
+        command.arg("UNBLOCK").arg(id);
+        let _: RedisResult<i64> = ctl.query_at(&ctx.stream_key, &command).await;
     }
 }
 

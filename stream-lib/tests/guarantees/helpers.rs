@@ -12,8 +12,8 @@ use std::{
 use redis::{AsyncCommands, aio::MultiplexedConnection};
 use sqlx::{Executor, PgPool};
 use stream_lib::{
-    ConsumerSettings, Envelope, Event, HandlerError, Handlers, RetryPolicy, StreamKeys, Tx,
-    consumer::Consumer, inbox, outbox::OUTBOX_TABLE_SQL,
+    ConsumerSettings, Envelope, Event, HandlerError, Handlers, RetryPolicy, StreamKeys,
+    StreamRedis, Tx, consumer::Consumer, inbox, outbox::OUTBOX_TABLE_SQL,
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -368,8 +368,19 @@ pub fn spawn_on(
     config: ConsumerSettings,
     handlers: Handlers,
 ) -> Running {
+    spawn_with(StreamRedis::node(url).unwrap(), keys, db, config, handlers)
+}
+
+/// A consumer of `redis`, a server or a cluster.
+pub fn spawn_with(
+    redis: StreamRedis,
+    keys: &StreamKeys,
+    db: &TestDb,
+    config: ConsumerSettings,
+    handlers: Handlers,
+) -> Running {
     logs();
-    let consumer = Consumer::new(url, keys.clone(), config, db.pool.clone(), handlers).unwrap();
+    let consumer = Consumer::on(redis, keys.clone(), config, db.pool.clone(), handlers);
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(consumer.run(shutdown.clone()));
     Running { shutdown, task }
