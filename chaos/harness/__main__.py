@@ -91,7 +91,7 @@ def main() -> int:
         stack.start()
         workload = Workload(stack, settings)
         workload.populate()
-        injector = Injector(stack, settings, journal, poisons)
+        injector = Injector(stack, settings, journal, poisons, workload)
         run_workload(stack, settings, workload, injector, phases)
         quiescent, _ = settle.quiesce(stack, settings.quiesce_secs)
         facts = facts_of(stack, settings, workload, injector, quiescent, poisons)

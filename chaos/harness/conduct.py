@@ -1,6 +1,7 @@
 """How the run went, checked: processes survived the faults, the dead-letter stream holds exactly
 the poison entries, the other replicas kept answering while one was frozen, every injected
-fault took effect, no service panicked. Pure functions of `Observed` and `Facts`."""
+fault took effect, no service panicked, no transaction was left on a pooled connection. Pure
+functions of `Observed` and `Facts`."""
 
 from __future__ import annotations
 
@@ -134,6 +135,21 @@ def no_panics(obs: Observed, facts: Facts) -> Check:
     return Check("no panic in the service logs", failures, "none")
 
 
+# What a service logs when a connection it took from its pool is still inside a transaction that
+# an abandoned request left (PostgreSQL's notice on the next BEGIN, and the error of a write in a
+# READ ONLY transaction left by a catalog search).
+LEAKED_TRANSACTION = ("there is already a transaction in progress", "in a read-only transaction")
+
+
+def no_leaked_transactions(obs: Observed, facts: Facts) -> Check:
+    """No request cut short (a client hanging up, a handler past its deadline) left its
+    transaction on a pooled connection for the next borrower."""
+    failures = [f"{p.name}: {line.strip()[:300]}" for p in facts.procs if p.service
+                for line in p.log.splitlines() if any(sign in line for sign in LEAKED_TRANSACTION)]
+    return Check("no transaction left behind on a pooled connection", failures,
+                 "no service logged a leaked transaction")
+
+
 def all_checks(obs: Observed, facts: Facts) -> list[Check]:
     checks = [processes(obs, facts)]
     checks += [check(obs, facts) for check in STATE_CHECKS]
@@ -143,6 +159,7 @@ def all_checks(obs: Observed, facts: Facts) -> list[Check]:
     if facts.expected_effects:
         checks.append(faults_took_effect(obs, facts))
     checks.append(no_panics(obs, facts))
+    checks.append(no_leaked_transactions(obs, facts))
     if facts.harness_errors:
         checks.append(Check("harness ran without internal errors",
                             [e.strip().splitlines()[-1] for e in facts.harness_errors], ""))

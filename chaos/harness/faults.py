@@ -1,5 +1,6 @@
 """Carries out the plan (harness.plan) on a thread of its own: signals, connection drops, Redis
-restarted empty, the products database outage, poison entries, and the freezes (harness.freeze). Restarts are left to the main thread's supervisor (it owns every child). Each fault
+restarted empty, the products database outage, poison entries, clients hanging up mid-request
+(harness.hangup), and the freezes (harness.freeze). Restarts are left to the main thread's supervisor (it owns every child). Each fault
 records the evidence that it took effect."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 import threading
 import time
 
+from . import hangup
 from . import plan as schedule
 from .evidence import Effect, Faults
 from .freeze import Freezer
@@ -21,11 +23,14 @@ from .procs import Proc
 from .resp import NotSent, RedisReplyError, pairs
 from .settings import Settings
 from .stack import STREAMS, Stack
+from .workload import Workload
 
 
 class Injector:
-    def __init__(self, stack: Stack, settings: Settings, journal: Journal, poisons: list[Poison]):
+    def __init__(self, stack: Stack, settings: Settings, journal: Journal, poisons: list[Poison],
+                 workload: Workload):
         self.stack = stack
+        self.workload = workload
         self.settings = settings
         self.journal = journal
         self.poisons = poisons
@@ -177,6 +182,17 @@ class Injector:
             "db-outage", ok, f"{lasted:.0f} s, {terminated} backends terminated, probe: {refused}"))
         self.journal.note(f"products database accepts connections again after {lasted:.0f} s "
                           f"({terminated} backends terminated)")
+
+    # -- clients ---------------------------------------------------------------------------------
+
+    def hangup(self, _target: str) -> None:
+        """A burst of requests whose clients hang up mid-request (harness.hangup)."""
+        if not self.steady([self.stack.procs["products"], self.stack.procs["orders"]]):
+            self.journal.note("clients hung up later: products-service or orders-service not up")
+        done = hangup.burst(self.stack, self.workload, self.rng)
+        both = done.abandoned_searches > 0 and done.abandoned_posts > 0
+        self.record.effects.append(Effect("hangups", both, done.describe()))
+        self.journal.note(f"clients hung up mid-request: {done.describe()}")
 
     # -- Redis -------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from . import plan as schedule
 from .evidence import Effect, Faults, Freeze

@@ -5,7 +5,8 @@ phases, one after the other:
    transaction, nothing else injected, so the other replicas' progress can be measured;
 2. `kills`: SIGKILL/SIGTERM of the services and Redis (`kills`), connection-drop bursts
    (`pg-drops`), Redis restarted empty (`redis-wipe`, early in the phase so later poison
-   entries outlive it) and poison entries (`poison`), shuffled over `CHAOS_DURATION` seconds;
+   entries outlive it), poison entries (`poison`) and bursts of clients hanging up mid-request
+   (`hangups`), shuffled over `CHAOS_DURATION` seconds;
 3. `outage` (fault `db-outage`): the products database refuses connections for
    `CHAOS_OUTAGE_SECS` while the faults that do not need products-service (orders-service,
    auth-service and Redis kills, orders-database drops, half the poison entries) go on;
@@ -29,7 +30,7 @@ FREEZE_QUIET = 10.0  # no fault after the last SIGCONT, so late answers are the 
 @dataclass(frozen=True)
 class Step:
     at: float  # seconds after the phase began
-    action: str  # KILL TERM PGDROP WIPE POISON FREEZE
+    action: str  # KILL TERM PGDROP WIPE POISON HANGUP FREEZE
     target: str  # process key, database side ("products"/"orders"), or poison index
 
 
@@ -75,6 +76,10 @@ def build(settings: Settings, rng: random.Random) -> list[Phase]:
             # its database (dead-lettering must not depend on it).
             place("POISON", str(index), index < settings.poisons // 2 or not outage)
 
+    if settings.has("hangups"):
+        for _ in range(settings.hangups):
+            place("HANGUP", "clients", True)  # searches need products-service
+
     kills = Phase("kills", settings.duration, spread(kill_steps, settings.duration, rng))
     if settings.has("redis-wipe"):
         # Early, so the poison entries and events after it are checked against the empty Redis.
@@ -92,7 +97,8 @@ def build(settings: Settings, rng: random.Random) -> list[Phase]:
 
 def expected_effects(settings: Settings) -> dict[str, int]:
     """How many pieces of evidence each fault whose effect is checked must leave."""
-    counts = {"freeze": len(FREEZE_TARGETS), "redis-wipe": 1, "db-outage": 1, "poison": settings.poisons}
+    counts = {"freeze": len(FREEZE_TARGETS), "redis-wipe": 1, "db-outage": 1, "poison": settings.poisons,
+              "hangups": settings.hangups}
     return {fault: n for fault, n in counts.items() if settings.has(fault) and n}
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # Every fault the run knows, in the order the README describes them.
-FAULTS = ("kills", "pg-drops", "poison", "freeze", "redis-wipe", "db-outage")
+FAULTS = ("kills", "pg-drops", "poison", "freeze", "redis-wipe", "db-outage", "hangups")
 # What a run injects unless CHAOS_FAULTS says otherwise: every fault (stream-lib 2 survives them all).
 DEFAULT_FAULTS = FAULTS
 
@@ -27,6 +27,7 @@ class Settings:
     freeze_secs: float
     outage_secs: float
     poisons: int
+    hangups: int
     claim_idle_ms: int
     handler_deadline_ms: int
     progress_margin: float
@@ -71,6 +72,7 @@ class Settings:
             freeze_secs=number("CHAOS_FREEZE_SECS", "45"),
             outage_secs=number("CHAOS_OUTAGE_SECS", "150", float, 5),
             poisons=number("CHAOS_POISON", "6", int),
+            hangups=number("CHAOS_HANGUPS", "2", int),
             claim_idle_ms=number("CHAOS_CLAIM_IDLE_MS", "10000", int, 100),
             handler_deadline_ms=number("CHAOS_HANDLER_DEADLINE_MS", "10000", int, 100),
             progress_margin=number("CHAOS_PROGRESS_MARGIN", "10"),

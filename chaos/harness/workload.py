@@ -94,20 +94,25 @@ class Workload:
 
     # -- buyers --------------------------------------------------------------------------------
 
-    def order_flow(self, rng: random.Random, buyer: dict, lines=None, fate=None) -> None:
+    def choose_lines(self, rng: random.Random) -> list[tuple[str, int]]:
+        """One to three products with ample stock, the first one scarce three times in ten."""
+        scarce = [p for p, info in self.products.items() if info["scarce"]]
+        plenty = [p for p, info in self.products.items() if not info["scarce"]]
+        chosen = rng.sample(plenty, rng.choice([1, 1, 2, 2, 3]))
+        if rng.random() < 0.3:
+            chosen[0] = rng.choice(scarce)
+        return [(p, rng.randint(1, 3)) for p in chosen]
+
+    def order_flow(self, rng: random.Random, buyer: dict, lines=None, fate=None, key: str | None = None) -> None:
+        """Places an order (with `key` as its Idempotency-Key: a POST sent before with it is sent
+        again) and follows it to its fate."""
         orders_url = self.stack.url["orders"]
-        if lines is None:
-            scarce = [p for p, info in self.products.items() if info["scarce"]]
-            plenty = [p for p, info in self.products.items() if not info["scarce"]]
-            chosen = rng.sample(plenty, rng.choice([1, 1, 2, 2, 3]))
-            if rng.random() < 0.3:
-                chosen[0] = rng.choice(scarce)
-            lines = [(p, rng.randint(1, 3)) for p in chosen]
+        lines = lines or self.choose_lines(rng)
         fate = fate or rng.choices(["pay", "cancel", "cancel_pending", "expire"], weights=[40, 15, 10, 35])[0]
         body = {"items": [{"product_id": p, "quantity": q} for p, q in lines]}
         result = call(
             "POST", f"{orders_url}/api/orders", body, buyer["token"],
-            {"idempotency-key": str(uuid.uuid4())}, deadline=time.monotonic() + 60, retry_409=True,
+            {"idempotency-key": key or str(uuid.uuid4())}, deadline=time.monotonic() + 60, retry_409=True,
         )
         if result is None:
             with self.lock:
@@ -176,6 +181,22 @@ class Workload:
         for t in threads:
             t.join()
 
+    def resume(self, rng: random.Random, buyer: dict, lines: list[tuple[str, int]], key: str) -> None:
+        """A POST whose client hung up (harness.hangup): the buyer sends it again with the same
+        key, on a thread of its own, and follows the order like any other."""
+        thread = threading.Thread(target=self.guarded, args=(self.order_flow, random.Random(rng.random()), buyer,
+                                                             lines, None, key), daemon=True)
+        with self.lock:
+            self.threads.append(thread)
+        thread.start()
+
+    def guarded(self, flow, *args) -> None:
+        try:
+            flow(*args)
+        except Exception:
+            with self.lock:
+                self.harness_errors.append(traceback.format_exc())
+
     def start(self) -> None:
         self.threads = [threading.Thread(target=self.burst, daemon=True)]
         self.threads += [threading.Thread(target=self.worker, args=(i,), daemon=True)
@@ -184,4 +205,5 @@ class Workload:
             t.start()
 
     def running(self) -> bool:
-        return any(t.is_alive() for t in self.threads)
+        with self.lock:
+            return any(t.is_alive() for t in self.threads)

@@ -123,3 +123,20 @@ class Processes(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LeakedTransactions(unittest.TestCase):
+    def setUp(self):
+        self.obs, self.facts = baseline()
+
+    def test_clean_logs_pass(self):
+        self.assertTrue(conduct.no_leaked_transactions(self.obs, self.facts).ok)
+
+    def test_a_begin_inside_a_transaction_or_a_write_in_a_read_only_one_fails(self):
+        self.facts.procs[0].log += (
+            'WARN sqlx::postgres::notice: there is already a transaction in progress\n'
+            'WARN stream_lib::outbox::relay: cannot execute SELECT FOR UPDATE in a read-only transaction\n'
+            'WARN sqlx::postgres::notice: there is no transaction in progress\n'  # a dropped COMMIT: harmless
+        )
+        failures = conduct.no_leaked_transactions(self.obs, self.facts).failures
+        self.assertEqual(len(failures), 2, failures)

@@ -26,17 +26,21 @@ class Plan(unittest.TestCase):
         self.assertTrue(outage.steps)
         for step in outage.steps:
             self.assertNotIn(step.target, ("products", "products2"))
-            self.assertNotEqual(step.action, "WIPE")
+            self.assertNotIn(step.action, ("WIPE", "HANGUP"))
             self.assertTrue(10 <= step.at <= settings.outage_secs - 10)
 
     def test_every_step_is_placed_once(self):
         settings, phases = build("all")
         steps = [s for p in phases for s in p.steps]
-        count = lambda action: sum(s.action == action for s in steps)
+
+        def count(action: str) -> int:
+            return sum(s.action == action for s in steps)
+
         self.assertEqual(count("KILL"), 3 * settings.kills + 2)
         self.assertEqual(count("TERM"), 3)
         self.assertEqual(count("PGDROP"), 2 * settings.pg_kills)
         self.assertEqual(count("WIPE"), 1)
+        self.assertEqual(count("HANGUP"), settings.hangups)
         self.assertEqual(sorted(int(s.target) for s in steps if s.action == "POISON"), list(range(settings.poisons)))
         self.assertEqual(count("FREEZE"), 2)
 
