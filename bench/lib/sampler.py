@@ -11,12 +11,15 @@ wrk, redis-server, PostgreSQL backends of this run's databases vs all other post
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from procs import TICK, parse_pids, processes, rss_kb
+
+sys.path.append(str(Path(__file__).resolve().parents[2] / "scripts"))
+from resp import RedisReplyError, Resp, pairs  # noqa: E402  (scripts/resp, shared with chaos/)
 
 PG, ORDERS_DB, PRODUCTS_DB, PREFIX, PIDS = sys.argv[1:6]
 RUN_ID = PREFIX.rstrip(":")
@@ -30,46 +33,6 @@ def on_term(*_):
 
 
 signal.signal(signal.SIGTERM, on_term)
-
-
-class Redis:
-    """A minimal RESP client on one socket (no redis-cli process per sample)."""
-
-    def __init__(self):
-        self.sock = socket.create_connection(("127.0.0.1", 6379))
-        self.file = self.sock.makefile("rb")
-
-    def cmd(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
-
-    def read(self):
-        line = self.file.readline()[:-2]
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            return None  # e.g. no such key yet
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self.file.read(n + 2)[:-2]
-            return data.decode(errors="replace")
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.read() for _ in range(n)]
-        raise RuntimeError(f"unexpected RESP {line!r}")
-
-
-def pairs(flat):
-    return dict(zip(flat[0::2], flat[1::2])) if flat else {}
 
 
 def psql(db, sql):
@@ -105,7 +68,14 @@ def cpu_seconds():
 
 
 def main():
-    r = Redis()
+    redis = Resp(6379)
+
+    def ask(*args):
+        """The reply, or None for an error reply (a stream that does not exist yet)."""
+        try:
+            return redis(*args)
+        except RedisReplyError:
+            return None
     while not stop:
         t = time.time()
         sample = {"t": t, "load1": os.getloadavg()[0]}
@@ -122,10 +92,10 @@ def main():
             k, v = line.split("|")
             sample["products_" + k] = int(v)
         for stream in ("orders_stream", "inventory_stream"):
-            info = pairs(r.cmd("XINFO", "STREAM", PREFIX + stream))
+            info = pairs(ask("XINFO", "STREAM", PREFIX + stream) or [])
             sample[stream + "_added"] = int(info.get("entries-added", 0) or 0)
             sample[stream + "_len"] = int(info.get("length", 0) or 0)
-            for g in r.cmd("XINFO", "GROUPS", PREFIX + stream) or []:
+            for g in ask("XINFO", "GROUPS", PREFIX + stream) or []:
                 g = pairs(g)
                 sample[stream + "_read"] = int(g.get("entries-read") or 0)
                 sample[stream + "_pending"] = int(g.get("pending") or 0)

@@ -12,6 +12,8 @@ import subprocess
 import threading
 import time
 
+from resp import NotSent, RedisReplyError, pairs
+
 from . import hangup
 from . import plan as schedule
 from .evidence import Effect, Faults
@@ -20,7 +22,6 @@ from .journal import Journal
 from .pg import literal
 from .poison import Poison
 from .procs import Proc
-from .resp import NotSent, RedisReplyError, pairs
 from .settings import Settings
 from .stack import STREAMS, Stack
 from .workload import Workload

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from resp import pairs
+
 from .poison import Poison
-from .resp import pairs
 from .stack import DEAD_LETTER_STREAM, Stack
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 
+from resp import pairs
+
 from .journal import log
-from .resp import pairs
 from .stack import STREAMS, Stack
 
 

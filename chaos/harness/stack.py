@@ -11,21 +11,20 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from launcher import Stack as Launch
+from launcher import profile
+from launcher.ports import free_ports
+from resp import Resp
 
 from .journal import Journal, log
 from .pg import Pg
 from .procs import Proc, Supervisor, http_ready
-from .resp import Resp
 from .settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.append(str(ROOT / "scripts"))
-from launcher import Stack as Launch  # noqa: E402
-from launcher import profile  # noqa: E402
-from launcher.ports import free_ports  # noqa: E402
 
 SWEEP_INTERVAL_MS = 500
 # The logical stream names, groups and key prefix layout are the services' contract.

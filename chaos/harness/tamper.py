@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 
+from resp import pairs
+
 from .journal import log
 from .observe import Facts
 from .pg import literal
-from .resp import pairs
 from .stack import DEAD_LETTER_STREAM, Stack
 
 

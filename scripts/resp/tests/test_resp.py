@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from harness.resp import NotSent, RedisReplyError, Resp, encode, pairs, read_reply
+from resp import NotSent, RedisReplyError, Resp, encode, pairs, read_reply
 
 
 def free_port() -> int:
@@ -45,7 +45,7 @@ class Parser(unittest.TestCase):
 class AgainstRedis(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="chaos-resp-test.")
+        cls.dir = tempfile.mkdtemp(prefix="resp-test.")
         cls.port = free_port()
         cls.server = subprocess.Popen(
             ["redis-server", "--port", str(cls.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

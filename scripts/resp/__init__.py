@@ -1,4 +1,6 @@
-"""A minimal Redis client: one command per connection, RESP2 replies as Python values."""
+"""A minimal Redis client, standard library only: one command per connection, RESP2 replies as
+Python values. Shared by the fault-injection harness (chaos/harness) and the benchmark's sampler
+(bench/lib/sampler.py), which both reach it through `scripts/` on `sys.path`."""
 
 from __future__ import annotations
 
