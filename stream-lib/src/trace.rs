@@ -1,8 +1,9 @@
 //! What a consumer's logs and metrics say about each entry it handles: the span every log line
 //! of an entry's handling carries (event id, type, correlation id, aggregate), the span of a
 //! batch handler's run and of a sub-batch (their entries' ids) and the handler latency histogram;
-//! and the W3C trace context an event carries from its producer's span to its consumers' spans
-//! (an entry's span is a child of its `traceparent`; a run or sub-batch links every entry's).
+//! and the W3C trace context an event carries from its producer's span through the relay's
+//! span of its publication to its consumers' spans (an entry's span is a child of its
+//! `traceparent`; a run or sub-batch links every entry's).
 
 use std::{collections::HashMap, future::Future, time::Instant};
 
@@ -19,19 +20,53 @@ use crate::{ConsumerSettings, Envelope, envelope::TRACEPARENT_FIELD};
 /// The `traceparent` of the current span, for an event produced in it; `None` when tracing is
 /// off (no OpenTelemetry layer) or the span is not recorded.
 pub(crate) fn current_traceparent() -> Option<String> {
-    let context = Span::current().context();
+    traceparent_of(&Span::current())
+}
+
+/// The `traceparent` of `span` (built now if it has not started); `None` when tracing is off.
+fn traceparent_of(span: &Span) -> Option<String> {
     let mut carrier: HashMap<String, String> = HashMap::new();
-    TraceContextPropagator::new().inject_context(&context, &mut carrier);
+    TraceContextPropagator::new().inject_context(&span.context(), &mut carrier);
     carrier.remove(TRACEPARENT_FIELD)
 }
 
-/// The span that produced `envelope` (from its `traceparent`); `None` without a valid one.
-fn producer(envelope: &Envelope) -> Option<SpanContext> {
-    let traceparent = envelope.traceparent.as_ref()?;
-    let carrier = HashMap::from([(TRACEPARENT_FIELD.to_owned(), traceparent.clone())]);
+/// The span a `traceparent` names; `None` when it is not a valid one.
+fn parse(traceparent: &str) -> Option<SpanContext> {
+    let carrier = HashMap::from([(TRACEPARENT_FIELD.to_owned(), traceparent.to_owned())]);
     let context = TraceContextPropagator::new().extract(&carrier);
-    let producer = context.span().span_context().clone();
-    producer.is_valid().then_some(producer)
+    let span = context.span().span_context().clone();
+    span.is_valid().then_some(span)
+}
+
+/// The span that published `envelope` (from its `traceparent`); `None` without a valid one.
+fn producer(envelope: &Envelope) -> Option<SpanContext> {
+    parse(envelope.traceparent.as_deref()?)
+}
+
+/// The relay's span of one outbox row's publication, a child of the span that wrote the row
+/// (`stored`, the row's `traceparent`), so that a trace reads producer -> relay -> consumer.
+/// Returns it with the `traceparent` the published entry carries: the relay span's, or `stored`
+/// itself when this process does not trace. The span ends when dropped (the relay keeps it until
+/// its batch is marked published).
+pub(crate) fn publication(
+    stream: &str,
+    event_id: uuid::Uuid,
+    event_type: &str,
+    stored: String,
+) -> (Span, String) {
+    let Some(writer) = parse(&stored) else {
+        return (Span::none(), stored);
+    };
+    let span = tracing::info_span!(
+        "publish",
+        otel.kind = "producer",
+        stream = %stream,
+        event_id = %event_id,
+        event_type = %event_type,
+    );
+    child_of(&span, writer);
+    let carried = traceparent_of(&span).unwrap_or(stored);
+    (span, carried)
 }
 
 /// Makes `span` a child of `producer` (before it starts; a no-op when tracing is off).

@@ -1,8 +1,9 @@
 //! One order is one connected trace across the three real services: `POST /api/orders` ->
-//! orders-service's outbox -> relay -> `orders_stream` -> products-service's consumer ->
-//! its outbox -> `inventory_stream` -> orders-service's consumer, every span exported (in memory,
-//! through the services' own OpenTelemetry layer) with the request's trace id, each one's parent
-//! among them. It holds only if the envelope carries the producer's `traceparent`.
+//! orders-service's outbox -> its relay's publication -> `orders_stream` -> products-service's
+//! consumer -> its outbox -> its relay's publication -> `inventory_stream` -> orders-service's
+//! consumer, every span exported (in memory, through the services' own OpenTelemetry layer) with
+//! the request's trace id, each one's parent among them. It holds only if the envelope carries
+//! the `traceparent` of the relay's span, itself a child of the span that wrote the row.
 
 use std::collections::HashMap;
 
@@ -81,32 +82,67 @@ fn the_order_in_a_process_of_its_own() {
             )
         })
         .collect();
-    // Each consumer's span of the order's entries is in the request's trace.
-    for (group, event_type) in [
-        ("products-service", "order.placed"),
-        ("orders-service", "stock.reserved"),
+    let by_id: HashMap<_, &SpanData> = trace
+        .iter()
+        .map(|span| (span.span_context.span_id(), *span))
+        .collect();
+    // Each consumer's span of the order's entries is in the request's trace, a child of the
+    // producing relay's span of that entry's publication, itself a child of the producer's
+    // span (the request, or the other service's handling).
+    let the_request: fn(&SpanData) -> bool = |span| span.name == "POST /api/orders";
+    let products_handling: fn(&SpanData) -> bool = |span| {
+        span.name == "event" && attribute(span, "group").as_deref() == Some("products-service")
+    };
+    for (group, event_type, (producer, is_producer)) in [
+        (
+            "products-service",
+            "order.placed",
+            ("the request", the_request),
+        ),
+        (
+            "orders-service",
+            "stock.reserved",
+            ("products-service's handling", products_handling),
+        ),
     ] {
-        let handling = trace.iter().find(|span| {
-            matches!(span.name.as_ref(), "event" | "events")
-                && attribute(span, "group").as_deref() == Some(group)
-                && attribute(span, "event_type").as_deref() == Some(event_type)
-        });
+        let handling = trace
+            .iter()
+            .find(|span| {
+                matches!(span.name.as_ref(), "event" | "events")
+                    && attribute(span, "group").as_deref() == Some(group)
+                    && attribute(span, "event_type").as_deref() == Some(event_type)
+            })
+            .unwrap_or_else(|| {
+                panic!("{group}'s handling of {event_type} (order {order_id}) is not in the request's trace: {shown:#?}")
+            });
+        let publish = by_id
+            .get(&handling.parent_span_id)
+            .filter(|parent| parent.name == "publish")
+            .unwrap_or_else(|| {
+                panic!("{group}'s handling of {event_type} is not a child of a relay's span: {shown:#?}")
+            });
+        assert_eq!(publish.span_kind, SpanKind::Producer);
+        assert_eq!(
+            attribute(publish, "event_type").as_deref(),
+            Some(event_type)
+        );
+        let mut writer = by_id.get(&publish.parent_span_id).copied();
+        // The writer may be a span inside the producer's (a use case, a query): walk up to it.
+        while let Some(span) = writer.filter(|span| !is_producer(span)) {
+            writer = by_id.get(&span.parent_span_id).copied();
+        }
         assert!(
-            handling.is_some(),
-            "{group}'s handling of {event_type} (order {order_id}) is not in the request's trace: {shown:#?}"
+            writer.is_some(),
+            "the relay's span of {event_type} does not descend from {producer}: {shown:#?}"
         );
     }
     // Connected: every span of the trace but the request's has its parent among them.
-    let ids: HashMap<_, &str> = trace
-        .iter()
-        .map(|span| (span.span_context.span_id(), span.name.as_ref()))
-        .collect();
     for span in &trace {
         if span.span_context.span_id() == request.span_context.span_id() {
             continue;
         }
         assert!(
-            ids.contains_key(&span.parent_span_id),
+            by_id.contains_key(&span.parent_span_id),
             "span {} has its parent outside the trace's spans: {shown:#?}",
             span.name
         );

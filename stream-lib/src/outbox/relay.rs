@@ -267,17 +267,19 @@ impl OutboxRelay {
             transaction.commit().await?;
             return Ok(Round::Published(0));
         }
-        // Per stream, in id order.
+        // Per stream, in id order; the rows' publication spans end with this round.
+        let mut publications = Vec::new();
         let mut batches: Vec<(String, Vec<i64>, Vec<Vec<String>>)> = Vec::new();
         for row in &rows {
             let stream: String = row.try_get("stream")?;
             let event_id: Uuid = row.try_get("event_id")?;
+            let event_type: String = row.try_get("event_type")?;
             let occurred_at: OffsetDateTime = row.try_get("occurred_at")?;
             let mut fields = vec![
                 "event_id".to_owned(),
                 event_id.to_string(),
                 "type".to_owned(),
-                row.try_get("event_type")?,
+                event_type.clone(),
                 "source".to_owned(),
                 row.try_get("source")?,
                 "occurred_at".to_owned(),
@@ -287,8 +289,11 @@ impl OutboxRelay {
                 "payload".to_owned(),
                 row.try_get("payload")?,
             ];
-            if let Some(traceparent) = row.try_get::<Option<String>, _>("traceparent")? {
-                fields.extend([TRACEPARENT_FIELD.to_owned(), traceparent]);
+            if let Some(stored) = row.try_get::<Option<String>, _>("traceparent")? {
+                let (span, carried) =
+                    crate::trace::publication(&stream, event_id, &event_type, stored);
+                publications.push(span);
+                fields.extend([TRACEPARENT_FIELD.to_owned(), carried]);
             }
             let index = match batches.iter().position(|(name, ..)| *name == stream) {
                 Some(index) => index,

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use stream_lib::{
     Delivered, Envelope, HandleBatch, HandlerError, Handlers, StreamKeys, Tx,
@@ -384,9 +384,50 @@ fn linked(span: &SpanData) -> HashSet<(TraceId, SpanId)> {
         .collect()
 }
 
+/// Writes `events` into the outbox in one transaction and runs a relay until all are on the
+/// stream; returns the stream's entries (id, fields in order).
+async fn relayed(
+    redis: &TestRedis,
+    db: &TestDb,
+    events: &[Envelope],
+) -> Vec<(String, Vec<(String, String)>)> {
+    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
+    OUTBOX
+        .enqueue_envelopes(&mut transaction, events)
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+
+    let pool = deadpool_redis::Config::from_url(redis_url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let config = RelayConfig {
+        poll_interval: Duration::from_millis(100),
+        ..RelayConfig::default()
+    };
+    let relay = OutboxRelay::new(db.pool.clone(), pool, redis.keys.clone(), config);
+    let relay = tokio::spawn(relay.run(shutdown.clone()));
+    wait_until(Duration::from_secs(10), "all are published", || async {
+        redis.xlen(STREAM).await == events.len() as u64
+    })
+    .await;
+    shutdown.cancel();
+    relay.await.unwrap();
+
+    let mut connection = redis.connection.clone();
+    redis::cmd("XRANGE")
+        .arg(redis.key(STREAM))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut connection)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_event_made_in_a_span_carries_its_traceparent_through_the_outbox_row_and_the_relay() {
-    let _traces = Traces::install();
+    let traces = Traces::install();
     let redis = TestRedis::new().await;
     let db = TestDb::new("traceparent_relay_").await;
     let (in_trace, context) = traced(1);
@@ -403,44 +444,14 @@ async fn an_event_made_in_a_span_carries_its_traceparent_through_the_outbox_row_
     assert_eq!(in_trace.traceparent.as_deref(), Some(traceparent.as_str()));
     assert_eq!(untraced.traceparent, None, "no span, no trace");
 
-    let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
-    OUTBOX
-        .enqueue_envelopes(&mut transaction, &[in_trace.clone(), untraced.clone()])
-        .await
-        .unwrap();
-    transaction.commit().await.unwrap();
+    let entries = relayed(&redis, &db, &[in_trace.clone(), untraced.clone()]).await;
+
     let rows: Vec<Option<String>> =
         sqlx::query_scalar("SELECT traceparent FROM outbox ORDER BY id")
             .fetch_all(&db.pool)
             .await
             .unwrap();
-    assert_eq!(rows, [Some(traceparent.clone()), None]);
-
-    let pool = deadpool_redis::Config::from_url(redis_url())
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
-    let shutdown = CancellationToken::new();
-    let config = RelayConfig {
-        poll_interval: Duration::from_millis(100),
-        ..RelayConfig::default()
-    };
-    let relay = OutboxRelay::new(db.pool.clone(), pool, redis.keys.clone(), config);
-    let relay = tokio::spawn(relay.run(shutdown.clone()));
-    wait_until(Duration::from_secs(10), "both are published", || async {
-        redis.xlen(STREAM).await == 2
-    })
-    .await;
-    shutdown.cancel();
-    relay.await.unwrap();
-
-    let mut connection = redis.connection.clone();
-    let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-        .arg(redis.key(STREAM))
-        .arg("-")
-        .arg("+")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    assert_eq!(rows, [Some(traceparent), None]);
     let names = |fields: &[(String, String)]| -> Vec<String> {
         fields.iter().map(|(name, _)| name.clone()).collect()
     };
@@ -453,13 +464,41 @@ async fn an_event_made_in_a_span_carries_its_traceparent_through_the_outbox_row_
     };
     assert_eq!(names(&entries[0].1), written(&in_trace));
     assert_eq!(
-        entries[0].1.last().unwrap(),
-        &(TRACEPARENT_FIELD.to_owned(), traceparent)
-    );
-    assert_eq!(
         names(&entries[1].1),
         written(&untraced),
         "no traceparent field at all"
+    );
+    // The relay's span of the row's publication sits between the producer and the entry.
+    let spans = traces.spans();
+    let publish = named(&spans, "publish");
+    assert_eq!(publish.len(), 1, "only the traced row has one: {spans:#?}");
+    assert_eq!(publish[0].span_kind, SpanKind::Producer);
+    assert_eq!(publish[0].span_context.trace_id(), context.trace_id());
+    assert_eq!(publish[0].parent_span_id, context.span_id());
+    let carried = format!(
+        "00-{}-{}-01",
+        context.trace_id(),
+        publish[0].span_context.span_id()
+    );
+    assert_eq!(
+        entries[0].1.last().unwrap(),
+        &(TRACEPARENT_FIELD.to_owned(), carried)
+    );
+}
+
+#[tokio::test]
+async fn a_relay_that_does_not_trace_passes_the_stored_traceparent_on_unchanged() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("traceparent_untraced_relay_").await;
+    let mut event = placed(1);
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    event.traceparent = Some(traceparent.to_owned());
+
+    let entries = relayed(&redis, &db, &[event]).await;
+
+    assert_eq!(
+        entries[0].1.last().unwrap(),
+        &(TRACEPARENT_FIELD.to_owned(), traceparent.to_owned())
     );
 }
 
