@@ -3,7 +3,8 @@
 //! batch handler's run and of a sub-batch (their entries' ids) and the handler latency histogram;
 //! and the W3C trace context an event carries from its producer's span through the relay's
 //! span of its publication to its consumers' spans (an entry's span is a child of its
-//! `traceparent`; a run or sub-batch links every entry's).
+//! `traceparent`, also inside a batch handler's run; a run or sub-batch links every entry's),
+//! and on through the events a handler makes for that entry.
 
 use std::{collections::HashMap, future::Future, time::Instant};
 
@@ -19,7 +20,7 @@ use crate::{ConsumerSettings, Envelope, envelope::TRACEPARENT_FIELD};
 
 /// The `traceparent` of the current span, for an event produced in it; `None` when tracing is
 /// off (no OpenTelemetry layer) or the span is not recorded.
-pub(crate) fn current_traceparent() -> Option<String> {
+fn current_traceparent() -> Option<String> {
     traceparent_of(&Span::current())
 }
 
@@ -90,6 +91,45 @@ fn link_producers<'a>(span: &Span, envelopes: impl IntoIterator<Item = &'a Envel
     }
 }
 
+tokio::task_local! {
+    /// While a batch handler runs: the `traceparent` of the span of each traced entry of its run,
+    /// by the entry's correlation id (the first entry's, when several share one).
+    static RUN_ENTRIES: HashMap<String, String>;
+}
+
+/// The `traceparent` an event made now carries ([`crate::outbox::Outbox::envelope`]): inside a
+/// batch handler's run, that of the run's entry with `correlation_id`, so a reply descends from
+/// the entry it answers rather than from the run of many; otherwise the current span's.
+pub(crate) fn traceparent_for(correlation_id: &str) -> Option<String> {
+    RUN_ENTRIES
+        .try_with(|entries| entries.get(correlation_id).cloned())
+        .ok()
+        .flatten()
+        .or_else(current_traceparent)
+}
+
+/// The span of one entry, under `parent` in the process's span tree: `event_id`, `event_type`,
+/// `correlation_id`, with room for the stream entry id, the aggregate and the attempt; in the
+/// trace, a child of the producer's span when the entry carries a `traceparent`.
+fn event_span(settings: &ConsumerSettings, envelope: &Envelope, parent: &Span) -> Span {
+    let span = tracing::info_span!(
+        parent: parent,
+        "event",
+        stream = %settings.stream,
+        group = %settings.group,
+        entry_id = field::Empty,
+        event_id = %envelope.event_id,
+        event_type = %envelope.event_type,
+        correlation_id = %envelope.correlation_id,
+        aggregate_id = field::Empty,
+        attempt = field::Empty,
+    );
+    if let Some(parent) = producer(envelope) {
+        child_of(&span, parent);
+    }
+    span
+}
+
 /// The span of one entry's handling: `event_id`, `event_type`, `correlation_id`, `aggregate_id`
 /// (the order or product; empty when the event has none), the stream entry id and the attempt.
 /// A child of the producer's span when the entry carries a `traceparent`.
@@ -100,22 +140,11 @@ pub(crate) fn entry_span(
     aggregate: Option<uuid::Uuid>,
     attempt: u32,
 ) -> Span {
-    let span = tracing::info_span!(
-        "event",
-        stream = %settings.stream,
-        group = %settings.group,
-        entry_id = %entry_id,
-        event_id = %envelope.event_id,
-        event_type = %envelope.event_type,
-        correlation_id = %envelope.correlation_id,
-        aggregate_id = field::Empty,
-        attempt,
-    );
+    let span = event_span(settings, envelope, &Span::current());
+    span.record("entry_id", entry_id);
+    span.record("attempt", attempt);
     if let Some(aggregate) = aggregate {
         span.record("aggregate_id", field::display(aggregate));
-    }
-    if let Some(parent) = producer(envelope) {
-        child_of(&span, parent);
     }
     span
 }
@@ -141,8 +170,8 @@ pub(crate) fn batch_span<'a>(
 
 /// The span of a batch handler's call with a run of entries of one type: the ids and
 /// correlation ids of its entries, linked to each entry's producer. It runs inside its
-/// sub-batch's span, so the events the handler produces join the sub-batch's trace.
-pub(crate) fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> Span {
+/// sub-batch's span (and so in the sub-batch's trace).
+fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> Span {
     let joined = |field: fn(&Envelope) -> String| {
         envelopes
             .iter()
@@ -163,6 +192,43 @@ pub(crate) fn run_span(settings: &ConsumerSettings, envelopes: &[&Envelope]) -> 
         span.add_link(linked);
     }
     span
+}
+
+/// Runs a batch handler with a run of entries inside the run's span ([`handled`]), with a span
+/// of each traced entry beside it: a child of the entry's producer, linked to the run, lasting
+/// the call. The events the handler makes for an entry (with its correlation id) carry that
+/// span's `traceparent` ([`traceparent_for`]), so each order's trace goes on through its own
+/// reply, whichever run it was handled in.
+pub(crate) async fn handled_run<T>(
+    settings: &ConsumerSettings,
+    envelopes: &[&Envelope],
+    handler: impl Future<Output = T>,
+) -> T {
+    let run = run_span(settings, envelopes);
+    let run_context = run.context().span().span_context().clone();
+    let mut spans = Vec::new();
+    let mut entries: HashMap<String, String> = HashMap::new();
+    for envelope in envelopes
+        .iter()
+        .filter(|envelope| producer(envelope).is_some())
+    {
+        let span = event_span(settings, envelope, &run);
+        span.add_link(run_context.clone());
+        if let Some(traceparent) = traceparent_of(&span) {
+            entries
+                .entry(envelope.correlation_id.clone())
+                .or_insert(traceparent);
+        }
+        spans.push(span);
+    }
+    let event_type = envelopes
+        .first()
+        .map_or("", |first| first.event_type.as_str());
+    let outcome = RUN_ENTRIES
+        .scope(entries, handled(settings, event_type, run, handler))
+        .await;
+    drop(spans);
+    outcome
 }
 
 /// Runs a handler (of one entry, or a batch handler with a run) inside `span` and records its

@@ -324,12 +324,8 @@ async fn call(ctx: &Context, tx: &mut Tx, work: &Work) -> Result<(), HandlerErro
 
 /// Calls the batch handler of a run; a panic fails the run as a whole.
 async fn call_run(ctx: &Context, tx: &mut Tx, envelopes: &[&Envelope]) -> Result<(), RunError> {
-    let span = crate::trace::run_span(&ctx.settings, envelopes);
-    let event_type = envelopes
-        .first()
-        .map_or("", |first| first.event_type.as_str());
     let handler = AssertUnwindSafe(ctx.handlers.call_run(tx, envelopes)).catch_unwind();
-    match crate::trace::handled(&ctx.settings, event_type, span, handler).await {
+    match crate::trace::handled_run(&ctx.settings, envelopes, handler).await {
         Ok(result) => result,
         Err(_) => Err(RunError::Failed(HandlerError::transient(anyhow::anyhow!(
             "the batch handler panicked"

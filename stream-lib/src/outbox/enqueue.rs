@@ -71,7 +71,8 @@ impl Outbox {
     /// The envelope [`Outbox::enqueue`] would write for `event`: to collect events of several
     /// types, each with its own correlation id, for one [`Outbox::enqueue_envelopes`]. It
     /// carries the current span's `traceparent` (none when tracing is off), so the consumers'
-    /// spans continue the trace that produced it.
+    /// spans continue the trace that produced it; inside a batch handler, the `traceparent` of
+    /// the run's entry with this correlation id (the reply continues that entry's trace).
     pub fn envelope<E: Event>(
         &self,
         correlation_id: &str,
@@ -79,7 +80,7 @@ impl Outbox {
     ) -> Result<Envelope, sqlx::Error> {
         let mut envelope =
             Envelope::of(event, self.source, correlation_id).map_err(encode_error)?;
-        envelope.traceparent = crate::trace::current_traceparent();
+        envelope.traceparent = crate::trace::traceparent_for(correlation_id);
         Ok(envelope)
     }
 

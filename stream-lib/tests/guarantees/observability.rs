@@ -234,11 +234,47 @@ impl HandleBatch<Placed> for LoggingRuns {
     }
 }
 
+/// A batch handler that answers every entry of its run through the outbox (one statement for the
+/// run), each answer with its entry's correlation id, as a service's replies do.
+struct ReplyingRuns;
+
+impl HandleBatch<Placed> for ReplyingRuns {
+    async fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        events: Vec<Delivered<'a, Placed>>,
+    ) -> Result<(), HandlerError> {
+        let replies = events
+            .iter()
+            .map(|delivered| {
+                let reply = Placed {
+                    n: delivered.event.n + 100,
+                    order_id: None,
+                };
+                OUTBOX.envelope(&delivered.meta.correlation_id, &reply)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        OUTBOX.enqueue_envelopes(tx, &replies).await?;
+        for delivered in events {
+            effect(tx, delivered.meta.event_id).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Publishes `events` before a consumer with the [`LoggingRuns`] batch handler and one sub-batch
 /// at a time starts (so they are one run), and waits until all are applied.
 async fn apply_as_one_run(label: &str, events: &[Envelope]) {
+    apply_as_one_run_with(TestDb::new(label).await, events, LoggingRuns).await;
+}
+
+/// [`apply_as_one_run`] with `handler`, in `db` (returned for a look at what the run wrote).
+async fn apply_as_one_run_with(
+    db: TestDb,
+    events: &[Envelope],
+    handler: impl HandleBatch<Placed>,
+) -> TestDb {
     let redis = TestRedis::new().await;
-    let db = TestDb::new(label).await;
     for event in events {
         redis.publish(STREAM, event).await;
     }
@@ -249,13 +285,14 @@ async fn apply_as_one_run(label: &str, events: &[Envelope]) {
         &redis,
         &db,
         settings,
-        Handlers::new().on_batch::<Placed, _>(LoggingRuns),
+        Handlers::new().on_batch::<Placed, _>(handler),
     );
     wait_until(Duration::from_secs(10), "the run is applied", || async {
         db.all_effects().await == events.len() as i64
     })
     .await;
     consumer.stop().await;
+    db
 }
 
 #[tokio::test]
@@ -561,6 +598,50 @@ async fn a_batch_handlers_run_and_its_sub_batch_link_the_producer_of_every_entry
     assert!(producers.iter().all(|(trace, _)| *trace != batch_trace));
     assert_eq!(run[0].span_context.trace_id(), batch_trace);
     assert_eq!(run[0].parent_span_id, batch[0].span_context.span_id());
+}
+
+#[tokio::test]
+async fn each_reply_of_a_batch_handler_continues_the_trace_of_the_entry_it_answers() {
+    let traces = Traces::install();
+    let produced: Vec<(Envelope, SpanContext)> = (0..3).map(traced).collect();
+    let events: Vec<Envelope> = produced.iter().map(|(event, _)| event.clone()).collect();
+    let db = TestDb::new("traceparent_replies_").await;
+    let db = apply_as_one_run_with(db, &events, ReplyingRuns).await;
+
+    let spans = traces.spans();
+    let run = named(&spans, "events");
+    assert_eq!(run.len(), 1, "one run of three: {spans:#?}");
+    let replies: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT correlation_id, traceparent FROM outbox ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(replies.len(), 3);
+    for ((event, producer), (correlation_id, traceparent)) in produced.iter().zip(&replies) {
+        assert_eq!(*correlation_id, event.correlation_id);
+        // 00-<trace id>-<span id>-01: the span of this entry inside the run.
+        let traceparent = traceparent.as_deref().expect("a reply in a trace");
+        let parts: Vec<&str> = traceparent.split('-').collect();
+        assert_eq!(
+            parts[1],
+            producer.trace_id().to_string(),
+            "the reply to {correlation_id} is in its order's trace, not the run's"
+        );
+        let entry = spans
+            .iter()
+            .find(|span| span.span_context.span_id().to_string() == parts[2])
+            .unwrap_or_else(|| panic!("no span {traceparent} among {spans:#?}"));
+        assert_eq!(entry.name, "event");
+        assert_eq!(entry.parent_span_id, producer.span_id());
+        assert_eq!(
+            linked(entry),
+            HashSet::from([(
+                run[0].span_context.trace_id(),
+                run[0].span_context.span_id()
+            )]),
+            "the entry's span links its run"
+        );
+    }
 }
 
 #[tokio::test]
