@@ -217,16 +217,10 @@ pub async fn revoke(redis: &web_kit::redis_pool::RedisPool, prefix: &str, token:
         .expect("SET on the deny-list");
 }
 
-/// A Redis pool for tests (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
+/// A Redis pool on the tests' shared Redis ([`web_kit::testing::redis_url`]).
 pub fn redis_pool() -> web_kit::redis_pool::RedisPool {
-    let url =
-        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    web_kit::redis_pool::create(&url, &[], None).expect("a valid Redis URL")
-}
-
-/// A unique Redis key prefix for one test (`test-<uuid>:`).
-pub fn unique_prefix() -> String {
-    format!("test-{}:", Uuid::new_v4().simple())
+    web_kit::redis_pool::create(&web_kit::testing::redis_url(), &[], None)
+        .expect("a valid Redis URL")
 }
 
 /// Sends `request` and checks that it is answered 401 with the JSON error body; returns the body.

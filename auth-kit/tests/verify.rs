@@ -11,7 +11,7 @@ use std::{
 
 use auth_kit::{
     AdminUser, AuthError, AuthUser, KeySource, Role, Verifier, deny_list_key,
-    testing::{TestKeys, hs256_token, redis_pool, unique_prefix, unsigned_token},
+    testing::{TestKeys, hs256_token, redis_pool, unsigned_token},
 };
 use axum::{
     Router,
@@ -23,6 +23,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use redis::AsyncCommands;
 use tower::ServiceExt;
 use uuid::Uuid;
+use web_kit::testing::{RedisPrefix, wait_until};
 
 fn alice() -> (Uuid, &'static str) {
     (Uuid::now_v7(), "alice")
@@ -182,7 +183,8 @@ async fn on_a_redis_cluster_a_deny_listed_token_is_revoked_and_others_pass() {
     let cluster = web_kit::testing::RedisCluster::start().await;
     let pool = web_kit::redis_pool::create("redis://127.0.0.1:1", &cluster.urls(), None).unwrap();
     let keys = TestKeys::generate();
-    let prefix = unique_prefix();
+    // The cluster is the test's own: its keys go with it.
+    let prefix = format!("test-{}:", Uuid::new_v4().simple());
     let verifier = keys.verifier(pool.clone()).with_key_prefix(prefix.clone());
     // Tokens whose deny-list keys fall on different masters.
     let tokens: Vec<String> = (0..6)
@@ -217,13 +219,18 @@ async fn on_a_redis_cluster_a_deny_listed_token_is_revoked_and_others_pass() {
 async fn a_deny_listed_token_is_revoked_under_its_prefix_only() {
     let keys = TestKeys::generate();
     let pool = redis_pool();
-    let prefix = unique_prefix();
-    let verifier = keys.verifier(pool.clone()).with_key_prefix(prefix.clone());
-    let other_prefix = keys.verifier(pool.clone()).with_key_prefix(unique_prefix());
+    let prefix = RedisPrefix::new("auth-kit");
+    let verifier = keys
+        .verifier(pool.clone())
+        .with_key_prefix(prefix.as_str().to_owned());
+    let other = RedisPrefix::new("auth-kit");
+    let other_prefix = keys
+        .verifier(pool.clone())
+        .with_key_prefix(other.as_str().to_owned());
     let (id, name) = alice();
     let token = keys.token(id, name, Role::User);
     let jti = verifier.verify(&token).await.unwrap().token_id;
-    let key = deny_list_key(&prefix, &jti);
+    let key = deny_list_key(prefix.as_str(), &jti);
     let mut redis = pool.get().await.unwrap();
     let () = redis.set_ex(&key, "1", 60).await.unwrap();
 
@@ -233,7 +240,7 @@ async fn a_deny_listed_token_is_revoked_under_its_prefix_only() {
     let _: () = redis.del(&key).await.unwrap();
     assert!(matches!(revoked, Err(AuthError::Revoked)), "{revoked:?}");
     assert!(elsewhere.is_ok(), "{elsewhere:?}");
-    assert_eq!(verifier.key_prefix(), prefix);
+    assert_eq!(verifier.key_prefix(), prefix.as_str());
 }
 
 #[tokio::test]
@@ -718,17 +725,12 @@ async fn the_key_set_is_fetched_again_periodically_so_a_removed_key_stops_verify
 
     server.serve(&[&new]);
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if matches!(verifier.verify(&old_token).await, Err(AuthError::Invalid)) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the old key is still accepted"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        Duration::from_secs(10),
+        "the old key is no longer accepted",
+        || async { matches!(verifier.verify(&old_token).await, Err(AuthError::Invalid)) },
+    )
+    .await;
     assert!(
         verifier
             .verify(&new.token(id, name, Role::User))

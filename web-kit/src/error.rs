@@ -209,8 +209,7 @@ mod tests {
     #[tokio::test]
     async fn a_statement_past_its_deadline_is_unavailable() {
         use sqlx::Connection;
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let url = crate::testing::database_server_url();
         let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
         sqlx::query("SET statement_timeout = 10")
             .execute(&mut connection)

@@ -3,7 +3,8 @@
 //! one JSON error body (and extractors that speak it), database start-up with refinery
 //! migrations, the readiness probe (`GET /ready`, told by background tasks when they stop or
 //! pause), the build's identity and the Prometheus endpoint. With the `testing`
-//! feature (tests only), real Redis servers for tests: a cluster and a private single server.
+//! feature (tests only), the test kit of every crate: throw-away databases, Redis key prefixes,
+//! `wait_until`, and real Redis servers (a cluster, a private single server).
 //!
 //! Everything that is domain-specific (settings, the error enum, SQL) stays in the services.
 

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use web_kit::db::{self, TestDatabase, Timeouts, connect};
+use web_kit::{
+    db::{self, Timeouts, connect},
+    testing::TestDatabase,
+};
 
 /// Server-side work inside the `BEGIN` statement, so the round trip is long enough to cancel.
 const SLOW_BEGIN: &str = "BEGIN READ ONLY; SET LOCAL enable_seqscan = off; SELECT pg_sleep(0.3)";

@@ -8,7 +8,8 @@ use refinery_core::{Migration, Runner};
 use sqlx::{Connection, PgConnection, PgPool};
 use web_kit::{
     config::Env,
-    db::{MIGRATION_LOCK, TestDatabase, Timeouts, connect, migrate},
+    db::{MIGRATION_LOCK, Timeouts, connect, migrate},
+    testing::TestDatabase,
 };
 
 /// Longest any of these tests waits for something that must happen: a bound for a hang, not a

@@ -11,7 +11,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use web_kit::db::TestDatabase;
+use web_kit::testing::{RedisPrefix, TestDatabase, redis_url};
 
 /// A running auth-service with its own database and Redis key prefix.
 pub struct TestApp {
@@ -24,8 +24,11 @@ pub struct TestApp {
     pub settings: Settings,
     pub pool: PgPool,
     pub redis: web_kit::redis_pool::RedisPool,
-    /// `None` once a test dropped the database on purpose.
+    /// `None` once a test dropped the database on purpose, and in a sibling.
     pub db: Option<TestDatabase>,
+    /// The keys under `prefix`, deleted when the app that made them is dropped (a sibling
+    /// shares them).
+    _redis_prefix: Option<RedisPrefix>,
     shutdown: CancellationToken,
 }
 
@@ -57,20 +60,20 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::create("auth").await.expect("test database");
     let keys = TestKeys::generate();
-    let prefix = auth_kit::testing::unique_prefix();
+    let redis_prefix = RedisPrefix::new("auth");
+    let prefix = redis_prefix.as_str().to_owned();
     let mut settings = Settings::new(db.url());
     settings.port = 0;
+    settings.redis_url = redis_url();
     settings.redis_key_prefix = prefix.clone();
     settings.signing_key = Some(keys.signing_keys().clone());
     settings.cookie_secure = false;
     settings.demo_users = false;
     settings.rate_limits = generous_limits();
-    if let Ok(url) = std::env::var("TEST_REDIS_URL") {
-        settings.redis_url = url;
-    }
     configure(&mut settings);
     let mut app = start(settings, keys, prefix).await;
     app.db = Some(db);
+    app._redis_prefix = Some(redis_prefix);
     app
 }
 
@@ -91,6 +94,7 @@ async fn start(settings: Settings, keys: TestKeys, prefix: String) -> TestApp {
             .unwrap(),
         pool,
         db: None,
+        _redis_prefix: None,
         settings,
         shutdown,
     }
@@ -263,25 +267,6 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        if self.db.is_none() {
-            // A sibling shares its parent's keys; the parent cleans up.
-            return;
-        }
-        let url =
-            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-        let pattern = format!("{}*", self.prefix);
-        let cleaned = std::thread::spawn(move || -> redis::RedisResult<()> {
-            let mut connection = redis::Client::open(url)?.get_connection()?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(&keys).query::<()>(&mut connection)?;
-            }
-            Ok(())
-        })
-        .join();
-        if !matches!(cleaned, Ok(Ok(()))) {
-            eprintln!("could not delete Redis keys under {}", self.prefix);
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 use serde_json::{Value, json};
+use web_kit::testing::wait_until;
 
-use crate::helpers::{assert_error, spawn_app, wait_until};
+use crate::helpers::{PATIENCE, assert_error, spawn_app};
 
 #[tokio::test]
 async fn the_stream_api_is_for_admins_only() {
@@ -57,7 +58,7 @@ async fn a_poisoned_event_is_dead_lettered_listed_and_replayed_once() {
         .inventory_event("stock.reserved", json!({"order_id": "not-a-uuid"}))
         .await;
 
-    let letter = wait_until("the event is dead-lettered", || async {
+    let letter = wait_until(PATIENCE, "the event is dead-lettered", || async {
         let body: Value = app
             .get("/api/admin/dead-letters?count=10", Some(&admin))
             .await

@@ -14,16 +14,19 @@ use std::{
 use futures::StreamExt;
 use serde_json::json;
 use sqlx::Connection;
+use web_kit::testing::{database_server_url, wait_until};
 
 use crate::{
-    helpers::wait_until,
-    round_trips::{proxy, server_url, through_proxy},
+    helpers::PATIENCE,
+    round_trips::{proxy, through_proxy},
     system::{Orders, start_system_with},
     wire,
 };
 
 async fn xact_commit(database: &str) -> i64 {
-    let mut connection = sqlx::PgConnection::connect(&server_url()).await.unwrap();
+    let mut connection = sqlx::PgConnection::connect(&database_server_url())
+        .await
+        .unwrap();
     let commits = sqlx::query_scalar("SELECT xact_commit FROM pg_stat_database WHERE datname = $1")
         .bind(database)
         .fetch_one(&mut connection)
@@ -82,7 +85,7 @@ async fn commits_per_confirmed_order_in_the_orders_database_through_the_real_ser
         .buffer_unordered(16)
         .collect::<Vec<()>>()
         .await;
-    wait_until("every order is CONFIRMED", || async {
+    wait_until(PATIENCE, "every order is CONFIRMED", || async {
         let page = system.get(confirmed_url.clone(), &buyer).await;
         (page["total"] == json!(orders)).then_some(())
     })
@@ -92,7 +95,7 @@ async fn commits_per_confirmed_order_in_the_orders_database_through_the_real_ser
     let by_kind = wire::commits_by_kind(&window, &KINDS);
     let counted: usize = by_kind.values().sum();
     // PostgreSQL publishes each backend's counters at most once a second while it is busy.
-    let stat = wait_until("pg_stat_database catches up", || async {
+    let stat = wait_until(PATIENCE, "pg_stat_database catches up", || async {
         let delta = xact_commit(&database).await - stat_start;
         (delta >= i64::try_from(counted).unwrap()).then_some(delta)
     })

@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::{io::AsyncWriteExt, net::TcpStream};
+use web_kit::testing::wait_until;
 
-use crate::helpers::{TestApp, spawn_app_with, wait_until};
+use crate::helpers::{PATIENCE, TestApp, spawn_app_with};
 
 /// The states of the server's side of the connection from local port `client_port`, from
 /// `/proc/net/tcp` (hex `address:port` columns, state in the fourth).
@@ -87,9 +88,11 @@ async fn a_placement_whose_client_hangs_up_while_it_waits_still_commits_whole_an
         payload.len()
     );
     client.write_all(request.as_bytes()).await.unwrap();
-    wait_until("the placement waits on the locked row", || async {
-        waiting_on_a_lock(&app).await.then_some(())
-    })
+    wait_until(
+        PATIENCE,
+        "the placement waits on the locked row",
+        || async { waiting_on_a_lock(&app).await.then_some(()) },
+    )
     .await;
 
     assert_eq!(
@@ -98,14 +101,18 @@ async fn a_placement_whose_client_hangs_up_while_it_waits_still_commits_whole_an
         "the server's side of the connection is visible"
     );
     drop(client);
-    wait_until("the server has dropped the hung-up request", || async {
-        let states = server_side_states(server_port, client_port);
-        (!states.contains(&ESTABLISHED) && !states.contains(&CLOSE_WAIT)).then_some(())
-    })
+    wait_until(
+        PATIENCE,
+        "the server has dropped the hung-up request",
+        || async {
+            let states = server_side_states(server_port, client_port);
+            (!states.contains(&ESTABLISHED) && !states.contains(&CLOSE_WAIT)).then_some(())
+        },
+    )
     .await;
     lock.commit().await.unwrap();
 
-    wait_until("the placement commits", || async {
+    wait_until(PATIENCE, "the placement commits", || async {
         let answered = app
             .count("SELECT count(*) FROM idempotency_keys WHERE response_body IS NOT NULL")
             .await;

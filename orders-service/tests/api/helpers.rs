@@ -2,7 +2,7 @@
 //! and helpers that speak to it, drive the inventory's side by adding envelopes to the prefixed
 //! `inventory_stream`, and read what it published on `orders_stream`.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use auth_kit::{Role, testing::TestKeys};
 use orders_service::{
@@ -17,7 +17,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use web_kit::db::TestDatabase;
+use web_kit::testing::{RedisPrefix, TestDatabase, redis_url, wait_until};
 
 /// How long any asynchronous outcome may take before a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -38,12 +38,9 @@ pub struct TestApp {
     pub settings: Settings,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
-    owns_keys: bool,
+    /// The Redis keys this app cleans up when dropped; a replica shares its first app's.
+    _redis_prefix: Option<RedisPrefix>,
     pub db: std::sync::Arc<TestDatabase>,
-}
-
-fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -54,7 +51,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     web_kit::telemetry::init_for_tests();
     let db = std::sync::Arc::new(TestDatabase::create("orders").await.unwrap());
-    let prefix = format!("test-orders-{}:", Uuid::new_v4().simple());
+    let redis_prefix = RedisPrefix::new("orders");
     let test_keys = std::sync::Arc::new(TestKeys::generate());
     let mut settings = Settings {
         port: 0,
@@ -63,7 +60,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         database_timeouts: web_kit::db::Timeouts::default(),
         redis_url: redis_url(),
         redis_cluster_urls: Vec::new(),
-        redis_key_prefix: prefix.clone(),
+        redis_key_prefix: redis_prefix.as_str().to_owned(),
         auth: auth_kit::KeySource::PublicKeyPem(test_keys.public_pem()),
         reservation_ttl: Duration::from_secs(900),
         pending_timeout: Duration::from_secs(120),
@@ -74,14 +71,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         relay: stream_lib::outbox::RelayConfig::default(),
     };
     configure(&mut settings);
-    start(settings, db, test_keys, true).await
+    start(settings, db, test_keys, Some(redis_prefix)).await
 }
 
 async fn start(
     settings: Settings,
     db: std::sync::Arc<TestDatabase>,
     test_keys: std::sync::Arc<TestKeys>,
-    owns_keys: bool,
+    redis_prefix: Option<RedisPrefix>,
 ) -> TestApp {
     let application = Application::build(settings.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -99,7 +96,7 @@ async fn start(
         settings,
         shutdown,
         handle: Some(handle),
-        owns_keys,
+        _redis_prefix: redis_prefix,
         db,
     }
 }
@@ -111,7 +108,7 @@ impl TestApp {
             self.settings.clone(),
             self.db.clone(),
             self.test_keys.clone(),
-            false,
+            None,
         )
         .await
     }
@@ -263,7 +260,7 @@ impl TestApp {
         )
         .await;
         let pool = self.pool.clone();
-        wait_until("the product reaches the catalog copy", || {
+        wait_until(PATIENCE, "the product reaches the catalog copy", || {
             let pool = pool.clone();
             async move {
                 sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
@@ -287,9 +284,11 @@ impl TestApp {
     }
 
     pub async fn wait_for_status(&self, order_id: Uuid, status: &str) {
-        wait_until(&format!("order {order_id} becomes {status}"), || async {
-            (self.status(order_id).await == status).then_some(())
-        })
+        wait_until(
+            PATIENCE,
+            &format!("order {order_id} becomes {status}"),
+            || async { (self.status(order_id).await == status).then_some(()) },
+        )
         .await;
     }
 
@@ -341,10 +340,14 @@ impl TestApp {
         event_type: &str,
         count: usize,
     ) -> Vec<Value> {
-        wait_until(&format!("{count} {event_type} for {order_id}"), || async {
-            let events = self.published_for(order_id, event_type).await;
-            (events.len() >= count).then_some(events)
-        })
+        wait_until(
+            PATIENCE,
+            &format!("{count} {event_type} for {order_id}"),
+            || async {
+                let events = self.published_for(order_id, event_type).await;
+                (events.len() >= count).then_some(events)
+            },
+        )
         .await
     }
 
@@ -352,7 +355,7 @@ impl TestApp {
     /// `inventory_stream`, and the outbox has nothing left to publish.
     pub async fn wait_until_quiet(&self) {
         let stream = self.keys.key(INVENTORY_STREAM);
-        wait_until("the consumer and the relay are idle", || async {
+        wait_until(PATIENCE, "the consumer and the relay are idle", || async {
             let mut connection = self.redis.get_multiplexed_async_connection().await.ok()?;
             let groups: redis::streams::StreamInfoGroupsReply =
                 connection.xinfo_groups(&stream).await.ok()?;
@@ -378,43 +381,6 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        if !self.owns_keys {
-            return;
-        }
-        let url = self.settings.redis_url.clone();
-        let pattern = format!("{}*", self.prefix);
-        let deleted = std::thread::spawn(move || -> redis::RedisResult<()> {
-            let client = redis::Client::open(url)?;
-            let mut connection = client.get_connection()?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(&keys).query::<()>(&mut connection)?;
-            }
-            Ok(())
-        })
-        .join();
-        if !matches!(deleted, Ok(Ok(()))) {
-            eprintln!("could not delete the Redis keys under {}", self.prefix);
-        }
-    }
-}
-
-/// Polls `check` until it returns `Some`, failing the test after [`PATIENCE`].
-pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -2,8 +2,9 @@ use std::time::Duration;
 
 use orders_service::db::idempotency;
 use serde_json::{Value, json};
+use web_kit::testing::wait_until;
 
-use crate::helpers::{spawn_app_with, wait_until};
+use crate::helpers::{PATIENCE, spawn_app_with};
 
 #[tokio::test]
 async fn an_idempotency_key_older_than_its_ttl_is_forgotten_and_places_a_new_order() {
@@ -26,7 +27,7 @@ async fn an_idempotency_key_older_than_its_ttl_is_forgotten_and_places_a_new_ord
     .await
     .unwrap();
 
-    wait_until("the sweeper deletes the expired key", || async {
+    wait_until(PATIENCE, "the sweeper deletes the expired key", || async {
         let left = app
             .count("SELECT count(*) FROM idempotency_keys WHERE key = 'old'")
             .await;

@@ -1,5 +1,6 @@
 use serde_json::Value;
 use uuid::Uuid;
+use web_kit::testing::wait_until;
 
 use crate::helpers::{PATIENCE, TestApp, TestUser, assert_error, spawn_app};
 
@@ -219,7 +220,7 @@ async fn a_user_may_hold_only_so_many_event_streams_at_once() {
     // Someone else is not affected, and closing one frees its slot.
     assert_eq!(open(&app, &app.user(), order_id).await.status(), 404);
     open_streams.pop();
-    crate::helpers::wait_until("a slot to free up", || async {
+    wait_until(PATIENCE, "a slot to free up", || async {
         let response = open(&app, &buyer, order_id).await;
         (response.status() == 200).then_some(response)
     })

@@ -4,8 +4,9 @@ use futures::future::join_all;
 use orders_service::{live::Live, sweeper::Sweeper};
 use serde_json::json;
 use uuid::Uuid;
+use web_kit::testing::wait_until;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, wait_until};
+use crate::helpers::{PATIENCE, TestApp, spawn_app, spawn_app_with};
 
 fn sweeper(app: &TestApp) -> Sweeper {
     let redis = web_kit::redis_pool::create(&app.settings.redis_url, &[], None).unwrap();
@@ -53,7 +54,7 @@ async fn payment_racing_expiry_has_exactly_one_winner() {
         let sweeper = sweeper(&app);
         let pool = app.pool.clone();
         tokio::spawn(async move {
-            wait_until("every order leaves CONFIRMED", || async {
+            wait_until(PATIENCE, "every order leaves CONFIRMED", || async {
                 sweeper.sweep_once().await.unwrap();
                 let left: i64 =
                     sqlx::query_scalar("SELECT count(*) FROM orders WHERE status = 'CONFIRMED'")

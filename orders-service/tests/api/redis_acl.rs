@@ -12,6 +12,7 @@ use std::{
 use redis::{Value, aio::MultiplexedConnection};
 use serde_json::json;
 use uuid::Uuid;
+use web_kit::testing::wait_until;
 
 use crate::system::{SystemRedis, buy_pay_and_sign_out, start_system_on};
 
@@ -81,15 +82,13 @@ impl AclRedis {
             prefix,
             passwords,
         };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         // Anyone may PING (the compose health check), nothing more.
-        while redis.connection_as(None).await.is_err() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server with the ACL file does not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until(
+            Duration::from_secs(10),
+            "redis-server with the ACL file starts",
+            || async { redis.connection_as(None).await.is_ok() },
+        )
+        .await;
         redis
     }
 

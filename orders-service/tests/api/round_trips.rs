@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
+use web_kit::testing::database_server_url;
 
 use crate::{
     helpers::{TestApp, spawn_app_with},
@@ -30,15 +31,9 @@ pub fn through_proxy(url: &str, port: u16) -> (String, String) {
     )
 }
 
-/// The server tests create their databases on.
-pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
 /// A counting proxy in front of the test server; returns its port.
 pub async fn proxy() -> (u16, Trips) {
-    wire::proxy(through_proxy(&server_url(), 0).1).await
+    wire::proxy(through_proxy(&database_server_url(), 0).1).await
 }
 
 /// The app with its database behind the counting proxy.

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use web_kit::db::TestDatabase;
+use web_kit::testing::{RedisPrefix, TestDatabase, redis_url, wait_until};
 
-use crate::helpers::{PATIENCE, wait_until};
+use crate::helpers::PATIENCE;
 
 pub struct System {
     pub auth: String,
@@ -23,6 +23,9 @@ pub struct System {
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     orders_process: Option<tokio::process::Child>,
+    /// The keys under the prefix on the shared Redis, deleted with the system (a Redis of the
+    /// test's own goes with its test).
+    _redis_prefix: Option<RedisPrefix>,
     _databases: Vec<TestDatabase>,
 }
 
@@ -69,27 +72,26 @@ pub async fn start_system_signing_with(
     orders: Orders,
     signing: Option<auth_kit::signing::SigningKeys>,
 ) -> System {
-    let url = "redis://127.0.0.1:6379".to_owned();
-    start_system_on_with(
-        SystemRedis {
-            auth: url.clone(),
-            products: url.clone(),
-            orders: url.clone(),
-            test: url,
-            prefix: format!("test-system-{}:", Uuid::new_v4().simple()),
-        },
-        orders,
-        signing,
-    )
-    .await
+    let prefix = RedisPrefix::new("system");
+    let url = redis_url();
+    let redis = SystemRedis {
+        auth: url.clone(),
+        products: url.clone(),
+        orders: url.clone(),
+        test: url,
+        prefix: prefix.as_str().to_owned(),
+    };
+    start_system_on_with(redis, Some(prefix), orders, signing).await
 }
 
+/// The three services on `redis`, a Redis of the test's own.
 pub async fn start_system_on(redis: SystemRedis) -> System {
-    start_system_on_with(redis, Orders::InProcess, None).await
+    start_system_on_with(redis, None, Orders::InProcess, None).await
 }
 
 async fn start_system_on_with(
     redis: SystemRedis,
+    redis_prefix: Option<RedisPrefix>,
     where_orders_runs: Orders,
     signing: Option<auth_kit::signing::SigningKeys>,
 ) -> System {
@@ -205,7 +207,7 @@ async fn start_system_on_with(
                 .unwrap();
             let orders_url = format!("http://127.0.0.1:{port}");
             let client = reqwest::Client::new();
-            wait_until("the orders-service process is ready", || async {
+            wait_until(PATIENCE, "the orders-service process is ready", || async {
                 let response = client.get(format!("{orders_url}/ready")).send().await;
                 response.ok()?.status().is_success().then_some(())
             })
@@ -226,6 +228,7 @@ async fn start_system_on_with(
         shutdown,
         tasks,
         orders_process,
+        _redis_prefix: redis_prefix,
         _databases: vec![auth_db, products_db, orders_db],
     }
 }
@@ -281,13 +284,17 @@ impl System {
         assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
         let product: Value = created.json().await.unwrap();
         let product_id: Uuid = product["id"].as_str().unwrap().parse().unwrap();
-        wait_until("the listing reaches the orders catalog copy", || async {
-            sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
-                .bind(product_id)
-                .fetch_optional(&self.orders_pool)
-                .await
-                .unwrap()
-        })
+        wait_until(
+            PATIENCE,
+            "the listing reaches the orders catalog copy",
+            || async {
+                sqlx::query("SELECT 1 FROM catalog_products WHERE product_id = $1")
+                    .bind(product_id)
+                    .fetch_optional(&self.orders_pool)
+                    .await
+                    .unwrap()
+            },
+        )
         .await;
         product_id
     }
@@ -316,7 +323,7 @@ impl System {
 
     /// The order at `order_url` once it reaches `status`.
     pub async fn wait_for_status(&self, order_url: &str, buyer: &str, status: &str) -> Value {
-        wait_until(&format!("the order is {status}"), || async {
+        wait_until(PATIENCE, &format!("the order is {status}"), || async {
             let order = self.get(order_url.to_owned(), buyer).await;
             (order["status"] == status).then_some(order)
         })
@@ -349,20 +356,6 @@ impl System {
             tokio::time::timeout(PATIENCE, task)
                 .await
                 .expect("every service stops in time")
-                .unwrap();
-        }
-        let client = redis::Client::open(self.redis.test.as_str()).unwrap();
-        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}*", self.prefix))
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-        if !keys.is_empty() {
-            redis::cmd("DEL")
-                .arg(&keys)
-                .query_async::<()>(&mut connection)
-                .await
                 .unwrap();
         }
     }
@@ -418,6 +411,7 @@ pub async fn buy_pay_and_sign_out(system: &System) {
     let client = redis::Client::open(system.redis.test.as_str()).unwrap();
     let orders_stream = format!("{}orders_stream", system.prefix);
     wait_until(
+        PATIENCE,
         "products-service has consumed every order event",
         || async {
             let mut connection = client.get_multiplexed_async_connection().await.ok()?;

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, json_of, spawn_app, wait_until};
+use web_kit::testing::wait_until;
+
+use crate::helpers::{TestApp, TestUser, json_of, spawn_app};
 
 pub const STOCKED: &[(&str, &str, &str, &str)] = &[
     (

@@ -1,6 +1,6 @@
 //! `spawn_app()` and the request, event and database helpers the tests share.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use auth_kit::{Role, testing::TestKeys};
 use products_service::{config::Settings, seed, startup::Application};
@@ -9,11 +9,7 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use web_kit::db::TestDatabase;
-
-pub fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+use web_kit::testing::{RedisPrefix, TestDatabase, redis_url, wait_until};
 
 /// A signed-in user of the tests.
 #[derive(Debug, Clone)]
@@ -44,9 +40,10 @@ pub struct TestApp {
     shutdown: CancellationToken,
     server: Option<JoinHandle<std::io::Result<()>>>,
     settings: Settings,
-    // Dropped last: the database goes once nothing uses it. A replica has none: it shares the
-    // first application's database and Redis prefix, which that one cleans up.
-    database: Option<TestDatabase>,
+    // Dropped last: the keys and the database go once nothing uses them. A replica has neither:
+    // it shares the first application's database and Redis prefix, which that one cleans up.
+    _redis_prefix: Option<RedisPrefix>,
+    _database: Option<TestDatabase>,
 }
 
 /// Starts products-service on port 0 with a fresh database and Redis prefix.
@@ -60,7 +57,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("test database");
     let keys = TestKeys::generate();
-    let prefix = format!("test-products-{}:", Uuid::new_v4().simple());
+    let redis_prefix = RedisPrefix::new("products");
+    let prefix = redis_prefix.as_str().to_owned();
     let mut settings = Settings {
         port: 0,
         database_url: database.url().to_owned(),
@@ -77,15 +75,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         relay: stream_lib::outbox::RelayConfig::default(),
     };
     adjust(&mut settings);
-    start(settings, Some(database), keys, prefix).await
+    start(settings, Some((database, redis_prefix)), keys, prefix).await
 }
 
+/// Starts the application; `owned`: the database and the Redis prefix it cleans up (a replica
+/// has none).
 async fn start(
     settings: Settings,
-    database: Option<TestDatabase>,
+    owned: Option<(TestDatabase, RedisPrefix)>,
     keys: TestKeys,
     prefix: String,
 ) -> TestApp {
+    let (database, redis_prefix) = owned.unzip();
     let application = Application::build(settings.clone())
         .await
         .expect("application builds");
@@ -112,26 +113,8 @@ async fn start(
         shutdown,
         server: Some(server),
         settings,
-        database,
-    }
-}
-
-/// Polls `check` until it yields a value or `patience` runs out (no bare sleeps).
-pub async fn wait_until<T, F, Fut>(patience: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        _redis_prefix: redis_prefix,
+        _database: database,
     }
 }
 
@@ -543,23 +526,6 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        if self.database.is_none() {
-            return;
-        }
-        let pattern = format!("{}*", self.prefix);
-        // Drop cannot await: delete the keys on a plain thread with a blocking connection.
-        let cleaned = std::thread::spawn(move || -> redis::RedisResult<()> {
-            let mut connection = redis::Client::open(redis_url())?.get_connection()?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(keys).query::<()>(&mut connection)?;
-            }
-            Ok(())
-        })
-        .join();
-        if !matches!(cleaned, Ok(Ok(()))) {
-            eprintln!("could not delete the Redis keys of {}", self.prefix);
-        }
     }
 }
 

@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+use web_kit::testing::wait_until;
 
-use crate::helpers::{TestApp, id_of, json_of, spawn_app, wait_until};
+use crate::helpers::{TestApp, id_of, json_of, spawn_app};
 
 fn placed(order_id: Uuid, buyer: Uuid, lines: &[(Uuid, i32, &str)]) -> Value {
     json!({

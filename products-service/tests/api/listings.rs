@@ -461,7 +461,7 @@ async fn every_change_publishes_its_product_event_on_the_inventory_stream() {
 
 #[tokio::test]
 async fn the_demo_catalog_is_seeded_once_across_restarts() {
-    let database = web_kit::db::TestDatabase::create("products_seed")
+    let database = web_kit::testing::TestDatabase::create("products_seed")
         .await
         .unwrap();
     let url = database.url().to_owned();
@@ -506,7 +506,7 @@ async fn an_expired_or_revoked_token_cannot_create_a_listing() {
         .expired_token(user_id, "alice", auth_kit::Role::User);
     let claims = app.keys.claims(user_id, "alice", auth_kit::Role::User);
     let revoked = app.keys.sign(&claims);
-    let mut redis = redis::Client::open(crate::helpers::redis_url())
+    let mut redis = redis::Client::open(web_kit::testing::redis_url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use uuid::Uuid;
-use web_kit::{db::set_test_database_down, testing::PrivateRedis};
+use web_kit::testing::{PrivateRedis, set_database_down, wait_until};
 
-use crate::helpers::{TestApp, json_of, spawn_app, spawn_app_with, wait_until};
+use crate::helpers::{TestApp, json_of, spawn_app, spawn_app_with};
 
 const CONSUMER: &str = "consumer orders_stream/products-service";
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -42,7 +42,7 @@ async fn ready_names_the_consumer_paused_by_its_unreachable_database_and_recover
         .await
         .unwrap();
 
-    set_test_database_down(&database, true).await.unwrap();
+    set_database_down(&database, true).await.unwrap();
     let order = unknown_product_order();
     app.publish_order_event("order.placed", order.clone()).await;
     let message = wait_until(PATIENCE, "the consumer is paused", || async {
@@ -53,7 +53,7 @@ async fn ready_names_the_consumer_paused_by_its_unreachable_database_and_recover
     assert!(message.contains("unreachable: database"), "{message}");
     assert_alive(&app).await;
 
-    set_test_database_down(&database, false).await.unwrap();
+    set_database_down(&database, false).await.unwrap();
     wait_until(PATIENCE, "ready again", || async {
         (readiness(&app).await.0 == 200).then_some(())
     })

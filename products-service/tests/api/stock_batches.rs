@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+use web_kit::testing::wait_until;
 
-use crate::helpers::{TestApp, id_of, spawn_app, spawn_app_with, wait_until};
+use crate::helpers::{TestApp, id_of, spawn_app, spawn_app_with};
 
 fn placed(order_id: Uuid, lines: &[(Uuid, i32)], price: &str) -> Value {
     json!({
@@ -188,8 +189,7 @@ async fn two_hundred_buyers_racing_for_ten_units_end_with_exactly_ten_sold() {
 /// `xact_commit` of the test's database once every backend of it has gone (a backend reports
 /// its counts when it exits, or when idle for a while): read from the maintenance database.
 async fn commits_once_settled(database: &str) -> i64 {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let url = web_kit::testing::database_server_url();
     let server = sqlx::PgPool::connect(&url).await.unwrap();
     let last = std::cell::Cell::new(-1);
     let (server, last) = (&server, &last);

@@ -166,7 +166,7 @@ async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and
     )
     .await;
 
-    web_kit::db::set_test_database_down(&db.name, true)
+    web_kit::testing::set_database_down(&db.name, true)
         .await
         .unwrap();
     let during: Vec<Envelope> = (10..40).map(placed).collect();
@@ -179,7 +179,7 @@ async fn a_database_outage_longer_than_the_retry_budget_dead_letters_nothing_and
         redis.dead_letters().await.is_empty(),
         "nothing is dead-lettered during the outage"
     );
-    web_kit::db::set_test_database_down(&db.name, false)
+    web_kit::testing::set_database_down(&db.name, false)
         .await
         .unwrap();
 

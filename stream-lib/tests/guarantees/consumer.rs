@@ -677,10 +677,10 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
     )
     .await;
 
-    private.stop();
+    private.stop().await;
     let during = placed(2);
     enqueue(during.clone()).await;
-    private.restart().await;
+    private.restart_empty().await;
     let after = placed(3);
     enqueue(after.clone()).await;
     wait_until(

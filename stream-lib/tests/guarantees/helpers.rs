@@ -1,6 +1,6 @@
-//! Test fixtures: a Redis key prefix of the test's own (deleted at the end), a throw-away
-//! database with the outbox, inbox and an effects table, typed handlers built from closures,
-//! polling with a deadline.
+//! Test fixtures over web-kit's test kit: a Redis key prefix of the test's own (deleted at the
+//! end) with stream helpers, a throw-away database with the outbox, inbox and an effects table,
+//! typed handlers built from closures.
 
 use std::{
     collections::HashMap,
@@ -18,7 +18,8 @@ use stream_lib::{
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use web_kit::db::TestDatabase;
+pub use web_kit::testing::{PrivateRedis, redis_url, wait_until};
+use web_kit::testing::{RedisPrefix, TestDatabase};
 
 pub const STREAM: &str = stream_lib::ORDERS_STREAM;
 pub const GROUP: &str = "products-service";
@@ -27,27 +28,30 @@ pub const PLACED: &str = "order.placed";
 pub const OUTBOX: stream_lib::outbox::Outbox =
     stream_lib::outbox::Outbox::new("orders-service", STREAM);
 
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
-
-/// A unique key prefix; every key under it is deleted when the value is dropped.
+/// A unique key prefix on the shared Redis; every key under it is deleted when the value is
+/// dropped.
 pub struct TestRedis {
     pub keys: StreamKeys,
     pub connection: MultiplexedConnection,
+    _prefix: RedisPrefix,
 }
 
 impl TestRedis {
     pub async fn new() -> Self {
-        let keys = StreamKeys::new(format!("sltest-{}:", Uuid::new_v4().simple()));
-        let client = redis::Client::open(redis_url()).unwrap();
+        let prefix = RedisPrefix::new("streams");
+        let keys = StreamKeys::new(prefix.as_str());
+        let client = redis::Client::open(prefix.url()).unwrap();
         let config =
             redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(10)));
         let connection = client
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .unwrap();
-        Self { keys, connection }
+        Self {
+            keys,
+            connection,
+            _prefix: prefix,
+        }
     }
 
     pub fn key(&self, name: &str) -> String {
@@ -113,24 +117,6 @@ impl TestRedis {
 }
 
 type RedisResultValue = redis::RedisResult<redis::Value>;
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let pattern = format!("{}*", self.keys.prefix());
-        let deleted = (|| {
-            let client = redis::Client::open(redis_url())?;
-            let mut connection = client.get_connection()?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(keys).exec(&mut connection)?;
-            }
-            Ok::<(), redis::RedisError>(())
-        })();
-        if let Err(error) = deleted {
-            eprintln!("could not delete test keys {pattern}: {error}");
-        }
-    }
-}
 
 /// A database with the outbox, inbox and an `effects` table (no unique key: a duplicate effect
 /// shows as a second row).
@@ -437,95 +423,7 @@ pub async fn assert_stream_order_per_aggregate(db: &TestDb, position: &HashMap<U
     }
 }
 
-/// Polls `condition` until it holds, failing the test after `timeout`.
-pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition().await {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Logs to the test output when `RUST_LOG` is set.
 pub fn logs() {
     web_kit::telemetry::init_for_tests();
-}
-
-/// A redis-server of the test's own (no persistence), which the test may stop and restart with
-/// every key lost — what FLUSHALL or a crash without persistence does — without touching the
-/// shared Redis.
-pub struct PrivateRedis {
-    pub port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl PrivateRedis {
-    pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = Self { port, child: None };
-        redis.restart().await;
-        redis
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again, empty, and waits until it answers.
-    pub async fn restart(&mut self) {
-        self.stop();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        self.child = Some(child);
-        let client = redis::Client::open(self.url()).unwrap();
-        wait_until(Duration::from_secs(10), "the private redis answers", || {
-            let client = client.clone();
-            async move {
-                match client.get_multiplexed_async_connection().await {
-                    Ok(mut connection) => redis::cmd("PING")
-                        .query_async::<String>(&mut connection)
-                        .await
-                        .is_ok(),
-                    Err(_) => false,
-                }
-            }
-        })
-        .await;
-    }
-
-    pub async fn connection(&self) -> MultiplexedConnection {
-        redis::Client::open(self.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }

@@ -341,14 +341,14 @@ async fn the_consumer_reports_paused_while_redis_is_down_and_stopped_at_shutdown
     })
     .await;
 
-    private.stop();
+    private.stop().await;
     wait_until(
         Duration::from_secs(10),
         "the consumer is paused",
         || async { matches!(last(), Some(TaskState::Paused { .. })) },
     )
     .await;
-    private.restart().await;
+    private.restart_empty().await;
     wait_until(
         Duration::from_secs(20),
         "the consumer runs again",
