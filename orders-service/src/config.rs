@@ -40,7 +40,7 @@ use auth_kit::KeySource;
 use stream_lib::{ConsumerSettings, INVENTORY_STREAM, outbox::RelayConfig};
 use web_kit::config::Env;
 
-use crate::events::CONSUMER_GROUP;
+use crate::SERVICE_NAME;
 
 /// What the service needs to run. Public fields, so tests build it in code.
 #[derive(Clone)]
@@ -78,7 +78,7 @@ pub struct Settings {
 
 /// The consumer's defaults: `inventory_stream`, read as this service's group.
 pub fn consumer_defaults() -> ConsumerSettings {
-    ConsumerSettings::new(INVENTORY_STREAM, CONSUMER_GROUP)
+    ConsumerSettings::new(INVENTORY_STREAM, SERVICE_NAME)
 }
 
 /// The consumer's and the relay's settings; the inbox must remember an event longer than the
@@ -213,7 +213,7 @@ mod tests {
         };
         let (consumer, outbox) = stream_settings(&lookup(&[])).unwrap();
         assert_eq!(consumer.stream, INVENTORY_STREAM);
-        assert_eq!(consumer.group, CONSUMER_GROUP);
+        assert_eq!(consumer.group, SERVICE_NAME);
         assert_eq!(outbox.retention, Duration::from_secs(86_400));
         let (consumer, _) =
             stream_settings(&lookup(&[("STREAM_HANDLER_DEADLINE_MS", "2500")])).unwrap();

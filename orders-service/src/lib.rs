@@ -18,3 +18,7 @@ pub mod startup;
 pub mod state;
 pub mod sweeper;
 pub mod usecases;
+
+/// This service's name: the `source` of its events, its consumer group on `inventory_stream` (and
+/// its inbox's consumer name), the prefix of its consumers' names, its OpenAPI title.
+pub const SERVICE_NAME: &str = "orders-service";

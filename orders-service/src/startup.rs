@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 use web_kit::background::{Background, TaskHandle, TaskState};
 
 use crate::{
+    SERVICE_NAME,
     config::Settings,
-    events::{CONSUMER_GROUP, handler::InventoryHandler},
+    events::InventoryStreamHandler,
     live::{Live, Subscriber},
     placements::Placements,
     routes,
@@ -137,11 +138,11 @@ impl Application {
             self.keys.clone(),
             ConsumerSettings {
                 // Unique per process, also when one `Settings` starts several replicas.
-                consumer: format!("{CONSUMER_GROUP}-{}", uuid::Uuid::now_v7().simple()),
+                consumer: format!("{SERVICE_NAME}-{}", uuid::Uuid::now_v7().simple()),
                 ..self.settings.consumer.clone()
             },
             self.pool.clone(),
-            InventoryHandler {
+            InventoryStreamHandler {
                 live: self.live.clone(),
                 reservation_ttl: self.settings.reservation_ttl,
             }

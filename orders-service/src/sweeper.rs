@@ -10,11 +10,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    db::{
-        idempotency,
-        orders::{self, TIMEOUT_REASON, Transition},
-    },
-    domain::OrderStatus,
+    db::{idempotency, orders},
+    domain::{OrderStatus, TIMEOUT_REASON, Transition},
     live::Live,
 };
 

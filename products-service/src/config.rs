@@ -23,7 +23,7 @@ use stream_lib::{ConsumerSettings, ORDERS_STREAM, outbox::RelayConfig};
 use uuid::Uuid;
 use web_kit::config::Env;
 
-use crate::{events::SERVICE_NAME, seed};
+use crate::{SERVICE_NAME, seed};
 
 /// What the service needs to run.
 #[derive(Debug, Clone)]

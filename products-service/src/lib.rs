@@ -23,3 +23,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod usecases;
+
+/// This service's name: the `source` of its events, its consumer group on `orders_stream` (and
+/// its inbox's consumer name), the prefix of its consumers' names, its OpenAPI title.
+pub const SERVICE_NAME: &str = "products-service";

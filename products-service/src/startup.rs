@@ -16,10 +16,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use web_kit::background::{Background, TaskHandle, TaskState};
 
 use crate::{
-    config::Settings,
-    events::{InventoryHandler, SERVICE_NAME},
-    routes, seed,
-    state::AppState,
+    SERVICE_NAME, config::Settings, events::OrdersStreamHandler, routes, seed, state::AppState,
     usecases::CatalogCaches,
 };
 
@@ -87,7 +84,7 @@ impl Application {
                 ..settings.consumer.clone()
             },
             pool.clone(),
-            InventoryHandler::handlers(),
+            OrdersStreamHandler::handlers(),
         )
         .context("REDIS_URL: cannot create the consumer")?
         .with_state_listener(ready_listener(ready_tasks.register(consumer_task)));

@@ -1,16 +1,14 @@
 //! Orders, their lines and history; every transition is a compare-and-set recorded in the
 //! history, with the event it causes written to the outbox in the same transaction.
 
-use std::time::Duration;
-
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    domain::OrderStatus,
-    events::{self, OrderCancelled, OrderExpired, OrderPaid},
+    domain::{OrderStatus, Transition},
+    events::publish::event_for,
     live::StatusChange,
 };
 
@@ -92,98 +90,6 @@ async fn record_history(
     .await?;
     Ok(())
 }
-
-/// One status change to attempt.
-#[derive(Debug, Clone)]
-pub struct Transition {
-    pub from: OrderStatus,
-    pub to: OrderStatus,
-    pub reason: Option<String>,
-    /// Sets `expires_at` to now plus this.
-    pub expires_in: Option<Duration>,
-    /// Only while `expires_at` is still in the future (payment).
-    pub require_unexpired: bool,
-}
-
-impl Transition {
-    pub fn new(from: OrderStatus, to: OrderStatus) -> Self {
-        Self {
-            from,
-            to,
-            reason: None,
-            expires_in: None,
-            require_unexpired: false,
-        }
-    }
-}
-
-/// The event a transition publishes, if any: leaving CONFIRMED for CANCELLED or EXPIRED releases
-/// the stock, PAID sells it; a PENDING order that is cancelled or times out also publishes
-/// `order.cancelled`, so a reservation made meanwhile is released whichever message arrives
-/// first. A rejection by the inventory publishes nothing (the inventory made it).
-pub fn event_for(transition: &Transition) -> Option<TransitionEvent> {
-    use OrderStatus::*;
-    match (transition.from, transition.to) {
-        (Confirmed, Paid) => Some(TransitionEvent::Paid),
-        (Confirmed, Expired) => Some(TransitionEvent::Expired),
-        (Confirmed | Pending, Cancelled) => Some(TransitionEvent::Cancelled),
-        (Pending, Rejected) if transition.reason.as_deref() == Some(TIMEOUT_REASON) => {
-            Some(TransitionEvent::Cancelled)
-        }
-        _ => None,
-    }
-}
-
-/// Which event a transition publishes; each names only the order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransitionEvent {
-    Cancelled,
-    Expired,
-    Paid,
-}
-
-impl TransitionEvent {
-    /// The event's `type` string.
-    pub fn event_type(self) -> &'static str {
-        use stream_lib::Event;
-        match self {
-            Self::Cancelled => OrderCancelled::TYPE,
-            Self::Expired => OrderExpired::TYPE,
-            Self::Paid => OrderPaid::TYPE,
-        }
-    }
-
-    /// The outbox envelope of this event about `order_id`, to write with others in one
-    /// statement (`Outbox::enqueue_envelopes`).
-    pub fn envelope(
-        self,
-        order_id: Uuid,
-        correlation_id: &str,
-    ) -> Result<stream_lib::Envelope, sqlx::Error> {
-        let outbox = events::OUTBOX;
-        match self {
-            Self::Cancelled => outbox.envelope(correlation_id, &OrderCancelled { order_id }),
-            Self::Expired => outbox.envelope(correlation_id, &OrderExpired { order_id }),
-            Self::Paid => outbox.envelope(correlation_id, &OrderPaid { order_id }),
-        }
-    }
-
-    /// Writes the event about `order_id` to the outbox, inside the caller's transaction.
-    pub async fn publish(
-        self,
-        connection: &mut PgConnection,
-        order_id: Uuid,
-        correlation_id: &str,
-    ) -> Result<(), sqlx::Error> {
-        let envelope = self.envelope(order_id, correlation_id)?;
-        events::OUTBOX
-            .enqueue_envelopes(connection, std::slice::from_ref(&envelope))
-            .await
-    }
-}
-
-/// The reason of a PENDING order rejected because the inventory never answered.
-pub const TIMEOUT_REASON: &str = "timeout";
 
 /// Compare-and-set: moves `order_id` from `transition.from` to `transition.to` if it is still in
 /// `from`, records the history row and writes the implied event, all in the caller's
@@ -308,37 +214,4 @@ pub async fn list(
     .fetch_one(connection)
     .await?;
     Ok((rows, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use stream_lib::Event;
-
-    use super::*;
-    use OrderStatus::*;
-
-    fn event(from: OrderStatus, to: OrderStatus, reason: Option<&str>) -> Option<&'static str> {
-        event_for(&Transition {
-            reason: reason.map(str::to_owned),
-            ..Transition::new(from, to)
-        })
-        .map(TransitionEvent::event_type)
-    }
-
-    #[test]
-    fn each_transition_publishes_the_documented_event() {
-        assert_eq!(event(Pending, Confirmed, None), None);
-        assert_eq!(event(Pending, Rejected, Some("out_of_stock")), None);
-        assert_eq!(
-            event(Pending, Rejected, Some(TIMEOUT_REASON)),
-            Some(OrderCancelled::TYPE)
-        );
-        assert_eq!(event(Pending, Cancelled, None), Some(OrderCancelled::TYPE));
-        assert_eq!(
-            event(Confirmed, Cancelled, None),
-            Some(OrderCancelled::TYPE)
-        );
-        assert_eq!(event(Confirmed, Expired, None), Some(OrderExpired::TYPE));
-        assert_eq!(event(Confirmed, Paid, None), Some(OrderPaid::TYPE));
-    }
 }

@@ -18,26 +18,23 @@ use stream_lib::{Delivered, Envelope, Handle, HandleBatch, HandlerError, Handler
 use uuid::Uuid;
 
 use crate::{
-    db::{
-        batch, catalog,
-        orders::{Transition, event_for},
-    },
-    domain::OrderStatus,
+    db::{batch, catalog},
+    domain::{OrderStatus, Transition},
     events::{
         OUTBOX, OrderCancelled, ProductCreated, ProductDeleted, ProductUpdated, StockRejected,
-        StockReleased, StockReserved,
+        StockReleased, StockReserved, publish::event_for,
     },
     live::{Live, StatusChange},
 };
 
 /// Handles every event type orders-service reads.
 #[derive(Clone)]
-pub struct InventoryHandler {
+pub struct InventoryStreamHandler {
     pub live: Live,
     pub reservation_ttl: Duration,
 }
 
-impl InventoryHandler {
+impl InventoryStreamHandler {
     /// The consumer's registry: one typed handler per event type read.
     pub fn handlers(self) -> Handlers {
         Handlers::new()
@@ -58,7 +55,7 @@ impl InventoryHandler {
     }
 }
 
-impl HandleBatch<ProductCreated> for InventoryHandler {
+impl HandleBatch<ProductCreated> for InventoryStreamHandler {
     async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -69,7 +66,7 @@ impl HandleBatch<ProductCreated> for InventoryHandler {
     }
 }
 
-impl HandleBatch<ProductUpdated> for InventoryHandler {
+impl HandleBatch<ProductUpdated> for InventoryStreamHandler {
     async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -80,7 +77,7 @@ impl HandleBatch<ProductUpdated> for InventoryHandler {
     }
 }
 
-impl Handle<ProductDeleted> for InventoryHandler {
+impl Handle<ProductDeleted> for InventoryStreamHandler {
     async fn handle<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -92,7 +89,7 @@ impl Handle<ProductDeleted> for InventoryHandler {
     }
 }
 
-impl HandleBatch<StockReserved> for InventoryHandler {
+impl HandleBatch<StockReserved> for InventoryStreamHandler {
     /// PENDING -> CONFIRMED; a reservation for an order that was cancelled or rejected meanwhile
     /// (or that this service does not know) is given back with `order.cancelled`. A second
     /// reservation of an order already CONFIRMED, PAID or EXPIRED changes nothing.
@@ -150,7 +147,7 @@ impl HandleBatch<StockReserved> for InventoryHandler {
     }
 }
 
-impl HandleBatch<StockRejected> for InventoryHandler {
+impl HandleBatch<StockRejected> for InventoryStreamHandler {
     /// PENDING -> REJECTED with the inventory's reason (the first one, should an order be
     /// rejected twice in a run); an order no longer PENDING is left alone.
     async fn handle_batch<'a>(
@@ -199,7 +196,7 @@ impl HandleBatch<StockRejected> for InventoryHandler {
     }
 }
 
-impl Handle<StockReleased> for InventoryHandler {
+impl Handle<StockReleased> for InventoryStreamHandler {
     /// The release closes the loop of a cancellation or expiry: nothing left to do.
     async fn handle<'a>(
         &'a self,

@@ -1,8 +1,11 @@
 //! The events orders-service exchanges: the payloads it publishes on `orders_stream` (it owns
-//! them), the fields it reads from `inventory_stream` (a tolerant reader), and the consumer.
+//! them, `published`), the fields it reads from `inventory_stream` (a tolerant reader,
+//! `consumed`), how its use cases write events into the outbox (`publish`), and the consumer's
+//! handler (`handler`, named after the stream it reads).
 
 pub mod consumed;
 pub mod handler;
+pub mod publish;
 pub mod published;
 #[cfg(test)]
 mod schemas;
@@ -11,14 +14,13 @@ pub use consumed::{
     ProductCreated, ProductDeleted, ProductSnapshot, ProductUpdated, StockRejected, StockReleased,
     StockReserved,
 };
+pub use handler::InventoryStreamHandler;
 pub use published::{OrderCancelled, OrderExpired, OrderLine, OrderPaid, OrderPlaced};
 
 use stream_lib::{ORDERS_STREAM, outbox::Outbox};
 
-/// The `source` of every event this service publishes.
-pub const SOURCE: &str = "orders-service";
+use crate::SERVICE_NAME;
+
 /// Where this service's events go: `orders_stream`, through the outbox, in the transaction of
 /// the change that causes them.
-pub const OUTBOX: Outbox = Outbox::new(SOURCE, ORDERS_STREAM);
-/// This service's consumer group on `inventory_stream` (also its inbox consumer name).
-pub const CONSUMER_GROUP: &str = "orders-service";
+pub const OUTBOX: Outbox = Outbox::new(SERVICE_NAME, ORDERS_STREAM);

@@ -9,7 +9,8 @@ use stream_lib::{
 };
 use uuid::Uuid;
 
-use super::{CONSUMER_GROUP, consumed, published::*};
+use super::{consumed, published::*};
+use crate::SERVICE_NAME;
 
 fn schemas() -> SchemaFiles {
     SchemaFiles::new()
@@ -17,12 +18,12 @@ fn schemas() -> SchemaFiles {
         .publishes::<OrderCancelled>(ORDERS_STREAM)
         .publishes::<OrderExpired>(ORDERS_STREAM)
         .publishes::<OrderPaid>(ORDERS_STREAM)
-        .reads::<consumed::ProductCreated>(INVENTORY_STREAM, CONSUMER_GROUP)
-        .reads::<consumed::ProductUpdated>(INVENTORY_STREAM, CONSUMER_GROUP)
-        .reads::<consumed::ProductDeleted>(INVENTORY_STREAM, CONSUMER_GROUP)
-        .reads::<consumed::StockReserved>(INVENTORY_STREAM, CONSUMER_GROUP)
-        .reads::<consumed::StockRejected>(INVENTORY_STREAM, CONSUMER_GROUP)
-        .reads::<consumed::StockReleased>(INVENTORY_STREAM, CONSUMER_GROUP)
+        .reads::<consumed::ProductCreated>(INVENTORY_STREAM, SERVICE_NAME)
+        .reads::<consumed::ProductUpdated>(INVENTORY_STREAM, SERVICE_NAME)
+        .reads::<consumed::ProductDeleted>(INVENTORY_STREAM, SERVICE_NAME)
+        .reads::<consumed::StockReserved>(INVENTORY_STREAM, SERVICE_NAME)
+        .reads::<consumed::StockRejected>(INVENTORY_STREAM, SERVICE_NAME)
+        .reads::<consumed::StockReleased>(INVENTORY_STREAM, SERVICE_NAME)
 }
 
 #[test]
@@ -30,7 +31,7 @@ fn the_committed_event_schemas_are_generated_from_every_event_type_in_the_code()
     let declared = [
         (ORDERS_STREAM.to_owned(), include_str!("published.rs")),
         (
-            format!("{INVENTORY_STREAM}/{CONSUMER_GROUP}"),
+            format!("{INVENTORY_STREAM}/{SERVICE_NAME}"),
             include_str!("consumed.rs"),
         ),
     ];

@@ -48,7 +48,7 @@ pub fn stateless_router() -> Router<AppState> {
 static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(|| {
     web_kit::openapi::finish(
         declared().split_for_parts().1,
-        "orders-service",
+        crate::SERVICE_NAME,
         env!("CARGO_PKG_VERSION"),
         "The marketplace's orders: place (idempotently), list, show, cancel and pay for orders, \
          follow an order's status live (Server-Sent Events), and, for administrators, the \

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use web_kit::{ErrorBody, Json, Path, Query, RequestId};
 
 use crate::{
-    db::orders::{self, HistoryRow, ItemRow, OrderRow, Transition},
-    domain::{NewOrderLines, OrderStatus},
+    db::orders::{self, HistoryRow, ItemRow, OrderRow},
+    domain::{NewOrderLines, OrderStatus, Transition},
     error::ApiError,
     live::Live,
     placements::Placements,

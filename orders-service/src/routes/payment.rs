@@ -13,8 +13,8 @@ use uuid::Uuid;
 use web_kit::{ErrorBody, Json, Path, RequestId};
 
 use crate::{
-    db::orders::{self, Transition},
-    domain::{Card, OrderStatus, PaymentOutcome},
+    db::orders,
+    domain::{Card, OrderStatus, PaymentOutcome, Transition},
     error::ApiError,
     live::Live,
     routes::orders::{OrderView, view, visible},

@@ -1,4 +1,4 @@
-//! The inventory side of every order, as the `products-service` group on `orders_stream`.
+//! The `products-service` group on `orders_stream`: the inventory side of every order.
 //!
 //! The consumer applies a batch of entries in one transaction (it records the inbox and
 //! commits) and gives each run of consecutive entries of one type to its batch handler here,
@@ -16,9 +16,9 @@ use crate::usecases::move_stock::{
 
 /// Handles `order.placed`, `order.cancelled`, `order.expired` and `order.paid`, a run at a time.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct InventoryHandler;
+pub struct OrdersStreamHandler;
 
-impl InventoryHandler {
+impl OrdersStreamHandler {
     /// The consumer's registry: one batch handler per event type read.
     pub fn handlers() -> Handlers {
         Handlers::new()
@@ -29,7 +29,7 @@ impl InventoryHandler {
     }
 }
 
-impl HandleBatch<OrderPlaced> for InventoryHandler {
+impl HandleBatch<OrderPlaced> for OrdersStreamHandler {
     async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -48,7 +48,7 @@ impl HandleBatch<OrderPlaced> for InventoryHandler {
     }
 }
 
-impl HandleBatch<OrderCancelled> for InventoryHandler {
+impl HandleBatch<OrderCancelled> for OrdersStreamHandler {
     async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -58,7 +58,7 @@ impl HandleBatch<OrderCancelled> for InventoryHandler {
     }
 }
 
-impl HandleBatch<OrderExpired> for InventoryHandler {
+impl HandleBatch<OrderExpired> for OrdersStreamHandler {
     async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -68,7 +68,7 @@ impl HandleBatch<OrderExpired> for InventoryHandler {
     }
 }
 
-impl HandleBatch<OrderPaid> for InventoryHandler {
+impl HandleBatch<OrderPaid> for OrdersStreamHandler {
     async fn handle_batch<'a>(
         &'a self,
         tx: &'a mut Tx,

@@ -1,5 +1,7 @@
-//! The events products-service publishes on `inventory_stream` (it owns their payloads), the
-//! fields it reads from `orders_stream` (a tolerant reader), and the consumer's handler.
+//! The events products-service exchanges: the payloads it publishes on `inventory_stream` (it
+//! owns them, `published`), the fields it reads from `orders_stream` (a tolerant reader,
+//! `consumed`), how its use cases write events into the outbox (`publish`), and the consumer's
+//! handler (`handler`, named after the stream it reads).
 
 pub mod consumed;
 pub mod handler;
@@ -8,12 +10,11 @@ pub mod published;
 #[cfg(test)]
 mod schemas;
 
-pub use handler::InventoryHandler;
+pub use handler::OrdersStreamHandler;
 
 use stream_lib::{INVENTORY_STREAM, outbox::Outbox};
 
-/// This service's name: the `source` of its events and its consumer group on `orders_stream`.
-pub const SERVICE_NAME: &str = "products-service";
+use crate::SERVICE_NAME;
 
 /// Where this service's events go: `inventory_stream`, through the outbox, in the transaction
 /// of the change that causes them.

@@ -11,7 +11,8 @@ use stream_lib::{
 };
 use uuid::Uuid;
 
-use super::{InventoryHandler, SERVICE_NAME, consumed, published::*};
+use super::{OrdersStreamHandler, consumed, published::*};
+use crate::SERVICE_NAME;
 
 fn schemas() -> SchemaFiles {
     SchemaFiles::new()
@@ -45,7 +46,7 @@ fn the_committed_event_schemas_are_generated_from_every_event_type_in_the_code()
 
 #[test]
 fn every_event_type_read_has_a_handler() {
-    let handled: BTreeSet<String> = InventoryHandler::handlers()
+    let handled: BTreeSet<String> = OrdersStreamHandler::handlers()
         .types()
         .map(str::to_owned)
         .collect();

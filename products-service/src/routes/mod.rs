@@ -40,7 +40,7 @@ pub fn stateless_router() -> Router<AppState> {
 static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(|| {
     web_kit::openapi::finish(
         declared().split_for_parts().1,
-        "products-service",
+        crate::SERVICE_NAME,
         env!("CARGO_PKG_VERSION"),
         "The marketplace's catalog: public listings with search, filters and pages; sellers \
          create, change and delete their own listings (administrators any), with optimistic \

@@ -153,7 +153,7 @@ impl TestApp {
                         ..products_service::config::consumer_defaults()
                     },
                     self.pool.clone(),
-                    products_service::events::InventoryHandler::handlers(),
+                    products_service::events::OrdersStreamHandler::handlers(),
                 )
                 .expect("a consumer");
                 tokio::spawn(consumer.run(stop.clone()))
