@@ -1,5 +1,7 @@
 //! Password hashing with argon2id at OWASP's recommended parameters (19 MiB, 2 passes, 1 lane) on
-//! a small fixed set of threads (one per core), each reusing one block buffer of its own. A burst
+//! a small fixed set of threads (one per core, at the lowest CPU priority so that request handling
+//! here and everywhere else on the machine wins the CPU), each reusing one block buffer of its
+//! own. A burst
 //! of logins queues for them (a bounded queue; a full one makes callers wait, asynchronously)
 //! instead of spawning threads: the async runtime never blocks, and memory stays at one buffer per
 //! thread (glibc keeps a freed 19 MiB in each thread's arena, so a hash per blocking-pool thread
@@ -26,6 +28,12 @@ use tokio::sync::{mpsc, oneshot};
 pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
 pub const LANES: u32 = 1;
+
+/// The hashing threads' nice value, the lowest priority there is: under a login storm the rest of
+/// this service (its async workers answer every other request) and the other processes on the
+/// machine (the catalog, PostgreSQL) get the CPU first, and the hashes take what is left, which
+/// on an otherwise quiet machine is all of it.
+pub const HASHING_NICE: i32 = 19;
 
 /// Jobs that may wait for a hashing thread, per thread; past that, callers wait to enqueue.
 const QUEUE_PER_THREAD: usize = 64;
@@ -176,6 +184,7 @@ fn params() -> anyhow::Result<Params> {
 /// A hashing thread: takes jobs until every sender is gone. Its block buffer is allocated at its
 /// first job (an idle service holds none) and reused for every job after.
 fn work(receiver: &Mutex<mpsc::Receiver<Job>>, params: &Params, load: &Load) {
+    lower_priority();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut memory: Vec<Block> = Vec::new();
     loop {
@@ -205,6 +214,16 @@ fn work(receiver: &Mutex<mpsc::Receiver<Job>>, params: &Params, load: &Load) {
             }
         }
         load.finish();
+    }
+}
+
+/// Gives the calling thread the nice value [`HASHING_NICE`]. On Linux a nice value belongs to a
+/// thread (`setpriority(PRIO_PROCESS, tid)` changes that thread alone); raising it needs no
+/// privilege. A refusal (a sandbox) leaves the thread at the normal priority, and says so.
+fn lower_priority() {
+    let thread = rustix::thread::gettid();
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), HASHING_NICE) {
+        tracing::warn!(%error, nice = HASHING_NICE, "cannot lower a password hashing thread's priority");
     }
 }
 
@@ -404,6 +423,48 @@ mod tests {
             assert!(check.await.unwrap().unwrap());
         }
         assert_eq!(passwords.threads_used(), 1);
+    }
+
+    /// The nice value of each thread of this process named `argon2-*`, from `/proc` (field 19
+    /// of `/proc/self/task/<tid>/stat`).
+    fn hashing_threads_nice() -> Vec<i32> {
+        let mut nice = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let path = task.unwrap().path();
+            let (Ok(comm), Ok(stat)) = (
+                std::fs::read_to_string(path.join("comm")),
+                std::fs::read_to_string(path.join("stat")),
+            ) else {
+                continue; // the thread ended meanwhile
+            };
+            if !comm.starts_with("argon2-") {
+                continue;
+            }
+            // After the name's closing parenthesis: field 3 (the state) onwards.
+            let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+            nice.push(fields[19 - 3].parse().unwrap());
+        }
+        nice
+    }
+
+    #[tokio::test]
+    async fn the_hashing_threads_run_at_the_lowest_cpu_priority() {
+        let passwords = Passwords::with_threads(2).unwrap();
+        assert!(passwords.hash("niced".into()).await.is_ok());
+
+        // Other tests start hashing threads too: each lowers its own priority as it starts.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let nice = hashing_threads_nice();
+            if nice.len() >= 2 && nice.iter().all(|&nice| nice == HASHING_NICE) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hashing threads' nice values: {nice:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     #[test]
