@@ -7,6 +7,8 @@ use axum::{
 };
 use web_kit::{ErrorBody, error::FieldErrors};
 
+use crate::db::DbError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("some fields are invalid")]
@@ -36,11 +38,14 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> Self {
+/// A taken email or username is a 409 naming the field; an unreachable database a 503.
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
         match error {
-            error if web_kit::error::is_unavailable_sqlx(&error) => Self::Unavailable(error.into()),
-            other => Self::Internal(other.into()),
+            DbError::EmailTaken => Self::taken(true, false),
+            DbError::UsernameTaken => Self::taken(false, true),
+            error @ DbError::Unavailable(_) => Self::Unavailable(error.into()),
+            error @ DbError::Query(_) => Self::Internal(error.into()),
         }
     }
 }
@@ -51,6 +56,28 @@ impl ApiError {
         let mut fields = FieldErrors::new();
         fields.insert(field.to_owned(), vec![message.into()]);
         Self::Validation(fields)
+    }
+
+    /// The 409 of a sign-up whose email or username (or both) another account has; the code
+    /// names the email when both are.
+    pub fn taken(email_taken: bool, username_taken: bool) -> Self {
+        let mut fields = FieldErrors::new();
+        if email_taken {
+            fields.insert("email".into(), vec!["is already registered".into()]);
+        }
+        if username_taken {
+            fields.insert("username".into(), vec!["is already taken".into()]);
+        }
+        let (code, message) = if email_taken {
+            ("email_taken", "an account with this email already exists")
+        } else {
+            ("username_taken", "this username is already taken")
+        };
+        Self::Conflict {
+            code,
+            message: message.into(),
+            fields,
+        }
     }
 }
 

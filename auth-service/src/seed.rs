@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     config::AdminAccount,
-    db::users::{self, InsertError},
+    db::{DbError, users},
     domain::UserId,
     passwords::Passwords,
 };
@@ -41,14 +41,14 @@ pub async fn demo_users(pool: &PgPool, passwords: &Passwords) -> anyhow::Result<
         match users::insert(pool, id, username, email, &hash, "user").await {
             Ok(_) => tracing::info!(email, "demo user created"),
             // Another replica seeded it first.
-            Err(InsertError::EmailTaken) => {}
-            Err(InsertError::UsernameTaken) => {
+            Err(DbError::EmailTaken) => {}
+            Err(DbError::UsernameTaken) => {
                 tracing::warn!(
                     username,
                     "demo username taken by another account; demo user skipped"
                 )
             }
-            Err(InsertError::Sql(error)) => return Err(error).context("seeding a demo user"),
+            Err(error) => return Err(error).context("seeding a demo user"),
         }
     }
     Ok(())
@@ -98,14 +98,12 @@ pub async fn admin(
                 tracing::info!(email = %row.email, "administrator account created");
                 return Ok(());
             }
-            Err(InsertError::EmailTaken) => continue,
-            Err(InsertError::UsernameTaken) => anyhow::bail!(
+            Err(DbError::EmailTaken) => continue,
+            Err(DbError::UsernameTaken) => anyhow::bail!(
                 "ADMIN_USERNAME {:?} is taken by another account; set ADMIN_USERNAME to a free name",
                 account.username
             ),
-            Err(InsertError::Sql(error)) => {
-                return Err(error).context("creating the administrator");
-            }
+            Err(error) => return Err(error).context("creating the administrator"),
         }
     }
     anyhow::bail!("ADMIN_EMAIL: the administrator account could not be created")

@@ -4,6 +4,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::DbError;
 use crate::domain::UserId;
 
 /// A row of `refresh_tokens`.
@@ -46,7 +47,7 @@ pub struct IssuedAccess {
 pub async fn insert(
     executor: impl PgExecutor<'_>,
     token: NewRefreshToken<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO refresh_tokens \
          (id, family_id, user_id, token_hash, expires_at, session_expires_at, access_jti, \
@@ -71,18 +72,19 @@ pub async fn insert(
 pub async fn find_for_update(
     connection: &mut PgConnection,
     token_hash: &[u8],
-) -> Result<Option<RefreshTokenRow>, sqlx::Error> {
+) -> Result<Option<RefreshTokenRow>, DbError> {
     sqlx::query_as::<_, RefreshTokenRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE"
     )))
     .bind(token_hash)
     .fetch_optional(connection)
     .await
+    .map_err(DbError::from)
 }
 
 /// Marks a token spent; false when it already was (a concurrent rotation won).
 #[tracing::instrument(skip_all, fields(token_id = %id))]
-pub async fn mark_used(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn mark_used(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, DbError> {
     let result = sqlx::query(
         "UPDATE refresh_tokens SET used_at = now() \
          WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
@@ -100,7 +102,7 @@ pub async fn mark_used(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, 
 pub async fn revoke_family(
     executor: impl PgExecutor<'_>,
     family_id: Uuid,
-) -> Result<Vec<IssuedAccess>, sqlx::Error> {
+) -> Result<Vec<IssuedAccess>, DbError> {
     sqlx::query_as::<_, IssuedAccess>(
         "WITH revoked AS ( \
              UPDATE refresh_tokens SET revoked_at = now() \
@@ -113,6 +115,7 @@ pub async fn revoke_family(
     .bind(family_id)
     .fetch_all(executor)
     .await
+    .map_err(DbError::from)
 }
 
 /// Revokes every live token of a user (sign out everywhere) and returns the access tokens they
@@ -121,7 +124,7 @@ pub async fn revoke_family(
 pub async fn revoke_user(
     executor: impl PgExecutor<'_>,
     user_id: UserId,
-) -> Result<Vec<IssuedAccess>, sqlx::Error> {
+) -> Result<Vec<IssuedAccess>, DbError> {
     sqlx::query_as::<_, IssuedAccess>(
         "WITH revoked AS ( \
              UPDATE refresh_tokens SET revoked_at = now() \
@@ -134,6 +137,7 @@ pub async fn revoke_user(
     .bind(user_id)
     .fetch_all(executor)
     .await
+    .map_err(DbError::from)
 }
 
 /// The family of the token with that hash, if any.
@@ -141,11 +145,12 @@ pub async fn revoke_user(
 pub async fn family_of(
     executor: impl PgExecutor<'_>,
     token_hash: &[u8],
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<Uuid>, DbError> {
     sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(executor)
         .await
+        .map_err(DbError::from)
 }
 
 /// Deletes a user's tokens that expired (housekeeping at sign-in).
@@ -153,7 +158,7 @@ pub async fn family_of(
 pub async fn delete_expired(
     executor: impl PgExecutor<'_>,
     user_id: UserId,
-) -> Result<u64, sqlx::Error> {
+) -> Result<u64, DbError> {
     let result =
         sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at < now()")
             .bind(user_id)

@@ -3,6 +3,7 @@
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
+use super::DbError;
 use crate::domain::UserId;
 
 /// A row of `users`.
@@ -16,43 +17,34 @@ pub struct UserRow {
     pub created_at: OffsetDateTime,
 }
 
-/// Why an insert was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum InsertError {
-    #[error("email taken")]
-    EmailTaken,
-    #[error("username taken")]
-    UsernameTaken,
-    #[error(transparent)]
-    Sql(#[from] sqlx::Error),
-}
-
 const COLUMNS: &str = "id, username, email, password_hash, role, created_at";
 
 #[tracing::instrument(skip_all)]
 pub async fn find_by_email(
     executor: impl PgExecutor<'_>,
     email: &str,
-) -> Result<Option<UserRow>, sqlx::Error> {
+) -> Result<Option<UserRow>, DbError> {
     sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"
     )))
     .bind(email.trim())
     .fetch_optional(executor)
     .await
+    .map_err(DbError::from)
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub async fn find_by_id(
     executor: impl PgExecutor<'_>,
     id: UserId,
-) -> Result<Option<UserRow>, sqlx::Error> {
+) -> Result<Option<UserRow>, DbError> {
     sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(executor)
     .await
+    .map_err(DbError::from)
 }
 
 /// Which of `email` and `username` are already taken (case-insensitively).
@@ -61,7 +53,7 @@ pub async fn taken(
     executor: impl PgExecutor<'_>,
     email: &str,
     username: &str,
-) -> Result<(bool, bool), sqlx::Error> {
+) -> Result<(bool, bool), DbError> {
     sqlx::query_as::<_, (bool, bool)>(
         "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1)), \
                 EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
@@ -70,9 +62,11 @@ pub async fn taken(
     .bind(username)
     .fetch_one(executor)
     .await
+    .map_err(DbError::from)
 }
 
-/// Inserts an account with id `id`; a unique violation says which field clashed.
+/// Inserts an account with id `id`; a unique violation says which field clashed
+/// ([`DbError::EmailTaken`], [`DbError::UsernameTaken`]).
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub async fn insert(
     executor: impl PgExecutor<'_>,
@@ -81,7 +75,7 @@ pub async fn insert(
     email: &str,
     password_hash: &str,
     role: &str,
-) -> Result<UserRow, InsertError> {
+) -> Result<UserRow, DbError> {
     sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, username, email, password_hash, role) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
@@ -94,9 +88,9 @@ pub async fn insert(
     .fetch_one(executor)
     .await
     .map_err(|error| match unique_violation(&error).as_deref() {
-        Some("users_email_lower_key") => InsertError::EmailTaken,
-        Some("users_username_lower_key") => InsertError::UsernameTaken,
-        _ => InsertError::Sql(error),
+        Some("users_email_lower_key") => DbError::EmailTaken,
+        Some("users_username_lower_key") => DbError::UsernameTaken,
+        _ => DbError::from(error),
     })
 }
 

@@ -8,7 +8,7 @@ use crate::{
     seed::DEMO_ACCOUNTS,
     sessions::{Issued, Sessions},
     state::DemoUsers,
-    usecases::start_session::start_session,
+    usecases::start_session::signed_in,
 };
 
 const NOT_FOUND: &str = "demo accounts are not enabled";
@@ -27,7 +27,5 @@ pub async fn demo_sign_in(
     let user = users::find_by_email(pool, email)
         .await?
         .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let issued = start_session(pool, sessions, &user).await?;
-    Ok((user, issued))
+    signed_in(pool, sessions, user).await
 }

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::{
     db::{
+        self,
         refresh_tokens::{self, RefreshTokenRow},
         users::{self, UserRow},
     },
@@ -23,7 +24,7 @@ pub async fn refresh(
     sessions: &Sessions,
     refresh_token: &str,
 ) -> Result<(UserRow, Issued), ApiError> {
-    let mut transaction = web_kit::db::begin(pool).await?;
+    let mut transaction = db::begin(pool).await?;
     let Some(row) =
         refresh_tokens::find_for_update(&mut transaction, &hash_token(refresh_token)).await?
     else {
@@ -35,13 +36,13 @@ pub async fn refresh(
     if let Some(replayed) =
         replay_successor(&mut transaction, sessions, &row, refresh_token).await?
     {
-        transaction.commit().await?;
+        db::commit(transaction).await?;
         tracing::info!(family_id = %row.family_id, "refresh token presented again within the grace period");
         return Ok(replayed);
     }
     if row.used_at.is_some() || row.revoked_at.is_some() {
         let issued = refresh_tokens::revoke_family(&mut *transaction, row.family_id).await?;
-        transaction.commit().await?;
+        db::commit(transaction).await?;
         tracing::warn!(
             family_id = %row.family_id,
             user_id = %row.user_id,
@@ -72,7 +73,7 @@ pub async fn refresh(
         sessions.successor_of(refresh_token),
     )
     .await?;
-    transaction.commit().await?;
+    db::commit(transaction).await?;
     Ok((user, issued))
 }
 

@@ -11,7 +11,7 @@ use crate::{
     domain::Email,
     error::ApiError,
     sessions::Issued,
-    usecases::{Accounts, start_session::start_session},
+    usecases::{Accounts, start_session::signed_in},
 };
 
 /// The credentials as submitted, and where from.
@@ -29,29 +29,24 @@ pub async fn sign_in(
     jar: &CookieJar,
     credentials: SignIn,
 ) -> Result<(UserRow, Issued), ApiError> {
-    let Accounts {
-        pool,
-        passwords,
-        limiter,
-        sessions,
-    } = accounts;
-    let attempt = limiter
+    let attempt = accounts
+        .limiter
         .login_attempt(credentials.ip, jar, &credentials.email)
         .await?;
 
     let user = if Email::parse(&credentials.email).is_ok() {
-        users::find_by_email(pool, &credentials.email).await?
+        users::find_by_email(&accounts.pool, &credentials.email).await?
     } else {
         None
     };
     let hash = user.as_ref().map(|user| user.password_hash.clone());
-    let matches = passwords.verify(credentials.password, hash).await?;
+    let matches = accounts
+        .passwords
+        .verify(credentials.password, hash)
+        .await?;
     let Some(user) = user.filter(|_| matches) else {
         return Err(ApiError::InvalidCredentials);
     };
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    limiter.login_succeeded(attempt).await?;
-
-    let issued = start_session(pool, sessions, &user).await?;
-    Ok((user, issued))
+    accounts.limiter.login_succeeded(attempt).await?;
+    signed_in(&accounts.pool, &accounts.sessions, user).await
 }

@@ -8,11 +8,11 @@ use std::net::IpAddr;
 use web_kit::error::FieldErrors;
 
 use crate::{
-    db::users::{self, InsertError, UserRow},
+    db::users::{self, UserRow},
     domain::{Email, NewPassword, UserId, Username},
     error::ApiError,
     sessions::Issued,
-    usecases::{Accounts, start_session::start_session},
+    usecases::{Accounts, start_session::signed_in},
 };
 
 /// A sign-up as submitted (parsed here, after the attempt is counted).
@@ -26,13 +26,10 @@ pub struct SignUp {
 /// Creates the account and its first session.
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn sign_up(accounts: &Accounts, form: SignUp) -> Result<(UserRow, Issued), ApiError> {
-    let Accounts {
-        pool,
-        passwords,
-        limiter,
-        sessions,
-    } = accounts;
-    limiter.signup_attempt(form.ip, &form.email).await?;
+    accounts
+        .limiter
+        .signup_attempt(form.ip, &form.email)
+        .await?;
 
     let mut errors = FieldErrors::new();
     let username = Username::parse(&form.username)
@@ -49,48 +46,24 @@ pub async fn sign_up(accounts: &Accounts, form: SignUp) -> Result<(UserRow, Issu
     };
 
     let (email_taken, username_taken) =
-        users::taken(pool, email.as_str(), username.as_str()).await?;
+        users::taken(&accounts.pool, email.as_str(), username.as_str()).await?;
     if email_taken || username_taken {
-        return Err(conflict(email_taken, username_taken));
+        return Err(ApiError::taken(email_taken, username_taken));
     }
-    let hash = passwords.hash(password.expose().to_owned()).await?;
+    let hash = accounts
+        .passwords
+        .hash(password.expose().to_owned())
+        .await?;
+    // A concurrent sign-up that won the race to the unique index is a 409 too (`DbError`).
     let user = users::insert(
-        pool,
+        &accounts.pool,
         UserId::generate(),
         username.as_str(),
         email.as_str(),
         &hash,
         "user",
     )
-    .await
-    .map_err(|error| match error {
-        InsertError::EmailTaken => conflict(true, false),
-        InsertError::UsernameTaken => conflict(false, true),
-        InsertError::Sql(error) => error.into(),
-    })?;
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    .await?;
     tracing::info!(user_id = %user.id, "account created");
-
-    let issued = start_session(pool, sessions, &user).await?;
-    Ok((user, issued))
-}
-
-fn conflict(email_taken: bool, username_taken: bool) -> ApiError {
-    let mut fields = FieldErrors::new();
-    if email_taken {
-        fields.insert("email".into(), vec!["is already registered".into()]);
-    }
-    if username_taken {
-        fields.insert("username".into(), vec!["is already taken".into()]);
-    }
-    let (code, message) = if email_taken {
-        ("email_taken", "an account with this email already exists")
-    } else {
-        ("username_taken", "this username is already taken")
-    };
-    ApiError::Conflict {
-        code,
-        message: message.into(),
-        fields,
-    }
+    signed_in(&accounts.pool, &accounts.sessions, user).await
 }

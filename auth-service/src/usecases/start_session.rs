@@ -1,5 +1,5 @@
 //! Starting a session (a new refresh-token family) and issuing one access and refresh token pair
-//! into a family, the step sign-up, sign-in and refresh share.
+//! into a family, the step sign-up, sign-in, the demo sign-in and refresh share.
 
 use anyhow::Context;
 use sqlx::{PgConnection, PgPool};
@@ -7,10 +7,22 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    db::{refresh_tokens, users::UserRow},
+    db::{self, refresh_tokens, users::UserRow},
     error::ApiError,
     sessions::{Issued, Sessions, hash_token},
 };
+
+/// The end of every way in (sign-up, sign-in, the demo): `user` proved who they are; their id
+/// goes on the caller's span (`user_id`) and a new session starts for them.
+pub async fn signed_in(
+    pool: &PgPool,
+    sessions: &Sessions,
+    user: UserRow,
+) -> Result<(UserRow, Issued), ApiError> {
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let issued = start_session(pool, sessions, &user).await?;
+    Ok((user, issued))
+}
 
 /// Starts a new session for `user`, after deleting its expired tokens.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
@@ -20,7 +32,7 @@ pub async fn start_session(
     user: &UserRow,
 ) -> Result<Issued, ApiError> {
     refresh_tokens::delete_expired(pool, user.id).await?;
-    let mut transaction = web_kit::db::begin(pool).await?;
+    let mut transaction = db::begin(pool).await?;
     let issued = issue(
         &mut transaction,
         sessions,
@@ -29,7 +41,7 @@ pub async fn start_session(
         Sessions::new_refresh_token(),
     )
     .await?;
-    transaction.commit().await?;
+    db::commit(transaction).await?;
     Ok(issued)
 }
 
