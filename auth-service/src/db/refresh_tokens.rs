@@ -43,27 +43,56 @@ pub struct IssuedAccess {
     pub access_expires_at: OffsetDateTime,
 }
 
+/// The statement that stores a token (`$1` its id, `$3` the user; a macro, so that
+/// [`insert_first`] can prefix it and stay a literal).
+macro_rules! insert_sql {
+    () => {
+        "INSERT INTO refresh_tokens \
+         (id, family_id, user_id, token_hash, expires_at, session_expires_at, access_jti, \
+          access_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    };
+}
+
+/// Stores a token of an existing family (a rotation).
 #[tracing::instrument(skip_all, fields(user_id = %token.user_id, family_id = %token.family_id))]
 pub async fn insert(
     executor: impl PgExecutor<'_>,
     token: NewRefreshToken<'_>,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens \
-         (id, family_id, user_id, token_hash, expires_at, session_expires_at, access_jti, \
-          access_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(token.family_id)
-    .bind(token.user_id)
-    .bind(token.token_hash)
-    .bind(token.expires_at)
-    .bind(token.session_expires_at)
-    .bind(token.access_jti)
-    .bind(token.access_expires_at)
-    .execute(executor)
-    .await?;
+    store(executor, insert_sql!(), &token).await
+}
+
+/// Stores the first token of a new family (a sign-in) and deletes the user's expired tokens,
+/// in one statement: one round trip and one commit, no transaction around it.
+#[tracing::instrument(skip_all, fields(user_id = %token.user_id, family_id = %token.family_id))]
+pub async fn insert_first(
+    executor: impl PgExecutor<'_>,
+    token: NewRefreshToken<'_>,
+) -> Result<(), DbError> {
+    const SQL: &str = concat!(
+        "WITH expired AS (DELETE FROM refresh_tokens WHERE user_id = $3 AND expires_at < now()) ",
+        insert_sql!()
+    );
+    store(executor, SQL, &token).await
+}
+
+async fn store(
+    executor: impl PgExecutor<'_>,
+    sql: &'static str,
+    token: &NewRefreshToken<'_>,
+) -> Result<(), DbError> {
+    sqlx::query(sql)
+        .bind(Uuid::now_v7())
+        .bind(token.family_id)
+        .bind(token.user_id)
+        .bind(token.token_hash)
+        .bind(token.expires_at)
+        .bind(token.session_expires_at)
+        .bind(token.access_jti)
+        .bind(token.access_expires_at)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
@@ -151,18 +180,4 @@ pub async fn family_of(
         .fetch_optional(executor)
         .await
         .map_err(DbError::from)
-}
-
-/// Deletes a user's tokens that expired (housekeeping at sign-in).
-#[tracing::instrument(skip_all, fields(user_id = %user_id))]
-pub async fn delete_expired(
-    executor: impl PgExecutor<'_>,
-    user_id: UserId,
-) -> Result<u64, DbError> {
-    let result =
-        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at < now()")
-            .bind(user_id)
-            .execute(executor)
-            .await?;
-    Ok(result.rows_affected())
 }

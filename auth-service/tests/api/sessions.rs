@@ -117,6 +117,53 @@ async fn an_expired_refresh_token_is_refused() {
 }
 
 #[tokio::test]
+async fn signing_in_deletes_the_accounts_expired_tokens_and_keeps_its_live_ones() {
+    let app = spawn_app().await;
+    app.signup("alice", "alice@example.com", PASSWORD).await;
+    app.signup("bob", "bob@example.com", PASSWORD).await;
+    app.login("alice@example.com", PASSWORD).await;
+    // Alice's first session expired; her second and Bob's (expired too) live on.
+    sqlx::query(
+        "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute'
+         WHERE id IN (SELECT r.id FROM refresh_tokens r JOIN users u ON u.id = r.user_id
+                      WHERE u.username = 'bob'
+                         OR r.id = (SELECT t.id FROM refresh_tokens t WHERE t.user_id = u.id
+                                    ORDER BY t.id LIMIT 1))",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let tokens = |username: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT count(*), count(*) FILTER (WHERE expires_at < now())
+                 FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE u.username = $1",
+            )
+            .bind(username)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(tokens("alice").await, (2, 1));
+
+    let response = app.login("alice@example.com", PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        tokens("alice").await,
+        (2, 0),
+        "the expired one went, a new one came"
+    );
+    assert_eq!(
+        tokens("bob").await,
+        (1, 1),
+        "another account's are not touched"
+    );
+}
+
+#[tokio::test]
 async fn logout_revokes_the_access_token_for_every_service_at_once() {
     let app = spawn_app().await;
     let login = app.registered_user("alice").await;
