@@ -7,7 +7,7 @@
 //! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
 //! | `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS`, `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | 5000, 4000, 3000 | every session's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout` (0: off; [`web_kit::db::Timeouts`]) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | streams, deny-list, pub/sub |
-//! | `REDIS_CLUSTER_URLS` | empty | comma-separated `redis://` node URLs of a Redis Cluster; when set it wins over `REDIS_URL` for the deny-list, placement limits and live updates (sharded pub/sub); the streams stay on `REDIS_URL` for now |
+//! | `REDIS_CLUSTER_URLS` | empty | comma-separated `redis://` node URLs of a Redis Cluster; when set it wins over `REDIS_URL` for everything: the streams, the deny-list, placement limits and live updates (sharded pub/sub) |
 //! | `REDIS_KEY_PREFIX` | empty | prefixes every Redis key and channel |
 //! | `JWT_PUBLIC_KEY` | unset | auth-service's Ed25519 public key (PEM); when unset the key set is fetched from `AUTH_URL` |
 //! | `AUTH_URL` | `http://127.0.0.1:3030` | auth-service, for `GET /api/auth/jwks` |
@@ -51,8 +51,8 @@ pub struct Settings {
     /// Deadlines of every database session (`DATABASE_*_TIMEOUT_MS`).
     pub database_timeouts: web_kit::db::Timeouts,
     pub redis_url: String,
-    /// A Redis Cluster's node URLs (`REDIS_CLUSTER_URLS`); when not empty, the service's own keys
-    /// and channel are there instead of at `redis_url`.
+    /// A Redis Cluster's node URLs (`REDIS_CLUSTER_URLS`); when not empty, the streams and the
+    /// service's own keys and channel are there instead of at `redis_url`.
     pub redis_cluster_urls: Vec<String>,
     /// Prefix of every Redis key and channel (empty in production; unique per test).
     pub redis_key_prefix: String,

@@ -9,7 +9,8 @@ use auth_kit::Verifier;
 use sqlx::PgPool;
 use stream_lib::state::TaskState as StreamTaskState;
 use stream_lib::{
-    ConsumerSettings, StreamKeys, consumer::Consumer, gauges::Gauges, outbox::OutboxRelay,
+    ConsumerSettings, StreamKeys, StreamRedis, consumer::Consumer, gauges::Gauges,
+    outbox::OutboxRelay,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -38,7 +39,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     pool: PgPool,
-    redis: web_kit::redis_pool::RedisPool,
+    /// Where the streams are: the consumer, the relay, the gauges and the admin routes share it.
+    stream_redis: StreamRedis,
     keys: StreamKeys,
     settings: Settings,
     live: Live,
@@ -67,6 +69,8 @@ impl Application {
             .await
             .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?
             .with_key_prefix(settings.redis_key_prefix.clone());
+        let stream_redis = StreamRedis::new(&settings.redis_url, &settings.redis_cluster_urls)
+            .context("REDIS_URL / REDIS_CLUSTER_URLS (the streams)")?;
         let keys = StreamKeys::new(settings.redis_key_prefix.clone());
         let live = Live::new(redis.clone(), &settings.redis_key_prefix);
         let subscriber = live
@@ -77,7 +81,7 @@ impl Application {
         let state = AppState {
             pool: pool.clone(),
             redis: redis.clone(),
-            streams_redis: redis.node_or(&settings.redis_url).context("REDIS_URL")?,
+            stream_redis: stream_redis.clone(),
             verifier,
             keys: keys.clone(),
             live: live.clone(),
@@ -100,7 +104,7 @@ impl Application {
             listener,
             router,
             pool,
-            redis,
+            stream_redis,
             keys,
             settings,
             live,
@@ -133,8 +137,8 @@ impl Application {
                 internal.cancel();
             }
         });
-        let consumer = Consumer::new(
-            &self.settings.redis_url,
+        let consumer = Consumer::on(
+            self.stream_redis.clone(),
             self.keys.clone(),
             ConsumerSettings {
                 // Unique per process, also when one `Settings` starts several replicas.
@@ -147,28 +151,25 @@ impl Application {
                 reservation_ttl: self.settings.reservation_ttl,
             }
             .handlers(),
-        )?
+        )
         .with_state_listener(ready_listener(self.background.register(format!(
             "consumer {}/{}",
             self.settings.consumer.stream, self.settings.consumer.group
         ))));
         let relay = OutboxRelay::new(
             self.pool.clone(),
-            self.redis.node_or(&self.settings.redis_url)?,
+            self.stream_redis.clone(),
             self.keys.clone(),
             self.settings.relay.clone(),
         )
         .with_state_listener(ready_listener(self.background.register("outbox relay")));
-        let gauges = Gauges::new(
-            self.redis.node_or(&self.settings.redis_url)?,
-            self.keys.clone(),
-        )
-        .group(
-            &self.settings.consumer.stream,
-            &self.settings.consumer.group,
-        )
-        .outbox(self.pool.clone())
-        .stuck_after(self.settings.consumer.claim_idle);
+        let gauges = Gauges::new(self.stream_redis.clone(), self.keys.clone())
+            .group(
+                &self.settings.consumer.stream,
+                &self.settings.consumer.group,
+            )
+            .outbox(self.pool.clone())
+            .stuck_after(self.settings.consumer.claim_idle);
         let sweeper = Sweeper {
             pool: self.pool.clone(),
             live: self.live.clone(),

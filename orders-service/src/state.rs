@@ -15,8 +15,9 @@ pub struct AppState {
     pub pool: PgPool,
     /// The service's own keys and channel (deny-list, limits, live updates; `/ready`).
     pub redis: web_kit::redis_pool::RedisPool,
-    /// Where the streams are (`REDIS_URL`), for the admin routes over them.
-    pub streams_redis: deadpool_redis::Pool,
+    /// Where the streams are (`REDIS_URL`, or `REDIS_CLUSTER_URLS` when set), for the admin
+    /// routes over them.
+    pub stream_redis: stream_lib::StreamRedis,
     pub verifier: Verifier,
     pub keys: StreamKeys,
     pub live: Live,

@@ -5,8 +5,8 @@
 //! `DATABASE_STATEMENT_TIMEOUT_MS` / `DATABASE_LOCK_TIMEOUT_MS` /
 //! `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (5000 / 4000 / 3000, [`web_kit::db::Timeouts`]),
 //! `REDIS_URL` (redis://127.0.0.1:6379), `REDIS_CLUSTER_URLS` (empty; comma-separated node URLs
-//! of a Redis Cluster: when set, the deny-list is read there; the streams stay on `REDIS_URL` for
-//! now), `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
+//! of a Redis Cluster: when set, the streams and the deny-list are there instead),
+//! `REDIS_KEY_PREFIX` (empty), `JWT_PUBLIC_KEY` (PEM; when
 //! unset the key set is fetched from `AUTH_URL`, default http://127.0.0.1:3030), `SEED_CATALOG`
 //! (false), `DEMO_SELLER_ID` / `DEMO2_SELLER_ID` (owners of the seeded listings; default
 //! [`crate::seed::DEMO_SELLER_ID`] / [`crate::seed::DEMO2_SELLER_ID`]). The `orders_stream`
@@ -38,8 +38,8 @@ pub struct Settings {
     pub database_timeouts: web_kit::db::Timeouts,
     /// Redis for the streams and the token deny-list (`REDIS_URL`).
     pub redis_url: String,
-    /// A Redis Cluster's node URLs (`REDIS_CLUSTER_URLS`); when not empty, the deny-list is read
-    /// there.
+    /// A Redis Cluster's node URLs (`REDIS_CLUSTER_URLS`); when not empty, the streams and the
+    /// deny-list are there instead of at `redis_url`.
     pub redis_cluster_urls: Vec<String>,
     /// Prefix of every Redis key this service touches (`REDIS_KEY_PREFIX`, default empty).
     pub redis_key_prefix: String,

@@ -9,7 +9,8 @@ use auth_kit::Verifier;
 use sqlx::PgPool;
 use stream_lib::state::TaskState as StreamTaskState;
 use stream_lib::{
-    ConsumerSettings, StreamKeys, consumer::Consumer, gauges::Gauges, outbox::OutboxRelay,
+    ConsumerSettings, StreamKeys, StreamRedis, consumer::Consumer, gauges::Gauges,
+    outbox::OutboxRelay,
 };
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::{CancellationToken, DropGuard};
@@ -68,6 +69,9 @@ impl Application {
             .context("JWT_PUBLIC_KEY / AUTH_URL: no key to verify access tokens with")?
             .with_key_prefix(&settings.redis_key_prefix);
 
+        // Where the streams are: the consumer, the relay and the gauges share it.
+        let streams = StreamRedis::new(&settings.redis_url, &settings.redis_cluster_urls)
+            .context("REDIS_URL / REDIS_CLUSTER_URLS (the streams)")?;
         let keys = StreamKeys::new(settings.redis_key_prefix.clone());
         let stop = CancellationToken::new();
         let ready_tasks = Background::new();
@@ -75,8 +79,8 @@ impl Application {
             "consumer {}/{}",
             settings.consumer.stream, settings.consumer.group
         );
-        let consumer = Consumer::new(
-            &settings.redis_url,
+        let consumer = Consumer::on(
+            streams.clone(),
             keys.clone(),
             ConsumerSettings {
                 // Unique per process, also when one `Settings` starts several replicas.
@@ -86,9 +90,7 @@ impl Application {
             pool.clone(),
             OrdersStreamHandler::handlers(),
         )
-        .context("REDIS_URL: cannot create the consumer")?
         .with_state_listener(ready_listener(ready_tasks.register(consumer_task)));
-        let streams = redis.node_or(&settings.redis_url).context("REDIS_URL")?;
         let gauges = Gauges::new(streams.clone(), keys.clone())
             .group(&settings.consumer.stream, &settings.consumer.group)
             .outbox(pool.clone())

@@ -23,7 +23,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    DEAD_LETTER_STREAM, StreamKeys,
+    DEAD_LETTER_STREAM, StreamKeys, StreamRedis,
+    connection::Control,
     wire::{as_array, as_string, as_u64, is_nogroup},
 };
 
@@ -57,7 +58,7 @@ pub struct Sample {
 /// The sampler of one service: the consumer groups it reads with and, if it produces, its outbox.
 #[derive(Clone)]
 pub struct Gauges {
-    redis: deadpool_redis::Pool,
+    redis: StreamRedis,
     keys: StreamKeys,
     groups: Vec<(String, String)>,
     outbox: Option<PgPool>,
@@ -66,9 +67,9 @@ pub struct Gauges {
 }
 
 impl Gauges {
-    /// A sampler over `redis` (keys under `keys`), every 5 s, pending entries idle for 60 s
-    /// counted as stuck.
-    pub fn new(redis: deadpool_redis::Pool, keys: StreamKeys) -> Self {
+    /// A sampler over `redis` (a server or a cluster; keys under `keys`), every 5 s, pending
+    /// entries idle for 60 s counted as stuck.
+    pub fn new(redis: StreamRedis, keys: StreamKeys) -> Self {
         Self {
             redis,
             keys,
@@ -127,7 +128,7 @@ impl Gauges {
 
     /// One sample of everything (without recording it).
     pub async fn sample(&self) -> Result<Sample, GaugeError> {
-        let mut redis = self.redis.get().await?;
+        let mut redis = self.redis.control().await?;
         let mut sample = Sample::default();
         for (stream, group) in &self.groups {
             sample
@@ -155,7 +156,7 @@ impl Gauges {
 
     async fn sample_group(
         &self,
-        redis: &mut deadpool_redis::Connection,
+        redis: &mut Control,
         stream: &str,
         group: &str,
     ) -> Result<GroupSample, redis::RedisError> {
@@ -254,8 +255,6 @@ pub fn record(sample: &Sample) {
 pub enum GaugeError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
-    #[error("redis pool: {0}")]
-    Pool(#[from] deadpool_redis::PoolError),
     #[error("postgres: {0}")]
     Postgres(#[from] sqlx::Error),
 }

@@ -127,16 +127,6 @@ impl RedisPool {
             Inner::Cluster(pool) => pool.status(),
         }
     }
-
-    /// This pool when it is a single server's, else a new single-server pool for `url`: for
-    /// what runs only on one server.
-    pub fn node_or(&self, url: &str) -> Result<deadpool_redis::Pool, CreatePoolError> {
-        match &self.inner {
-            Inner::Node(pool) => Ok(pool.clone()),
-            Inner::Cluster(_) => deadpool_redis::Config::from_url(url)
-                .create_pool(Some(deadpool_redis::Runtime::Tokio1)),
-        }
-    }
 }
 
 /// A connection from a [`RedisPool`]; back to the pool when dropped.

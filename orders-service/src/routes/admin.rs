@@ -4,7 +4,7 @@
 use auth_kit::AdminUser;
 use axum::{extract::State, response::IntoResponse};
 use serde::Deserialize;
-use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys};
+use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, StreamRedis};
 use utoipa::{IntoParams, ToSchema};
 use web_kit::{ErrorBody, Json, Path, Query};
 
@@ -26,10 +26,10 @@ use crate::error::ApiError;
 )]
 pub async fn streams(
     _admin: AdminUser,
-    State(redis): State<deadpool_redis::Pool>,
+    State(redis): State<StreamRedis>,
     State(keys): State<StreamKeys>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let mut connection = redis.get().await?;
+    let mut connection = redis.control().await?;
     let streams = stream_lib::admin::stream_health(
         &mut connection,
         &keys,
@@ -77,12 +77,12 @@ pub struct Replayed {
 )]
 pub async fn dead_letters(
     _admin: AdminUser,
-    State(redis): State<deadpool_redis::Pool>,
+    State(redis): State<StreamRedis>,
     State(keys): State<StreamKeys>,
     Query(query): Query<DeadLetterQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let count = query.count.unwrap_or(50).clamp(1, 500);
-    let mut connection = redis.get().await?;
+    let mut connection = redis.control().await?;
     let items = stream_lib::admin::dead_letters(&mut connection, &keys, count).await?;
     Ok(Json(items))
 }
@@ -105,14 +105,14 @@ pub async fn dead_letters(
 )]
 pub async fn replay(
     _admin: AdminUser,
-    State(redis): State<deadpool_redis::Pool>,
+    State(redis): State<StreamRedis>,
     State(keys): State<StreamKeys>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     if !is_stream_id(&id) {
         return Err(ApiError::NotFound("no such dead letter"));
     }
-    let mut connection = redis.get().await?;
+    let mut connection = redis.control().await?;
     match stream_lib::admin::replay(&mut connection, &keys, &id).await? {
         Some(replayed_as) => Ok(Json(Replayed { id, replayed_as })),
         None => Err(ApiError::NotFound("no such dead letter")),

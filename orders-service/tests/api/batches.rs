@@ -15,7 +15,7 @@ use crate::{
 /// Adds `events` (type, payload) to the prefixed `inventory_stream` in one pipeline, so the
 /// consumer finds them together.
 async fn add_together(app: &TestApp, events: &[(&str, Value)]) {
-    let mut connection = app.redis.get_multiplexed_async_connection().await.unwrap();
+    let mut connection = app.redis.get().await.unwrap();
     let occurred_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
     let mut pipe = redis::pipe();
     for (event_type, payload) in events {

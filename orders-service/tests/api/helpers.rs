@@ -32,7 +32,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub prefix: String,
     pub keys: StreamKeys,
-    pub redis: redis::Client,
+    /// The service's Redis: the server at `redis_url`, or the cluster when its settings name one.
+    pub redis: web_kit::redis_pool::RedisPool,
     pub client: reqwest::Client,
     pub test_keys: std::sync::Arc<TestKeys>,
     pub settings: Settings,
@@ -90,7 +91,8 @@ async fn start(
         pool,
         prefix: settings.redis_key_prefix.clone(),
         keys: StreamKeys::new(settings.redis_key_prefix.clone()),
-        redis: redis::Client::open(settings.redis_url.as_str()).unwrap(),
+        redis: web_kit::redis_pool::create(&settings.redis_url, &settings.redis_cluster_urls, None)
+            .unwrap(),
         client: reqwest::Client::new(),
         test_keys,
         settings,
@@ -226,7 +228,7 @@ impl TestApp {
         event_type: &str,
         payload: &Value,
     ) -> String {
-        let mut connection = self.redis.get_multiplexed_async_connection().await.unwrap();
+        let mut connection = self.redis.get().await.unwrap();
         let occurred_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
         let fields = [
             ("event_id", event_id.to_string()),
@@ -307,7 +309,7 @@ impl TestApp {
 
     /// Every event published on the prefixed `orders_stream`, as `(type, payload)`.
     pub async fn published(&self) -> Vec<(String, Value)> {
-        let mut connection = self.redis.get_multiplexed_async_connection().await.unwrap();
+        let mut connection = self.redis.get().await.unwrap();
         let reply: redis::streams::StreamRangeReply = connection
             .xrange_all(self.keys.key(ORDERS_STREAM))
             .await
@@ -356,7 +358,7 @@ impl TestApp {
     pub async fn wait_until_quiet(&self) {
         let stream = self.keys.key(INVENTORY_STREAM);
         wait_until(PATIENCE, "the consumer and the relay are idle", || async {
-            let mut connection = self.redis.get_multiplexed_async_connection().await.ok()?;
+            let mut connection = self.redis.get().await.ok()?;
             let groups: redis::streams::StreamInfoGroupsReply =
                 connection.xinfo_groups(&stream).await.ok()?;
             let group = groups

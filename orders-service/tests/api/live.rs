@@ -186,7 +186,7 @@ async fn an_event_stream_ends_when_its_token_is_revoked() {
     assert_eq!(events.next_status().await["status"], "PENDING");
 
     // What logout does.
-    let mut redis = app.redis.get_multiplexed_async_connection().await.unwrap();
+    let mut redis = app.redis.get().await.unwrap();
     let () = redis::cmd("SET")
         .arg(auth_kit::deny_list_key(&app.prefix, &claims.jti))
         .arg(1)

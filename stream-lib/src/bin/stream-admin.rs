@@ -9,18 +9,22 @@
 //! stream-admin trace <order-id>        # every event about the order, in time order
 //! ```
 //!
-//! Reads `REDIS_URL` (default `redis://127.0.0.1:6379`) and `REDIS_KEY_PREFIX` (default empty).
-//! Prints JSON on stdout; exits 2 on bad usage, 1 when Redis fails.
+//! Reads `REDIS_URL` (default `redis://127.0.0.1:6379`), `REDIS_CLUSTER_URLS` (comma-separated
+//! node URLs of a Redis Cluster; when set it wins over `REDIS_URL`, as in the services) and
+//! `REDIS_KEY_PREFIX` (default empty). Prints JSON on stdout; exits 2 on bad usage, 1 when Redis
+//! fails.
 
 use std::process::ExitCode;
 
 use stream_lib::{
-    DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, admin, history, status,
+    DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, StreamRedis, admin, history,
+    status,
 };
 
 const USAGE: &str =
     "usage: stream-admin health | status | dead-letters [--count N] | replay <id> | replay-all | trace <order-id>
-environment: REDIS_URL (default redis://127.0.0.1:6379), REDIS_KEY_PREFIX (default empty)";
+environment: REDIS_URL (default redis://127.0.0.1:6379), REDIS_CLUSTER_URLS (comma-separated
+node URLs of a cluster; wins over REDIS_URL), REDIS_KEY_PREFIX (default empty)";
 
 /// The streams `health` and `status` show.
 const STREAMS: [&str; 3] = [ORDERS_STREAM, INVENTORY_STREAM, DEAD_LETTER_STREAM];
@@ -74,8 +78,22 @@ async fn main() -> ExitCode {
         }
     };
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let cluster_urls: Vec<String> = std::env::var("REDIS_CLUSTER_URLS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned)
+        .collect();
     let keys = StreamKeys::new(std::env::var("REDIS_KEY_PREFIX").unwrap_or_default());
-    match run(&url, &keys, command).await {
+    let redis = match StreamRedis::new(&url, &cluster_urls) {
+        Ok(redis) => redis,
+        Err(error) => {
+            eprintln!("stream-admin: REDIS_URL / REDIS_CLUSTER_URLS: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&redis, &keys, command).await {
         Ok(output) => {
             println!("{output:#}");
             ExitCode::SUCCESS
@@ -88,12 +106,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(
-    url: &str,
+    redis: &StreamRedis,
     keys: &StreamKeys,
     command: Command,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    let client = redis::Client::open(url).map_err(|error| format!("REDIS_URL: {error}"))?;
-    let mut connection = client.get_multiplexed_async_connection().await?;
+    let mut connection = redis.control().await?;
     Ok(match command {
         Command::Health => {
             serde_json::to_value(admin::stream_health(&mut connection, keys, &STREAMS).await?)?

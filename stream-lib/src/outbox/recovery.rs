@@ -29,7 +29,7 @@ use sqlx::{Connection, PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::StreamKeys;
+use crate::{StreamKeys, StreamRedis};
 
 /// The advisory lock key (of the producer's database) that publishing transactions and
 /// recoveries share.
@@ -233,7 +233,7 @@ pub(crate) async fn start_stream(
 /// another relay holds the lock (it is publishing or recovering: the next check looks again).
 pub(crate) async fn recover(
     pool: &PgPool,
-    redis: &deadpool_redis::Pool,
+    redis: &StreamRedis,
     keys: &StreamKeys,
     stream: &str,
     retention: Duration,
@@ -269,7 +269,7 @@ async fn lock(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
 
 async fn recover_locked(
     connection: &mut PgConnection,
-    redis: &deadpool_redis::Pool,
+    redis: &StreamRedis,
     keys: &StreamKeys,
     stream: &str,
     retention: Duration,
@@ -277,7 +277,7 @@ async fn recover_locked(
     let Some(state) = load(connection, &[stream.to_owned()]).await?.remove(stream) else {
         return Ok(None);
     };
-    let mut redis = redis.get().await?;
+    let mut redis = redis.control().await?;
     let Verdict::Lost(loss) = publish(&mut redis, keys, stream, &state, &[]).await? else {
         return Ok(None);
     };
@@ -322,7 +322,7 @@ async fn recover_locked(
     let () = redis::cmd("SET")
         .arg(epoch_key(keys, stream))
         .arg(&epoch)
-        .query_async(&mut *redis)
+        .query_async(&mut redis)
         .await?;
     transaction.commit().await?;
     metrics::counter!("outbox_republished_total", "stream" => stream.to_owned()).increment(marked);

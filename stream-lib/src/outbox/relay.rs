@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::recovery::{self, EntryId, Loss, RELAY_LOCK, Verdict};
 use super::retention;
 use crate::{
-    StreamKeys,
+    StreamKeys, StreamRedis,
     envelope::{TRACEPARENT_FIELD, format_timestamp},
 };
 
@@ -51,7 +51,7 @@ impl Default for RelayConfig {
 /// an advisory lock, so entries go out in id order; the others stand by).
 pub struct OutboxRelay {
     pool: PgPool,
-    redis: deadpool_redis::Pool,
+    redis: StreamRedis,
     keys: StreamKeys,
     config: RelayConfig,
     state: crate::state::Reporter,
@@ -67,12 +67,9 @@ enum Round {
 }
 
 impl OutboxRelay {
-    pub fn new(
-        pool: PgPool,
-        redis: deadpool_redis::Pool,
-        keys: StreamKeys,
-        config: RelayConfig,
-    ) -> Self {
+    /// A relay of the outbox in `pool` to `redis` (a server or a cluster; it shares `redis`'s
+    /// control connection).
+    pub fn new(pool: PgPool, redis: StreamRedis, keys: StreamKeys, config: RelayConfig) -> Self {
         Self {
             pool,
             redis,
@@ -180,7 +177,7 @@ impl OutboxRelay {
         if streams.is_empty() {
             return Ok(());
         }
-        let mut redis = self.redis.get().await?;
+        let mut redis = self.redis.control().await?;
         for (stream, state) in streams {
             let verdict = bounded(recovery::publish(
                 &mut redis,
@@ -307,7 +304,7 @@ impl OutboxRelay {
         }
         let names: Vec<String> = batches.iter().map(|(name, ..)| name.clone()).collect();
         let mut states = recovery::load(&mut transaction, &names).await?;
-        let mut redis = self.redis.get().await?;
+        let mut redis = self.redis.control().await?;
         let mut published_ids = Vec::with_capacity(rows.len());
         let mut lasts = Vec::with_capacity(batches.len());
         for (stream, ids, entries) in &batches {
@@ -414,8 +411,6 @@ pub(crate) enum RelayError {
     Postgres(#[from] sqlx::Error),
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
-    #[error("redis pool: {0}")]
-    Pool(#[from] deadpool_redis::PoolError),
     #[error("redis did not answer within {REDIS_TIMEOUT:?}")]
     Timeout,
 }

@@ -645,9 +645,7 @@ async fn consumer_and_relay_ride_out_a_redis_restart_that_lost_every_key() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let relay = stream_lib::outbox::OutboxRelay::new(
         db.pool.clone(),
-        deadpool_redis::Config::from_url(private.url())
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .unwrap(),
+        stream_lib::StreamRedis::node(&private.url()).unwrap(),
         keys.clone(),
         stream_lib::outbox::RelayConfig {
             poll_interval: Duration::from_millis(100),

@@ -149,11 +149,9 @@ async fn the_gauges_show_the_backlog_of_the_streams_and_the_outbox() {
         .await
         .unwrap();
     }
-    let pool = deadpool_redis::Config::from_url(redis_url())
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let streams = stream_lib::StreamRedis::node(&redis_url()).unwrap();
 
-    let gauges = Gauges::new(pool, redis.keys.clone())
+    let gauges = Gauges::new(streams, redis.keys.clone())
         .group(&stream, GROUP)
         .outbox(db.pool.clone())
         .stuck_after(Duration::ZERO);
@@ -198,12 +196,10 @@ async fn the_gauges_show_the_backlog_of_the_streams_and_the_outbox() {
 #[tokio::test]
 async fn the_gauges_sampler_stops_on_shutdown() {
     let redis = TestRedis::new().await;
-    let pool = deadpool_redis::Config::from_url(redis_url())
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let streams = stream_lib::StreamRedis::node(&redis_url()).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let sampler = tokio::spawn(
-        Gauges::new(pool, redis.keys.clone())
+        Gauges::new(streams, redis.keys.clone())
             .group(STREAM, GROUP)
             .interval(Duration::from_millis(100))
             .run(shutdown.clone()),
@@ -435,15 +431,13 @@ async fn relayed(
         .unwrap();
     transaction.commit().await.unwrap();
 
-    let pool = deadpool_redis::Config::from_url(redis_url())
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let streams = stream_lib::StreamRedis::node(&redis_url()).unwrap();
     let shutdown = CancellationToken::new();
     let config = RelayConfig {
         poll_interval: Duration::from_millis(100),
         ..RelayConfig::default()
     };
-    let relay = OutboxRelay::new(db.pool.clone(), pool, redis.keys.clone(), config);
+    let relay = OutboxRelay::new(db.pool.clone(), streams, redis.keys.clone(), config);
     let relay = tokio::spawn(relay.run(shutdown.clone()));
     wait_until(Duration::from_secs(10), "all are published", || async {
         redis.xlen(STREAM).await == events.len() as u64

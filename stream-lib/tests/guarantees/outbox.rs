@@ -12,10 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
-fn redis_pool(url: &str) -> deadpool_redis::Pool {
-    deadpool_redis::Config::from_url(url)
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap()
+fn stream_redis(url: &str) -> stream_lib::StreamRedis {
+    stream_lib::StreamRedis::node(url).unwrap()
 }
 
 fn relay_config() -> RelayConfig {
@@ -31,13 +29,13 @@ fn relay_config() -> RelayConfig {
 
 fn start_relay(
     db: &TestDb,
-    pool: deadpool_redis::Pool,
+    streams: stream_lib::StreamRedis,
     keys: &StreamKeys,
     config: RelayConfig,
 ) -> (CancellationToken, JoinHandle<()>) {
     logs();
     let shutdown = CancellationToken::new();
-    let relay = OutboxRelay::new(db.pool.clone(), pool, keys.clone(), config);
+    let relay = OutboxRelay::new(db.pool.clone(), streams, keys.clone(), config);
     (shutdown.clone(), tokio::spawn(relay.run(shutdown)))
 }
 
@@ -89,7 +87,7 @@ async fn a_rolled_back_transaction_publishes_nothing_and_a_committed_one_is_publ
     enqueue(&db, &rolled_back, false).await;
     enqueue(&db, &committed, true).await;
 
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, relay_config());
     wait_until(
         Duration::from_secs(10),
         "the committed event is published",
@@ -137,7 +135,7 @@ async fn duplicates_from_a_relay_crash_after_xadd_are_absorbed_by_the_inbox() {
     let db = Arc::new(TestDb::new("outbox_dup").await);
     let event = placed(1);
     enqueue(&db, &event, true).await;
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, relay_config());
     wait_until(
         Duration::from_secs(10),
         "the event is published",
@@ -150,7 +148,7 @@ async fn duplicates_from_a_relay_crash_after_xadd_are_absorbed_by_the_inbox() {
         .execute(&db.pool)
         .await
         .unwrap();
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, relay_config());
     wait_until(
         Duration::from_secs(10),
         "the event is published again",
@@ -192,8 +190,8 @@ async fn two_relays_publish_every_row_exactly_once() {
     transaction.commit().await.unwrap();
     let mut config = relay_config();
     config.batch_size = 50;
-    let first = start_relay(&db, redis_pool(&redis_url()), &redis.keys, config.clone());
-    let second = start_relay(&db, redis_pool(&redis_url()), &redis.keys, config);
+    let first = start_relay(&db, stream_redis(&redis_url()), &redis.keys, config.clone());
+    let second = start_relay(&db, stream_redis(&redis_url()), &redis.keys, config);
     wait_until(
         Duration::from_secs(20),
         "every row is published",
@@ -219,7 +217,7 @@ async fn the_relay_backs_off_while_redis_is_down_and_still_stops_on_the_token() 
     // Nothing listens on port 1.
     let dead = start_relay(
         &db,
-        redis_pool("redis://127.0.0.1:1"),
+        stream_redis("redis://127.0.0.1:1"),
         &redis.keys,
         relay_config(),
     );
@@ -228,7 +226,7 @@ async fn the_relay_backs_off_while_redis_is_down_and_still_stops_on_the_token() 
     stop(dead).await;
     assert_eq!(unpublished(&db).await, 1, "the row waits for Redis");
 
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, relay_config());
     wait_until(
         Duration::from_secs(10),
         "the row is published once Redis is back",
@@ -249,7 +247,7 @@ async fn published_rows_past_retention_are_purged() {
     enqueue(&db, &placed(1), true).await;
     let mut config = relay_config();
     config.retention = Duration::ZERO;
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, config);
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, config);
     wait_until(
         Duration::from_secs(10),
         "the published row is purged",
@@ -280,7 +278,7 @@ async fn enqueued_envelopes_keep_every_field_in_order() {
         .await
         .unwrap();
     transaction.commit().await.unwrap();
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, relay_config());
     wait_until(Duration::from_secs(10), "both are published", || async {
         redis.xlen(STREAM).await == 2
     })
@@ -362,7 +360,7 @@ async fn the_typed_outbox_enqueues_events_of_its_source_and_stream_in_order() {
             .is_empty()
     );
     transaction.commit().await.unwrap();
-    let relay = start_relay(&db, redis_pool(&redis_url()), &redis.keys, relay_config());
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, relay_config());
     wait_until(
         Duration::from_secs(10),
         "all three are published",

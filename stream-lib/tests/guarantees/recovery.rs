@@ -35,9 +35,7 @@ struct Relay {
 impl Relay {
     fn start(db: &TestDb, url: &str, keys: &StreamKeys) -> Self {
         logs();
-        let redis = deadpool_redis::Config::from_url(url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .unwrap();
+        let redis = stream_lib::StreamRedis::node(url).unwrap();
         let relay = OutboxRelay::new(db.pool.clone(), redis, keys.clone(), relay_config());
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(relay.run(shutdown.clone()));

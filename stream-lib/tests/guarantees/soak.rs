@@ -144,13 +144,11 @@ async fn throughput_through_outbox_relay_consumer_and_inbox() {
     transaction.commit().await.unwrap();
 
     let started = Instant::now();
-    let relay_pool = deadpool_redis::Config::from_url(redis_url())
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .unwrap();
+    let relay_redis = stream_lib::StreamRedis::node(&redis_url()).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let relay = stream_lib::outbox::OutboxRelay::new(
         db.pool.clone(),
-        relay_pool,
+        relay_redis,
         redis.keys.clone(),
         stream_lib::outbox::RelayConfig::default(),
     );
