@@ -1,0 +1,186 @@
+//! The consumer on a cluster: every entry applied once and acked, shutdown during a long
+//! blocking read, a poison entry dead-lettered to another master and replayed.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use redis::{
+    Value,
+    cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr},
+};
+use stream_lib::{DEAD_LETTER_STREAM, StreamKeys};
+use uuid::Uuid;
+use web_kit::testing::RedisCluster;
+
+use super::{GROUP, OnCluster, pending, slot};
+use crate::helpers::{STREAM, applying, config, placed, wait_until};
+
+#[tokio::test]
+async fn a_consumer_on_a_cluster_applies_every_entry_once_and_acks_it() {
+    let mut on = OnCluster::start("cluster_consumer").await;
+    let running = on.spawn(config(STREAM, GROUP), applying(|_| async { Ok(()) }));
+    let events: Vec<_> = (0..20).map(placed).collect();
+    for event in &events {
+        on.publish(event).await;
+    }
+
+    let db = &on.db;
+    wait_until(Duration::from_secs(30), "every entry applied", || async {
+        db.all_effects().await == 20
+    })
+    .await;
+    for event in &events {
+        assert_eq!(on.db.effects(event.event_id).await, 1);
+    }
+    wait_until(Duration::from_secs(10), "every entry acked", || {
+        let (redis, stream) = (on.redis.clone(), on.keys.key(STREAM));
+        async move { pending(redis, stream).await == 0 }
+    })
+    .await;
+    running.stop().await;
+    assert_eq!(pending(on.redis.clone(), on.keys.key(STREAM)).await, 0);
+}
+
+#[tokio::test]
+async fn shutdown_during_a_30_s_blocking_read_on_a_cluster_returns_within_a_second() {
+    let cluster = RedisCluster::start_private().await;
+    // Client ids count up per node: set the nodes' counts apart, so an id asked of one node
+    // names no client of another (CLIENT UNBLOCK on the wrong node unblocks nothing).
+    for (n, url) in cluster.urls().into_iter().enumerate() {
+        let client = redis::Client::open(url).unwrap();
+        for _ in 0..n * 25 {
+            let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+            let _: String = redis::cmd("PING")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+        }
+    }
+    let on = OnCluster::on(cluster, "cluster_shutdown").await;
+    let mut config = config(STREAM, GROUP);
+    assert_eq!(config.block, Duration::from_secs(30));
+    config.shutdown_grace = Duration::from_secs(5);
+    let running = on.spawn(config, applying(|_| async { Ok(()) }));
+    // A cluster of its own: the only blocked client on the stream's master is the consumer's
+    // read.
+    let mut redis = on.redis.clone();
+    let stream = on.keys.key(STREAM);
+    wait_until(
+        Duration::from_secs(20),
+        "the consumer blocks on its read",
+        || {
+            let mut redis = redis.clone();
+            let stream = stream.clone();
+            async move {
+                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+                    Route::with_key(&stream, SlotAddr::Master),
+                ));
+                let mut info = redis::cmd("INFO");
+                info.arg("clients");
+                let info: String =
+                    redis::from_redis_value(redis.route_command(info, route).await.unwrap())
+                        .unwrap();
+                info.lines().any(|line| line.trim() == "blocked_clients:1")
+            }
+        },
+    )
+    .await;
+
+    let started = Instant::now();
+    running.stop().await;
+    let took = started.elapsed();
+    // Without CLIENT UNBLOCK on the stream's master the read only gives up after 1 s.
+    assert!(took < Duration::from_millis(900), "shutdown took {took:?}");
+    let _: Value = redis::cmd("DEL")
+        .arg(&stream)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_poison_entry_on_a_cluster_is_dead_lettered_to_another_master_and_replayed() {
+    let mut on = OnCluster::start("cluster_poison").await;
+    // A prefix whose dead-letter stream is on another master than the source stream (the
+    // cluster deals the slots to its three masters in even ranges).
+    let master = |slot: i64| slot / 5462;
+    while master(slot(&mut on.redis, &on.keys.key(STREAM)).await)
+        == master(slot(&mut on.redis, &on.keys.key(DEAD_LETTER_STREAM)).await)
+    {
+        on.keys = StreamKeys::new(format!("slcluster-{}:", Uuid::new_v4().simple()));
+    }
+    let stream = on.keys.key(STREAM);
+    let failing = Arc::new(AtomicBool::new(true));
+    let handlers = {
+        let failing = Arc::clone(&failing);
+        applying(move |_| {
+            let failing = failing.load(Ordering::SeqCst);
+            async move {
+                if failing {
+                    Err(stream_lib::HandlerError::permanent(anyhow::anyhow!(
+                        "poison"
+                    )))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+    };
+    let running = on.spawn(config(STREAM, GROUP), handlers);
+    let event = placed(1);
+    on.publish(&event).await;
+
+    let mut redis = on.redis.clone();
+    let keys = on.keys.clone();
+    wait_until(
+        Duration::from_secs(30),
+        "the entry is dead-lettered",
+        || {
+            let mut redis = redis.clone();
+            let keys = keys.clone();
+            async move {
+                !stream_lib::admin::dead_letters(&mut redis, &keys, 10)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            }
+        },
+    )
+    .await;
+    let letters = stream_lib::admin::dead_letters(&mut redis, &keys, 10)
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].event_id, event.event_id.to_string());
+    wait_until(Duration::from_secs(10), "the original is acked", || {
+        let (redis, stream) = (redis.clone(), stream.clone());
+        async move { pending(redis, stream).await == 0 }
+    })
+    .await;
+    assert_eq!(on.db.effects(event.event_id).await, 0);
+
+    failing.store(false, Ordering::SeqCst);
+    let replayed = stream_lib::admin::replay(&mut redis, &keys, &letters[0].id)
+        .await
+        .unwrap();
+    assert!(replayed.is_some());
+    let db = &on.db;
+    wait_until(
+        Duration::from_secs(30),
+        "the replayed entry is applied",
+        || async { db.effects(event.event_id).await == 1 },
+    )
+    .await;
+    running.stop().await;
+    assert!(
+        stream_lib::admin::dead_letters(&mut redis, &keys, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
