@@ -13,4 +13,5 @@ mod observability;
 mod outbox;
 mod recovery;
 mod retention;
+mod shutdown;
 mod soak;

@@ -18,7 +18,10 @@ use uuid::Uuid;
 use web_kit::testing::RedisCluster;
 
 use super::{GROUP, OnCluster, pending, slot};
-use crate::helpers::{STREAM, applying, config, placed, wait_until};
+use crate::{
+    helpers::{STREAM, applying, config, placed, wait_until},
+    shutdown::{UNBLOCKED_WITHIN, blocked_for_a_second, long_reads},
+};
 
 #[tokio::test]
 async fn a_consumer_on_a_cluster_applies_every_entry_once_and_acks_it() {
@@ -46,8 +49,9 @@ async fn a_consumer_on_a_cluster_applies_every_entry_once_and_acks_it() {
     assert_eq!(pending(on.redis.clone(), on.keys.key(STREAM)).await, 0);
 }
 
+/// See shutdown.rs: why the suite's settings cannot tell an unblocked read from a short one.
 #[tokio::test]
-async fn shutdown_during_a_30_s_blocking_read_on_a_cluster_returns_within_a_second() {
+async fn shutdown_during_a_30_s_blocking_read_on_a_cluster_unblocks_it_on_the_streams_master() {
     let cluster = RedisCluster::start_private().await;
     // Client ids count up per node: set the nodes' counts apart, so an id asked of one node
     // names no client of another (CLIENT UNBLOCK on the wrong node unblocks nothing).
@@ -62,17 +66,17 @@ async fn shutdown_during_a_30_s_blocking_read_on_a_cluster_returns_within_a_seco
         }
     }
     let on = OnCluster::on(cluster, "cluster_shutdown").await;
-    let mut config = config(STREAM, GROUP);
-    assert_eq!(config.block, Duration::from_secs(30));
-    config.shutdown_grace = Duration::from_secs(5);
-    let running = on.spawn(config, applying(|_| async { Ok(()) }));
-    // A cluster of its own: the only blocked client on the stream's master is the consumer's
+    let running = on.spawn(
+        long_reads(config(STREAM, GROUP)),
+        applying(|_| async { Ok(()) }),
+    );
+    // A cluster of its own: the only client blocked on the stream's master is the consumer's
     // read.
     let mut redis = on.redis.clone();
     let stream = on.keys.key(STREAM);
     wait_until(
         Duration::from_secs(20),
-        "the consumer blocks on its read",
+        "the consumer has blocked on its read for a second",
         || {
             let mut redis = redis.clone();
             let stream = stream.clone();
@@ -80,12 +84,12 @@ async fn shutdown_during_a_30_s_blocking_read_on_a_cluster_returns_within_a_seco
                 let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
                     Route::with_key(&stream, SlotAddr::Master),
                 ));
-                let mut info = redis::cmd("INFO");
-                info.arg("clients");
-                let info: String =
-                    redis::from_redis_value(redis.route_command(info, route).await.unwrap())
+                let mut list = redis::cmd("CLIENT");
+                list.arg("LIST");
+                let clients: String =
+                    redis::from_redis_value(redis.route_command(list, route).await.unwrap())
                         .unwrap();
-                info.lines().any(|line| line.trim() == "blocked_clients:1")
+                blocked_for_a_second(&clients)
             }
         },
     )
@@ -94,8 +98,8 @@ async fn shutdown_during_a_30_s_blocking_read_on_a_cluster_returns_within_a_seco
     let started = Instant::now();
     running.stop().await;
     let took = started.elapsed();
-    // Without CLIENT UNBLOCK on the stream's master the read only gives up after 1 s.
-    assert!(took < Duration::from_millis(900), "shutdown took {took:?}");
+
+    assert!(took < UNBLOCKED_WITHIN, "shutdown took {took:?}");
     let _: Value = redis::cmd("DEL")
         .arg(&stream)
         .query_async(&mut redis)
