@@ -1,6 +1,6 @@
-//! orders-service's own Redis use on a real three-master Redis Cluster (`REDIS_CLUSTER_URLS`):
-//! live status changes cross replicas over a sharded channel, the placement limit counts there,
-//! and `/ready` answers.
+//! orders-service on a real three-master Redis Cluster (`REDIS_CLUSTER_URLS`): live status changes
+//! cross replicas over a sharded channel, the placement limit counts there, `/ready` answers, and
+//! with the three services on the cluster an order crosses both streams to CONFIRMED.
 
 use std::time::Duration;
 
@@ -13,9 +13,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use web_kit::testing::RedisCluster;
+use web_kit::testing::{RedisCluster, wait_until};
 
-use crate::helpers::{TestApp, assert_error, spawn_app_with};
+use crate::{
+    helpers::{PATIENCE, TestApp, assert_error, spawn_app_with},
+    system::{SystemRedis, start_system_on},
+};
 
 fn change(version: i32) -> StatusChange {
     StatusChange {
@@ -98,4 +101,70 @@ async fn on_a_cluster_placements_beyond_the_window_are_refused_and_ready_answers
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["redis"], "ok");
+}
+
+/// True when `streams` (what `GET /api/admin/streams` answers) shows `stream` with entries and
+/// `group` with nothing pending and nothing left to read.
+fn caught_up(streams: &serde_json::Value, stream: &str, group: &str) -> bool {
+    streams.as_array().into_iter().flatten().any(|health| {
+        health["stream"] == stream
+            && health["length"].as_u64() >= Some(1)
+            && health["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|found| found["name"] == group && found["pending"] == 0 && found["lag"] == 0)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_a_cluster_an_order_crosses_both_streams_to_confirmed() {
+    let cluster = RedisCluster::start().await;
+    // Nothing answers at the services' REDIS_URL: everything must go to the cluster.
+    let nowhere = "redis://127.0.0.1:1".to_owned();
+    let system = start_system_on(SystemRedis {
+        auth: nowhere.clone(),
+        products: nowhere.clone(),
+        orders: nowhere.clone(),
+        test: nowhere,
+        cluster: cluster.urls(),
+        prefix: format!("test-system-cluster-{}:", Uuid::new_v4().simple()),
+    })
+    .await;
+    let (_, seller) = system.sign_up("seller").await;
+    let (_, buyer) = system.sign_up("buyer").await;
+    // product.created: products-service's relay -> inventory_stream -> orders-service's consumer.
+    let product_id = system.listing(&seller, 5).await;
+
+    let (_, order_url) = system.place(&buyer, product_id, 2).await;
+
+    // order.placed -> products-service's consumer -> stock.reserved -> orders-service's consumer.
+    system
+        .wait_for_status(&order_url, &buyer, "CONFIRMED")
+        .await;
+    let admin = system.admin().await;
+    let streams_url = format!("{}/api/admin/streams", system.orders);
+    wait_until(
+        PATIENCE,
+        "both groups have read and acked everything",
+        || async {
+            let streams = system.get(streams_url.clone(), &admin).await;
+            (caught_up(&streams, "orders_stream", "products-service")
+                && caught_up(&streams, "inventory_stream", "orders-service"))
+            .then_some(())
+        },
+    )
+    .await;
+    let mut redis = web_kit::redis_pool::create("", &cluster.urls(), None)
+        .unwrap()
+        .get()
+        .await
+        .unwrap();
+    let placed: u64 = redis::cmd("XLEN")
+        .arg(format!("{}orders_stream", system.prefix))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(placed, 1, "order.placed is on the cluster");
+    system.stop().await;
 }

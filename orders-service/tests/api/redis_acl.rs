@@ -157,6 +157,7 @@ async fn each_service_does_all_its_work_as_its_own_redis_user() {
         products: redis.url("products-service"),
         orders: redis.url("orders-service"),
         test: redis.url("ops"),
+        cluster: Vec::new(),
         prefix: redis.prefix.clone(),
     })
     .await;

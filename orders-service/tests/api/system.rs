@@ -41,13 +41,15 @@ pub enum Orders {
 }
 
 /// The Redis each service connects to (`REDIS_URL`: one user each, or all the same), the one the
-/// test itself uses, and the key prefix.
+/// test itself uses, a cluster's node URLs (`REDIS_CLUSTER_URLS` of every service: when not
+/// empty, it wins over the URLs), and the key prefix.
 #[derive(Clone)]
 pub struct SystemRedis {
     pub auth: String,
     pub products: String,
     pub orders: String,
     pub test: String,
+    pub cluster: Vec<String>,
     pub prefix: String,
 }
 
@@ -79,6 +81,7 @@ pub async fn start_system_signing_with(
         products: url.clone(),
         orders: url.clone(),
         test: url,
+        cluster: Vec::new(),
         prefix: prefix.as_str().to_owned(),
     };
     start_system_on_with(redis, Some(prefix), orders, signing).await
@@ -105,6 +108,7 @@ async fn start_system_on_with(
     auth_settings.port = 0;
     auth_settings.database_max_connections = 5;
     auth_settings.redis_url = redis.auth.clone();
+    auth_settings.redis_cluster_urls = redis.cluster.clone();
     auth_settings.redis_key_prefix = prefix.clone();
     auth_settings.cookie_secure = false;
     auth_settings.demo_users = false;
@@ -131,7 +135,7 @@ async fn start_system_on_with(
             database_max_connections: 5,
             database_timeouts: web_kit::db::Timeouts::default(),
             redis_url: redis.products.clone(),
-            redis_cluster_urls: Vec::new(),
+            redis_cluster_urls: redis.cluster.clone(),
             redis_key_prefix: prefix.clone(),
             auth: auth_kit::KeySource::Url(auth_url.clone()),
             seed_catalog: false,
@@ -157,7 +161,7 @@ async fn start_system_on_with(
                 database_max_connections: 5,
                 database_timeouts: web_kit::db::Timeouts::default(),
                 redis_url: redis.orders.clone(),
-                redis_cluster_urls: Vec::new(),
+                redis_cluster_urls: redis.cluster.clone(),
                 redis_key_prefix: prefix.clone(),
                 auth: auth_kit::KeySource::Url(auth_url.clone()),
                 reservation_ttl: Duration::from_secs(900),
@@ -194,6 +198,7 @@ async fn start_system_on_with(
                 .env("DATABASE_URL", orders_db.url())
                 .env("DATABASE_MAX_CONNECTIONS", "5")
                 .env("REDIS_URL", &redis.orders)
+                .env("REDIS_CLUSTER_URLS", redis.cluster.join(","))
                 .env("REDIS_KEY_PREFIX", &prefix)
                 .env("AUTH_URL", &auth_url)
                 .env("SWEEP_INTERVAL_MS", "500")

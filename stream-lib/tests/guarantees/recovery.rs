@@ -27,22 +27,27 @@ fn relay_config() -> RelayConfig {
     }
 }
 
-struct Relay {
+/// An outbox relay running until [`Relay::stop`].
+pub struct Relay {
     shutdown: CancellationToken,
     task: JoinHandle<()>,
 }
 
 impl Relay {
     fn start(db: &TestDb, url: &str, keys: &StreamKeys) -> Self {
+        Self::on(db, stream_lib::StreamRedis::node(url).unwrap(), keys)
+    }
+
+    /// A relay of `db`'s outbox to `redis`, a server or a cluster.
+    pub fn on(db: &TestDb, redis: stream_lib::StreamRedis, keys: &StreamKeys) -> Self {
         logs();
-        let redis = stream_lib::StreamRedis::node(url).unwrap();
         let relay = OutboxRelay::new(db.pool.clone(), redis, keys.clone(), relay_config());
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(relay.run(shutdown.clone()));
         Self { shutdown, task }
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         self.shutdown.cancel();
         tokio::time::timeout(Duration::from_secs(15), self.task)
             .await
@@ -71,7 +76,7 @@ fn start_consumer(
     spawn_on(url, keys, db, config, handlers)
 }
 
-async fn enqueue_events(db: &TestDb, from: u64, count: u64) -> Vec<Uuid> {
+pub async fn enqueue_events(db: &TestDb, from: u64, count: u64) -> Vec<Uuid> {
     let events: Vec<Envelope> = (from..from + count).map(placed).collect();
     let mut transaction = web_kit::db::begin(&db.pool).await.unwrap();
     OUTBOX
@@ -82,14 +87,14 @@ async fn enqueue_events(db: &TestDb, from: u64, count: u64) -> Vec<Uuid> {
     events.iter().map(|event| event.event_id).collect()
 }
 
-async fn unpublished(db: &TestDb) -> i64 {
+pub async fn unpublished(db: &TestDb) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
         .fetch_one(&db.pool)
         .await
         .unwrap()
 }
 
-async fn recovered(db: &TestDb) -> bool {
+pub async fn recovered(db: &TestDb) -> bool {
     sqlx::query_scalar("SELECT count(*) > 0 FROM outbox_streams WHERE recovered_at IS NOT NULL")
         .fetch_one(&db.pool)
         .await
@@ -97,7 +102,7 @@ async fn recovered(db: &TestDb) -> bool {
 }
 
 /// Every event id applied exactly once, nothing else.
-async fn assert_applied_once(db: &TestDb, ids: &[Uuid]) {
+pub async fn assert_applied_once(db: &TestDb, ids: &[Uuid]) {
     for id in ids {
         assert_eq!(db.effects(*id).await, 1, "event {id}");
     }

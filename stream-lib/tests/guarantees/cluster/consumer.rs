@@ -1,5 +1,6 @@
 //! The consumer on a cluster: every entry applied once and acked, shutdown during a long
-//! blocking read, a poison entry dead-lettered to another master and replayed.
+//! blocking read, a poison entry dead-lettered to another master and replayed, a crashed
+//! consumer's entries reclaimed.
 
 use std::{
     sync::{
@@ -14,6 +15,7 @@ use redis::{
     cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr},
 };
 use stream_lib::{DEAD_LETTER_STREAM, StreamKeys};
+use tokio::sync::Notify;
 use uuid::Uuid;
 use web_kit::testing::RedisCluster;
 
@@ -187,4 +189,55 @@ async fn a_poison_entry_on_a_cluster_is_dead_lettered_to_another_master_and_repl
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn on_a_cluster_a_crashed_consumers_pending_entries_are_reclaimed_and_applied_once() {
+    let mut on = OnCluster::start("cluster_reclaim").await;
+    let events: Vec<_> = (0..5).map(placed).collect();
+    for event in &events {
+        on.publish(event).await;
+    }
+    let stuck = events[2].event_id;
+    let started = Arc::new(Notify::new());
+    let hangs = Arc::clone(&started);
+    let doomed = on.spawn(
+        config(STREAM, GROUP),
+        applying(move |event| {
+            let started = Arc::clone(&hangs);
+            async move {
+                if event.event_id == stuck {
+                    started.notify_one();
+                    // Hangs mid-handler until the process "dies".
+                    std::future::pending::<()>().await;
+                }
+                Ok(())
+            }
+        }),
+    );
+    tokio::time::timeout(Duration::from_secs(10), started.notified())
+        .await
+        .expect("the stuck entry reaches its handler");
+    doomed.kill().await;
+    assert!(
+        pending(on.redis.clone(), on.keys.key(STREAM)).await >= 1,
+        "the stuck entry is still pending"
+    );
+
+    let survivor = on.spawn(config(STREAM, GROUP), applying(|_| async { Ok(()) }));
+
+    let db = &on.db;
+    wait_until(
+        Duration::from_secs(30),
+        "the survivor reclaims and applies everything",
+        || {
+            let (redis, stream) = (on.redis.clone(), on.keys.key(STREAM));
+            async move { db.all_effects().await == 5 && pending(redis, stream).await == 0 }
+        },
+    )
+    .await;
+    survivor.stop().await;
+    for event in &events {
+        assert_eq!(on.db.effects(event.event_id).await, 1);
+    }
 }

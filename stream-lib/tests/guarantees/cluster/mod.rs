@@ -1,11 +1,13 @@
 //! The cluster subset of the guarantees, on a real three-master Redis Cluster started on
-//! loopback ports ([`RedisCluster`]): every script and `MULTI` (scripts.rs) and the consumer
-//! (consumer.rs).
+//! loopback ports ([`RedisCluster`]): every script and `MULTI` (scripts.rs), the consumer
+//! (consumer.rs), the outbox relay and its recovery (outbox.rs) and `stream-admin` (admin.rs).
 //! Redis refuses a script or transaction over keys of several slots (`CROSSSLOT`), so these pass
 //! only if every key one of them touches shares its stream's hash tag (`orders_stream` and
 //! `{orders_stream}:...` are in one slot).
 
+mod admin;
 mod consumer;
+mod outbox;
 mod scripts;
 
 use redis::{Value, cluster_async::ClusterConnection};
