@@ -4,7 +4,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use redis::aio::MultiplexedConnection;
 use stream_lib::{
     ConsumerSettings, Envelope, HandlerError, Handlers, StreamKeys,
     outbox::{OutboxRelay, RelayConfig},
@@ -56,16 +55,6 @@ impl Relay {
     }
 }
 
-fn consume(url: &str, keys: &StreamKeys, config: ConsumerSettings, db: &Arc<TestDb>) -> Running {
-    start_consumer(
-        url,
-        keys,
-        config,
-        db,
-        applying(|_event: Envelope| async { Ok(()) }),
-    )
-}
-
 fn start_consumer(
     url: &str,
     keys: &StreamKeys,
@@ -94,7 +83,7 @@ pub async fn unpublished(db: &TestDb) -> i64 {
         .unwrap()
 }
 
-pub async fn recovered(db: &TestDb) -> bool {
+async fn recovered(db: &TestDb) -> bool {
     sqlx::query_scalar("SELECT count(*) > 0 FROM outbox_streams WHERE recovered_at IS NOT NULL")
         .fetch_one(&db.pool)
         .await
@@ -109,7 +98,11 @@ pub async fn assert_applied_once(db: &TestDb, ids: &[Uuid]) {
     assert_eq!(db.all_effects().await, ids.len() as i64);
 }
 
-async fn stream_field(connection: &mut MultiplexedConnection, key: &str, field: &str) -> String {
+async fn stream_field(
+    connection: &mut impl redis::aio::ConnectionLike,
+    key: &str,
+    field: &str,
+) -> String {
     let info: redis::Value = redis::cmd("XINFO")
         .arg("STREAM")
         .arg(key)
@@ -143,8 +136,8 @@ fn pairs(value: &redis::Value) -> Vec<(String, &redis::Value)> {
 }
 
 /// The group has read the whole stream and acked everything it read.
-async fn group_settled(connection: &mut MultiplexedConnection, key: &str) -> bool {
-    let last = stream_field(connection, key, "last-generated-id").await;
+async fn group_settled(connection: &mut impl redis::aio::ConnectionLike, key: &str) -> bool {
+    let last = stream_field(&mut *connection, key, "last-generated-id").await;
     let groups: redis::Value = redis::cmd("XINFO")
         .arg("GROUPS")
         .arg(key)
@@ -177,29 +170,10 @@ enum Lose {
 
 async fn every_event_is_applied_once_after(label: &str, lose: Lose) {
     let mut redis = PrivateRedis::start().await;
+    let streams = stream_lib::StreamRedis::node(&redis.url()).unwrap();
+    let db = TestDb::new(label).await;
     let keys = StreamKeys::new("recovery:");
-    let key = keys.key(STREAM);
-    let db = Arc::new(TestDb::new(label).await);
-    let relay = Relay::start(&db, &redis.url(), &keys);
-    let consumer = consume(&redis.url(), &keys, config(STREAM, GROUP), &db);
-
-    let mut ids = enqueue_events(&db, 0, 20).await;
-    wait_until(
-        Duration::from_secs(20),
-        "the first events are applied",
-        || async { db.all_effects().await == 20 },
-    )
-    .await;
-    consumer.stop().await;
-    ids.extend(enqueue_events(&db, 20, 30).await);
-    wait_until(
-        Duration::from_secs(20),
-        "the relay published them",
-        || async { unpublished(&db).await == 0 },
-    )
-    .await;
-
-    match lose {
+    applied_once_after_a_loss(&db, streams, &keys, async || match lose {
         Lose::Flushall => {
             let () = redis::cmd("FLUSHALL")
                 .query_async(&mut redis.connection().await)
@@ -207,16 +181,59 @@ async fn every_event_is_applied_once_after(label: &str, lose: Lose) {
                 .unwrap();
         }
         Lose::EmptyRestart => redis.restart_empty().await,
-    }
-    ids.extend(enqueue_events(&db, 50, 10).await);
+    })
+    .await;
+}
+
+/// The loss scenario on `redis`, a server or a cluster: 20 events applied, the consumer stopped,
+/// 30 more published (in flight: on the stream, not read), Redis loses everything (`lose`), 10
+/// more enqueued while it is empty, the relay recovers, the consumer starts again: every event is
+/// applied exactly once, and the group reads and acks every republished entry.
+pub async fn applied_once_after_a_loss(
+    db: &TestDb,
+    redis: stream_lib::StreamRedis,
+    keys: &StreamKeys,
+    lose: impl AsyncFnOnce(),
+) {
+    let key = keys.key(STREAM);
+    let consume = || {
+        spawn_with(
+            redis.clone(),
+            keys,
+            db,
+            config(STREAM, GROUP),
+            applying(|_event: Envelope| async { Ok(()) }),
+        )
+    };
+    let relay = Relay::on(db, redis.clone(), keys);
+    let consumer = consume();
+
+    let mut ids = enqueue_events(db, 0, 20).await;
     wait_until(
         Duration::from_secs(20),
-        "the relay notices and recovers",
-        || async { recovered(&db).await },
+        "the first events are applied",
+        || async { db.all_effects().await == 20 },
     )
     .await;
-    let consumer = consume(&redis.url(), &keys, config(STREAM, GROUP), &db);
-    let connection = redis.connection().await;
+    consumer.stop().await;
+    ids.extend(enqueue_events(db, 20, 30).await);
+    wait_until(
+        Duration::from_secs(20),
+        "the relay published them",
+        || async { unpublished(db).await == 0 },
+    )
+    .await;
+
+    lose().await;
+    ids.extend(enqueue_events(db, 50, 10).await);
+    wait_until(
+        Duration::from_secs(30),
+        "the relay notices and recovers",
+        || async { recovered(db).await },
+    )
+    .await;
+    let consumer = consume();
+    let connection = redis.control().await.unwrap();
     wait_until(
         Duration::from_secs(30),
         "every event is applied",
@@ -228,14 +245,14 @@ async fn every_event_is_applied_once_after(label: &str, lose: Lose) {
         "the republished entries are all read and acked",
         || {
             let mut connection = connection.clone();
-            let (db, key) = (&db, &key);
+            let key = &key;
             async move { unpublished(db).await == 0 && group_settled(&mut connection, key).await }
         },
     )
     .await;
     consumer.stop().await;
     relay.stop().await;
-    assert_applied_once(&db, &ids).await;
+    assert_applied_once(db, &ids).await;
 }
 
 #[tokio::test]

@@ -13,10 +13,10 @@ use stream_lib::{ConsumerSettings, StreamKeys, StreamRedis};
 use uuid::Uuid;
 use web_kit::testing::PrivateRedis;
 
-use crate::helpers::{GROUP, STREAM, TestDb, applying, config, spawn_with, wait_until};
+use crate::helpers::{GROUP, Running, STREAM, TestDb, applying, config, spawn_with, wait_until};
 
 /// Shutdown within this of the stop: far less than the consumer's 1 s fallback.
-pub const UNBLOCKED_WITHIN: Duration = Duration::from_millis(900);
+const UNBLOCKED_WITHIN: Duration = Duration::from_millis(900);
 
 /// `config` with maintenance, reclaims and retry checks far beyond any test, so a read blocks
 /// for its whole `block` (30 s in the suite).
@@ -31,7 +31,7 @@ pub fn long_reads(mut config: ConsumerSettings) -> ConsumerSettings {
 
 /// True when `clients` (a `CLIENT LIST` reply) shows a client blocked (flag `b`) for at least a
 /// second in one command (`idle`): a read that the loop did not cut short.
-pub fn blocked_for_a_second(clients: &str) -> bool {
+fn blocked_for_a_second(clients: &str) -> bool {
     clients.lines().any(|client| {
         let field = |name: &str| {
             client
@@ -41,6 +41,23 @@ pub fn blocked_for_a_second(clients: &str) -> bool {
         field("flags").is_some_and(|flags| flags.contains('b'))
             && field("idle").and_then(|idle| idle.parse::<u64>().ok()) >= Some(1)
     })
+}
+
+/// Waits until `clients` (a `CLIENT LIST` where the read blocks) shows the consumer's read
+/// blocked for a second, then stops `running` and requires it back within [`UNBLOCKED_WITHIN`].
+pub async fn stop_during_the_read(running: Running, clients: impl AsyncFn() -> String) {
+    wait_until(
+        Duration::from_secs(20),
+        "the consumer has blocked on its read for a second",
+        || async { blocked_for_a_second(&clients().await) },
+    )
+    .await;
+
+    let started = Instant::now();
+    running.stop().await;
+    let took = started.elapsed();
+
+    assert!(took < UNBLOCKED_WITHIN, "shutdown took {took:?}");
 }
 
 #[tokio::test]
@@ -57,26 +74,12 @@ async fn shutdown_during_a_30_s_blocking_read_unblocks_it_and_returns_at_once() 
         applying(|_| async { Ok(()) }),
     );
     let connection = redis.connection().await;
-    wait_until(
-        Duration::from_secs(20),
-        "the consumer has blocked on its read for a second",
-        || {
-            let mut connection = connection.clone();
-            async move {
-                let clients: String = redis::cmd("CLIENT")
-                    .arg("LIST")
-                    .query_async(&mut connection)
-                    .await
-                    .unwrap();
-                blocked_for_a_second(&clients)
-            }
-        },
-    )
+    stop_during_the_read(running, async || {
+        redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut connection.clone())
+            .await
+            .unwrap()
+    })
     .await;
-
-    let started = Instant::now();
-    running.stop().await;
-    let took = started.elapsed();
-
-    assert!(took < UNBLOCKED_WITHIN, "shutdown took {took:?}");
 }

@@ -8,7 +8,9 @@ use stream_lib::outbox::recovery::epoch_key;
 use super::{GROUP, OnCluster, pending};
 use crate::{
     helpers::{STREAM, applying, config, wait_until},
-    recovery::{Relay, assert_applied_once, enqueue_events, recovered, unpublished},
+    recovery::{
+        Relay, applied_once_after_a_loss, assert_applied_once, enqueue_events, unpublished,
+    },
 };
 use web_kit::testing::RedisCluster;
 
@@ -52,58 +54,15 @@ async fn on_a_cluster_every_outbox_row_reaches_the_consumer_and_is_applied_once(
 async fn after_flushall_on_every_master_with_entries_in_flight_every_event_is_applied_once() {
     // FLUSHALL: a cluster of its own.
     let on = OnCluster::on(RedisCluster::start_private().await, "cluster_flushall").await;
-    let relay = Relay::on(&on.db, on.stream_redis(), &on.keys);
-    let consumer = on.spawn(config(STREAM, GROUP), applying(|_| async { Ok(()) }));
-    let mut ids = enqueue_events(&on.db, 0, 20).await;
-    let db = &on.db;
-    wait_until(
-        Duration::from_secs(30),
-        "the first events are applied",
-        || async { db.all_effects().await == 20 },
-    )
-    .await;
-    consumer.stop().await;
-    // In flight: published, not yet read by the stopped consumer.
-    ids.extend(enqueue_events(&on.db, 20, 30).await);
-    wait_until(
-        Duration::from_secs(20),
-        "the relay published them",
-        || async { unpublished(db).await == 0 },
-    )
-    .await;
-
-    for url in on.cluster.urls() {
-        let mut node = redis::Client::open(url)
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        let () = redis::cmd("FLUSHALL").query_async(&mut node).await.unwrap();
-    }
-    ids.extend(enqueue_events(&on.db, 50, 10).await);
-    wait_until(
-        Duration::from_secs(30),
-        "the relay notices and recovers",
-        || async { recovered(db).await },
-    )
-    .await;
-    let consumer = on.spawn(config(STREAM, GROUP), applying(|_| async { Ok(()) }));
-    wait_until(
-        Duration::from_secs(30),
-        "every event is applied",
-        || async { db.all_effects().await >= 60 },
-    )
-    .await;
-    wait_until(
-        Duration::from_secs(30),
-        "every republished row is published and acked",
-        || {
-            let (redis, stream) = (on.redis.clone(), on.keys.key(STREAM));
-            async move { unpublished(db).await == 0 && pending(redis, stream).await == 0 }
-        },
-    )
-    .await;
-    consumer.stop().await;
-    relay.stop().await;
-    assert_applied_once(&on.db, &ids).await;
+    let flush_every_master = async || {
+        for url in on.cluster.urls() {
+            let mut node = redis::Client::open(url)
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let () = redis::cmd("FLUSHALL").query_async(&mut node).await.unwrap();
+        }
+    };
+    applied_once_after_a_loss(&on.db, on.stream_redis(), &on.keys, flush_every_master).await;
 }
