@@ -2,7 +2,7 @@
 //! set-up, reading settings from the environment, graceful shutdown, the standard HTTP layers, the
 //! one JSON error body (and extractors that speak it), database start-up with refinery
 //! migrations, the readiness probe (`GET /ready`, told by background tasks when they stop or
-//! pause), the build's identity and the Prometheus endpoint. With the `testing`
+//! pause), the build's identity, the Prometheus endpoint and ids as types. With the `testing`
 //! feature (tests only), the test kit of every crate: throw-away databases, Redis key prefixes,
 //! `wait_until`, and real Redis servers (a cluster, a private single server).
 //!
@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod id;
 pub mod observability;
 pub mod openapi;
 pub mod otel;
