@@ -8,8 +8,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    db::{NewProduct, products},
-    domain::{Category, Description, Price, ProductName, Stock},
+    db::NewProduct,
+    domain::{Category, Description, NewListing, Price, ProductId, ProductName, Stock, UserId},
+    usecases::create_listing::insert_listing,
 };
 
 /// The demo user `demo` (auth-service seeds its user with this id).
@@ -527,15 +528,17 @@ pub fn catalog(demo: Uuid, demo2: Uuid) -> Vec<NewProduct> {
                 n => spread(index as u64, 12) as i64 + n as i64,
             };
             Some(NewProduct {
-                id: Uuid::from_u128(SEED_ID_BASE + index as u128),
-                seller_id,
+                id: ProductId::from_uuid(Uuid::from_u128(SEED_ID_BASE + index as u128)),
+                seller_id: UserId::from_uuid(seller_id),
                 seller_name: seller_name.to_owned(),
-                name: ProductName::parse(&name).ok()?,
-                description: Description::parse(&description).ok()?,
-                category: Category::parse(category).ok()?,
-                price: Price::new(price).ok()?,
-                stock: Stock::new(stock).ok()?,
-                image_url: None,
+                listing: NewListing {
+                    name: ProductName::parse(&name).ok()?,
+                    description: Description::parse(&description).ok()?,
+                    category: Category::parse(category).ok()?,
+                    price: Price::new(price).ok()?,
+                    stock: Stock::new(stock).ok()?,
+                    image_url: None,
+                },
             })
         })
         .collect()
@@ -545,7 +548,7 @@ pub fn catalog(demo: Uuid, demo2: Uuid) -> Vec<NewProduct> {
 /// Returns how many were created (0 on every start after the first).
 pub async fn seed_catalog(pool: &PgPool, demo: Uuid, demo2: Uuid) -> anyhow::Result<usize> {
     let listings = catalog(demo, demo2);
-    let ids: Vec<Uuid> = listings.iter().map(|listing| listing.id).collect();
+    let ids: Vec<ProductId> = listings.iter().map(|listing| listing.id).collect();
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM products WHERE id = ANY($1)")
         .bind(&ids)
         .fetch_one(pool)
@@ -556,7 +559,7 @@ pub async fn seed_catalog(pool: &PgPool, demo: Uuid, demo2: Uuid) -> anyhow::Res
     let mut transaction = web_kit::db::begin(pool).await?;
     let mut created = 0;
     for listing in &listings {
-        if products::insert(&mut transaction, listing, "seed-catalog")
+        if insert_listing(&mut transaction, listing, "seed-catalog")
             .await?
             .is_some()
         {
@@ -578,9 +581,13 @@ mod tests {
         let expected = RECORDS.len() * PRESSINGS.len() + BOOKS.len() * EDITIONS.len() + GEAR.len();
         assert_eq!(listings.len(), expected, "a listing failed to parse");
         assert!(listings.len() >= 200);
-        let ids: std::collections::HashSet<Uuid> = listings.iter().map(|l| l.id).collect();
+        let ids: std::collections::HashSet<ProductId> = listings.iter().map(|l| l.id).collect();
         assert_eq!(ids.len(), listings.len());
-        assert!(listings.iter().any(|l| l.stock.value() == 0));
-        assert!(listings.iter().any(|l| l.seller_id == DEMO2_SELLER_ID));
+        assert!(listings.iter().any(|l| l.listing.stock.value() == 0));
+        assert!(
+            listings
+                .iter()
+                .any(|l| l.seller_id == UserId::from_uuid(DEMO2_SELLER_ID))
+        );
     }
 }

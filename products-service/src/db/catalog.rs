@@ -11,6 +11,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction, pool::Poo
 use uuid::Uuid;
 
 use super::products::{CategoryCount, ProductRow};
+use crate::domain::{ProductId, UserId};
 
 /// Which listings a query covers, by their text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub struct Scope {
     pub category: Option<String>,
     pub min_price: Option<Decimal>,
     pub max_price: Option<Decimal>,
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<UserId>,
 }
 
 impl Scope {
@@ -84,11 +85,11 @@ pub enum Start {
     /// At the first listing of the order.
     Top,
     /// At this listing (included): a page start found by [`page_starts`].
-    At(Uuid),
+    At(ProductId),
     /// Just after this listing.
-    After(Uuid),
+    After(ProductId),
     /// Just before this listing: the rows come back nearest first (reverse order).
-    Before(Uuid),
+    Before(ProductId),
 }
 
 #[derive(Debug)]
@@ -146,7 +147,7 @@ impl Sql {
             sql.conditions.push(format!("price <= ${n}"));
         }
         if let Some(seller_id) = scope.seller_id {
-            let n = sql.arg(Arg::Id(seller_id));
+            let n = sql.arg(Arg::Id(seller_id.as_uuid()));
             sql.conditions.push(format!("seller_id = ${n}"));
         }
         sql
@@ -206,7 +207,7 @@ impl Sql {
             Start::After(id) => (id, if descending { "<" } else { ">" }),
             Start::Before(id) => (id, if descending { ">" } else { "<" }),
         };
-        let n = self.arg(Arg::Id(id));
+        let n = self.arg(Arg::Id(id.as_uuid()));
         let key = self.key(order);
         let own: Vec<String> = key
             .iter()
@@ -331,6 +332,7 @@ fn category_counts_statement(scope: &Scope) -> Statement {
 
 /// Up to `limit` listings of `scope` in `order` from `start` (for [`Start::Before`], nearest
 /// first).
+#[tracing::instrument(skip_all, fields(seller_id = scope.seller_id.map(tracing::field::display)))]
 pub async fn page(
     pool: &PgPool,
     access: Access,
@@ -353,6 +355,7 @@ pub async fn page(
 
 /// The first listing of each page of `per_page` (at most `pages` of them): one scan of the
 /// sort's index (index-only for a browse) that lets any later page start at its key.
+#[tracing::instrument(skip_all, fields(seller_id = scope.seller_id.map(tracing::field::display)))]
 pub async fn page_starts(
     pool: &PgPool,
     access: Access,
@@ -360,11 +363,11 @@ pub async fn page_starts(
     order: Order,
     per_page: u32,
     pages: u32,
-) -> Result<Vec<Uuid>, sqlx::Error> {
+) -> Result<Vec<ProductId>, sqlx::Error> {
     let statement = page_starts_statement(scope, order, per_page, pages);
     let mut reader = Reader::open(pool, access).await?;
     let mut starts = bind_args!(
-        sqlx::query_as::<_, (Uuid, i64)>(AssertSqlSafe(statement.text)),
+        sqlx::query_as::<_, (ProductId, i64)>(AssertSqlSafe(statement.text)),
         &statement.args
     )
     .fetch_all(reader.connection())
@@ -376,6 +379,7 @@ pub async fn page_starts(
 
 /// How many listings of `scope` each category has (the scope's own category ignored), largest
 /// first.
+#[tracing::instrument(skip_all, fields(seller_id = scope.seller_id.map(tracing::field::display)))]
 pub async fn category_counts(
     pool: &PgPool,
     access: Access,
@@ -394,6 +398,7 @@ pub async fn category_counts(
 }
 
 /// How many listings `scope` covers.
+#[tracing::instrument(skip_all, fields(seller_id = scope.seller_id.map(tracing::field::display)))]
 pub async fn count(pool: &PgPool, access: Access, scope: &Scope) -> Result<i64, sqlx::Error> {
     let sql = Sql::new(scope, true);
     let text = format!("SELECT count(*) FROM products WHERE {}", sql.where_clause());
@@ -411,7 +416,8 @@ pub async fn count(pool: &PgPool, access: Access, scope: &Scope) -> Result<i64, 
 
 /// Whether a listing with this id was ever stored (deleted ones included: their keys still mark
 /// a place in every order).
-pub async fn exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
+#[tracing::instrument(skip_all, fields(product_id = %id))]
+pub async fn exists(pool: &PgPool, id: ProductId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = $1)")
         .bind(id)
         .fetch_one(pool)
@@ -442,6 +448,7 @@ pub enum Explained {
 
 /// The plan PostgreSQL picks for one of the catalog's queries (`EXPLAIN (ANALYZE, BUFFERS)`
 /// when `analyze`): for the plan-shape tests, and for reading.
+#[tracing::instrument(skip_all, fields(seller_id = scope.seller_id.map(tracing::field::display)))]
 pub async fn explain(
     pool: &PgPool,
     access: Access,

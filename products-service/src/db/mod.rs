@@ -1,5 +1,6 @@
-//! SQL of products-service: listings (with their outbox events), the catalog queries and the
-//! consumer's stock movements.
+//! SQL of products-service: listings, the catalog queries and the consumer's stock movements.
+//! The functions run on the executor or connection they are given and return their own errors;
+//! the rules, the transactions and the events are the use cases' (`crate::usecases`).
 
 /// The columns of a [`ProductRow`], in its order.
 macro_rules! columns {
@@ -13,4 +14,4 @@ pub mod catalog;
 pub mod products;
 pub mod stock;
 
-pub use products::{NewProduct, ProductChanges, ProductRow};
+pub use products::{NewProduct, ProductRow};

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 use web_kit::error::FieldErrors;
 
-use super::{Price, product::refuse_control_characters};
+use super::{Price, ProductId, UserId, product::refuse_control_characters};
 
 /// Largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -117,9 +117,9 @@ impl Page {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
     /// The listings that follow this one.
-    After(Uuid),
+    After(ProductId),
     /// The listings that precede this one.
-    Before(Uuid),
+    Before(ProductId),
 }
 
 /// A parsed catalog request.
@@ -131,7 +131,7 @@ pub struct CatalogFilter {
     pub min_price: Option<Price>,
     pub max_price: Option<Price>,
     /// Only this seller's listings (`/mine`).
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<UserId>,
     pub sort: Sort,
     pub page: Page,
     /// Continue from a listing instead of counting pages (`page` is then only a label).
@@ -205,6 +205,7 @@ impl CatalogFilter {
         let mut listing = |field: &str, raw: Option<String>| {
             present(raw).and_then(|raw| {
                 raw.parse::<Uuid>()
+                    .map(ProductId::from)
                     .map_err(|_| fail(field, "must be the id of a listing".into()))
                     .ok()
             })

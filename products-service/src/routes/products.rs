@@ -1,6 +1,6 @@
-//! `/api/products`: thin handlers that parse the request into domain types, call one function of
-//! `db::products` or a use case, and map the result to the response DTO. Reads carry the HTTP
-//! caching headers of [`super::caching`].
+//! `/api/products`: thin handlers that parse the request into domain types, call one use case,
+//! and map the result to the response DTO. Reads carry the HTTP caching headers of
+//! [`super::caching`].
 
 use std::time::SystemTime;
 
@@ -20,16 +20,20 @@ use web_kit::{ErrorBody, Json, Path, Query, RequestId, error::FieldErrors};
 
 use super::caching::{cacheable, cacheable_json, never_stored};
 use crate::{
-    db::{
-        NewProduct, ProductChanges, ProductRow,
-        products::{self, Actor, CategoryCount},
-    },
+    db::{ProductRow, products::CategoryCount},
     domain::{
-        CatalogFilter, Category, Description, ImageUrl, Price, ProductName, Stock,
-        catalog::CatalogQuery,
+        Actor, CatalogFilter, Category, Description, ImageUrl, NewListing, Price, ProductChanges,
+        ProductId, ProductName, Stock, UserId, catalog::CatalogQuery,
     },
     error::ApiError,
-    usecases::{CatalogCaches, CatalogPage, browse_catalog},
+    usecases::{
+        CatalogCaches, CatalogPage, browse_catalog, browse_own_listings,
+        create_listing::{Seller, create_listing},
+        delete_listing::delete_listing,
+        edit_listing::edit_listing,
+        list_categories::list_categories,
+        show_listing::show_listing,
+    },
 };
 
 /// The OpenAPI tag of these routes.
@@ -63,8 +67,8 @@ pub struct ProductResponse {
 impl From<ProductRow> for ProductResponse {
     fn from(row: ProductRow) -> Self {
         Self {
-            id: row.id,
-            seller_id: row.seller_id,
+            id: row.id.as_uuid(),
+            seller_id: row.seller_id.as_uuid(),
             seller_name: row.seller_name,
             name: row.name,
             description: row.description,
@@ -112,8 +116,8 @@ impl PageResponse {
             sort: page.sort.as_str(),
             fuzzy: page.fuzzy,
             facets: page.facets,
-            next_after: page.next_after,
-            prev_before: page.prev_before,
+            next_after: page.next_after.map(ProductId::as_uuid),
+            prev_before: page.prev_before.map(ProductId::as_uuid),
         }
     }
 }
@@ -265,7 +269,7 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 
 fn actor(user: &AuthUser) -> Actor {
     Actor {
-        user_id: user.id,
+        user_id: UserId::from(user.id),
         is_admin: user.is_admin(),
     }
 }
@@ -317,9 +321,8 @@ pub async fn mine(
     user: AuthUser,
     Query(query): Query<CatalogQuery>,
 ) -> Result<Response, ApiError> {
-    let mut filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
-    filter.seller_id = Some(user.id);
-    let page = browse_catalog(&pool, None, &filter).await?;
+    let filter = CatalogFilter::parse(query).map_err(ApiError::Validation)?;
+    let page = browse_own_listings(&pool, UserId::from(user.id), &filter).await?;
     Ok(never_stored(&PageResponse::new(&filter, page)))
 }
 
@@ -342,7 +345,7 @@ pub async fn categories(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let as_of = SystemTime::now();
-    cacheable_json(&headers, &products::categories(&pool).await?, as_of)
+    cacheable_json(&headers, &list_categories(&pool).await?, as_of)
 }
 
 /// `GET /api/products/{id}`, with the version as `ETag` (304 when `If-None-Match` names it).
@@ -366,7 +369,7 @@ pub async fn get(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let as_of = SystemTime::now();
-    let row = products::get(&pool, id).await?.ok_or(ApiError::NotFound)?;
+    let row = show_listing(&pool, ProductId::from(id)).await?;
     let tag = etag(row.version);
     let body = serde_json::to_vec(&ProductResponse::from(row)).map_err(anyhow::Error::from)?;
     Ok(cacheable(&headers, StatusCode::OK, &tag, body, as_of))
@@ -419,11 +422,8 @@ pub async fn create(
         Some(raw) => fields.check("image_url", ImageUrl::parse(&raw)).map(Some),
         None => Some(None),
     };
-    let product = fields.finish(|| {
-        Some(NewProduct {
-            id: Uuid::now_v7(),
-            seller_id: user.id,
-            seller_name: user.username.clone(),
+    let listing = fields.finish(|| {
+        Some(NewListing {
             name: name?,
             description: description?,
             category: category?,
@@ -432,7 +432,11 @@ pub async fn create(
             image_url: image_url?,
         })
     })?;
-    let row = products::create(&pool, &product, &request_id).await?;
+    let seller = Seller {
+        id: UserId::from(user.id),
+        name: user.username,
+    };
+    let row = create_listing(&pool, seller, listing, &request_id).await?;
     Ok(with_etag(StatusCode::CREATED, row))
 }
 
@@ -492,14 +496,8 @@ pub async fn update(
         },
     };
     let changes = fields.finish(|| Some(changes))?;
-    if changes.is_empty() {
-        return Err(ApiError::BadRequest {
-            code: "nothing_to_update",
-            message: "send at least one of name, description, category, price, stock, image_url"
-                .into(),
-        });
-    }
-    let row = products::update(&pool, id, actor(&user), expected, &changes, &request_id).await?;
+    let id = ProductId::from(id);
+    let row = edit_listing(&pool, actor(&user), id, expected, &changes, &request_id).await?;
     Ok(with_etag(StatusCode::OK, row))
 }
 
@@ -531,6 +529,13 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let expected = expected_version(&headers)?;
-    products::delete(&pool, id, actor(&user), expected, &request_id).await?;
+    delete_listing(
+        &pool,
+        actor(&user),
+        ProductId::from(id),
+        expected,
+        &request_id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,6 @@ use std::{
 };
 
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     cache::TtlCache,
@@ -33,7 +32,7 @@ use crate::{
         catalog::{self, Access, Matching, Order, Scope, Start},
         products::{self, CategoryCount},
     },
-    domain::{CatalogFilter, Sort, catalog::Cursor, catalog::MAX_PAGE},
+    domain::{CatalogFilter, ProductId, Sort, UserId, catalog::Cursor, catalog::MAX_PAGE},
     error::ApiError,
 };
 
@@ -58,7 +57,7 @@ const PAGE_STARTS_ENTRIES: usize = 64;
 #[derive(Clone)]
 pub struct CatalogCaches {
     counts: TtlCache<Arc<Vec<CategoryCount>>>,
-    page_starts: TtlCache<Arc<Vec<Uuid>>>,
+    page_starts: TtlCache<Arc<Vec<ProductId>>>,
 }
 
 impl Default for CatalogCaches {
@@ -82,16 +81,31 @@ pub struct CatalogPage {
     /// The text search found nothing, and these are names similar to the text.
     pub fuzzy: bool,
     /// `after=` this id gives the next page (absent on the last one).
-    pub next_after: Option<Uuid>,
+    pub next_after: Option<ProductId>,
     /// `before=` this id gives the previous page (absent on the first one).
-    pub prev_before: Option<Uuid>,
+    pub prev_before: Option<ProductId>,
     /// No figure of the page is older than this (the items are newer): what an HTTP cache may
     /// count its freshness from.
     pub as_of: SystemTime,
 }
 
+/// A page of `seller`'s own listings, counted fresh (no cache).
+#[tracing::instrument(skip_all, fields(seller_id = %seller))]
+pub async fn browse_own_listings(
+    pool: &PgPool,
+    seller: UserId,
+    filter: &CatalogFilter,
+) -> Result<CatalogPage, ApiError> {
+    let own = CatalogFilter {
+        seller_id: Some(seller),
+        ..filter.clone()
+    };
+    browse_catalog(pool, None, &own).await
+}
+
 /// A page of the public catalog (`caches` given: counts may lag [`COUNTS_TTL`]) or of a seller's
 /// own listings (`caches` absent, `filter.seller_id` set: everything counted fresh).
+#[tracing::instrument(skip_all, fields(seller_id = filter.seller_id.map(tracing::field::display)))]
 pub async fn browse_catalog(
     pool: &PgPool,
     caches: Option<&CatalogCaches>,
@@ -315,7 +329,7 @@ async fn page_starts(
     scope: &Scope,
     order: Order,
     per_page: u32,
-) -> Result<Arc<Vec<Uuid>>, ApiError> {
+) -> Result<Arc<Vec<ProductId>>, ApiError> {
     let compute = || async {
         catalog::page_starts(pool, access, scope, order, per_page, MAX_PAGE)
             .await

@@ -77,7 +77,7 @@ async fn catalog_queries_read_one_page_of_an_index_and_text_searches_use_the_gin
     let deep_page = explain(
         Access::Planner,
         scope(Matching::All, category),
-        page(Order::Newest, Start::At(deep)),
+        page(Order::Newest, Start::At(deep.into())),
     )
     .await;
     assert!(
@@ -107,7 +107,7 @@ async fn catalog_queries_read_one_page_of_an_index_and_text_searches_use_the_gin
     let sorted = explain(
         Access::Planner,
         filtered,
-        page(Order::PriceAsc, Start::After(deep)),
+        page(Order::PriceAsc, Start::After(deep.into())),
     )
     .await;
     assert!(sorted.contains("products_by_category_price"), "{sorted}");
@@ -274,7 +274,7 @@ async fn explain_the_benchmark_requests_on_a_large_catalog() {
             "category=Audio&page=500",
             Access::Planner,
             scope(Matching::All, audio),
-            page(Order::Newest, Start::At(deep)),
+            page(Order::Newest, Start::At(deep.into())),
         ),
         (
             "q=turntabel: counts of the fallback (cached 1 s)",
