@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::{
     db::{idempotency, orders},
-    domain::{OrderStatus, TIMEOUT_REASON, Transition},
+    domain::{OrderId, OrderStatus, TIMEOUT_REASON, Transition},
     live::Live,
+    usecases::transition_order::transition_order,
 };
 
 const BATCH: i64 = 100;
@@ -93,34 +93,16 @@ impl Sweeper {
     /// and commits; then announces the changes.
     async fn batch(&self, kind: Overdue, transition: &Transition) -> Result<usize, sqlx::Error> {
         let mut tx = web_kit::db::begin(&self.pool).await?;
-        let due: Vec<(Uuid, String)> = match kind {
-            Overdue::Expired => {
-                sqlx::query_as(
-                    "SELECT id, correlation_id FROM orders
-                     WHERE status = 'CONFIRMED' AND expires_at <= clock_timestamp()
-                     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-                )
-                .bind(BATCH)
-                .fetch_all(&mut *tx)
-                .await?
-            }
+        let due: Vec<(OrderId, String)> = match kind {
+            Overdue::Expired => orders::lock_expired(&mut tx, BATCH).await?,
             Overdue::TimedOut => {
-                sqlx::query_as(
-                    "SELECT id, correlation_id FROM orders
-                     WHERE status = 'PENDING'
-                       AND created_at <= clock_timestamp() - make_interval(secs => $2::float8)
-                     ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-                )
-                .bind(BATCH)
-                .bind(self.pending_timeout.as_secs_f64())
-                .fetch_all(&mut *tx)
-                .await?
+                orders::lock_unanswered(&mut tx, self.pending_timeout, BATCH).await?
             }
         };
         let mut changes = Vec::with_capacity(due.len());
         for (order_id, correlation_id) in &due {
             if let Some(order) =
-                orders::transition(&mut tx, *order_id, transition, correlation_id).await?
+                transition_order(&mut tx, *order_id, transition, correlation_id).await?
             {
                 tracing::info!(%order_id, status = %transition.to, "swept");
                 changes.push(order.to_change()?);

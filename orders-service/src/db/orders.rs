@@ -1,5 +1,8 @@
 //! Orders, their lines and history; every transition is a compare-and-set recorded in the
-//! history, with the event it causes written to the outbox in the same transaction.
+//! history. Which event a transition publishes, who may make it and the transaction are the
+//! use cases' (`crate::usecases::transition_order`).
+
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -7,8 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    domain::{OrderStatus, Transition},
-    events::publish::event_for,
+    domain::{OrderId, OrderStatus, Transition, UserId},
     live::StatusChange,
 };
 
@@ -73,7 +75,7 @@ pub struct HistoryRow {
 
 async fn record_history(
     connection: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     from: Option<OrderStatus>,
     to: OrderStatus,
     reason: Option<&str>,
@@ -92,13 +94,13 @@ async fn record_history(
 }
 
 /// Compare-and-set: moves `order_id` from `transition.from` to `transition.to` if it is still in
-/// `from`, records the history row and writes the implied event, all in the caller's
-/// transaction. `None` when the order was not in `from` (another transition won): a no-op.
+/// `from` and records the history row, in the caller's transaction. `None` when the order was
+/// not in `from` (another transition won): a no-op.
+#[tracing::instrument(skip_all, fields(order_id = %order_id, from = %transition.from, to = %transition.to))]
 pub async fn transition(
     connection: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     transition: &Transition,
-    correlation_id: &str,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     debug_assert!(transition.from.can_become(transition.to));
     let updated: Option<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -138,16 +140,14 @@ pub async fn transition(
         transition.reason.as_deref(),
     )
     .await?;
-    if let Some(event) = event_for(transition) {
-        event.publish(connection, order_id, correlation_id).await?;
-    }
     Ok(Some(order))
 }
 
 /// One order.
+#[tracing::instrument(skip_all, fields(order_id = %order_id))]
 pub async fn find(
     connection: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
@@ -158,9 +158,10 @@ pub async fn find(
 }
 
 /// The lines of these orders, in order.
+#[tracing::instrument(skip_all, fields(orders = order_ids.len()))]
 pub async fn items(
     connection: &mut PgConnection,
-    order_ids: &[Uuid],
+    order_ids: &[OrderId],
 ) -> Result<Vec<ItemRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT order_id, product_id, name, unit_price, quantity FROM order_items
@@ -172,9 +173,10 @@ pub async fn items(
 }
 
 /// The history of one order, oldest first.
+#[tracing::instrument(skip_all, fields(order_id = %order_id))]
 pub async fn history(
     connection: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT from_status, to_status, reason, changed_at FROM order_status_history
@@ -186,9 +188,10 @@ pub async fn history(
 }
 
 /// A page of orders, newest first: one user's (`user_id`) or everyone's (`None`).
+#[tracing::instrument(skip_all, fields(user_id = user_id.map(tracing::field::display)))]
 pub async fn list(
     connection: &mut PgConnection,
-    user_id: Option<Uuid>,
+    user_id: Option<UserId>,
     status: Option<OrderStatus>,
     limit: i64,
     offset: i64,
@@ -214,4 +217,41 @@ pub async fn list(
     .fetch_one(connection)
     .await?;
     Ok((rows, total))
+}
+
+/// Locks up to `limit` CONFIRMED orders whose reservation window has passed (skipping rows
+/// another replica holds), oldest deadline first: their ids and correlation ids.
+#[tracing::instrument(skip_all)]
+pub async fn lock_expired(
+    connection: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<(OrderId, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, correlation_id FROM orders
+         WHERE status = 'CONFIRMED' AND expires_at <= clock_timestamp()
+         ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(connection)
+    .await
+}
+
+/// Locks up to `limit` orders PENDING for longer than `timeout` (the inventory never answered),
+/// skipping rows another replica holds, oldest first: their ids and correlation ids.
+#[tracing::instrument(skip_all)]
+pub async fn lock_unanswered(
+    connection: &mut PgConnection,
+    timeout: Duration,
+    limit: i64,
+) -> Result<Vec<(OrderId, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, correlation_id FROM orders
+         WHERE status = 'PENDING'
+           AND created_at <= clock_timestamp() - make_interval(secs => $2::float8)
+         ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .bind(timeout.as_secs_f64())
+    .fetch_all(connection)
+    .await
 }

@@ -34,11 +34,12 @@ use uuid::Uuid;
 use web_kit::{ErrorBody, Path};
 
 use crate::{
-    db::orders,
+    domain::OrderId,
     error::ApiError,
     live::{Live, StatusChange},
-    routes::orders::visible,
+    routes::orders::actor,
     state::Timing,
+    usecases::show_order::{current_status, visible_order},
 };
 
 /// How many event streams one user may hold open at once (per replica).
@@ -127,11 +128,12 @@ pub async fn stream(
     State(verifier): State<Verifier>,
     Path(order_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
+    let order_id = OrderId::from(order_id);
     let slot = slots.take(user.id).ok_or(ApiError::TooManyStreams)?;
     // Subscribe before reading the snapshot, so no change falls in between.
     let mut changes = live.subscribe();
     let mut connection = pool.acquire().await?;
-    let snapshot = visible(&mut connection, &user, order_id)
+    let snapshot = visible_order(&mut connection, actor(&user), order_id)
         .await?
         .to_change()?;
     drop(connection);
@@ -163,13 +165,13 @@ pub async fn stream(
                         let _ = sender.send(Ok(ended("revoked"))).await;
                         break;
                     }
-                    reread(&pool, order_id).await
+                    current_status(&pool, order_id).await
                 }
                 received = changes.recv() => match received {
-                    Ok(change) if change.order_id == order_id => Some(change),
+                    Ok(change) if change.order_id == order_id.as_uuid() => Some(change),
                     Ok(_) => None,
                     // Missed some: the database has the truth.
-                    Err(RecvError::Lagged(_)) => reread(&pool, order_id).await,
+                    Err(RecvError::Lagged(_)) => current_status(&pool, order_id).await,
                     Err(RecvError::Closed) => break,
                 },
             };
@@ -208,12 +210,6 @@ fn message(change: &StatusChange) -> Event {
         .id(change.version.to_string())
         .json_data(change)
         .unwrap_or_else(|_| Event::default().comment("unserialisable change"))
-}
-
-async fn reread(pool: &PgPool, order_id: Uuid) -> Option<StatusChange> {
-    let mut connection = pool.acquire().await.ok()?;
-    let order = orders::find(&mut connection, order_id).await.ok()??;
-    order.to_change().ok()
 }
 
 /// Defaults for production.

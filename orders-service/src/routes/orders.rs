@@ -1,6 +1,5 @@
-//! Placing, listing, showing and cancelling orders.
-
-use std::collections::HashMap;
+//! Placing, listing, showing and cancelling orders: thin handlers that parse the request, call
+//! one use case and map its answer to the response DTO.
 
 use auth_kit::AuthUser;
 use axum::{
@@ -11,19 +10,24 @@ use axum::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use web_kit::{ErrorBody, Json, Path, Query, RequestId};
 
 use crate::{
-    db::orders::{self, HistoryRow, ItemRow, OrderRow},
-    domain::{NewOrderLines, OrderStatus, Transition},
+    db::orders::{ItemRow, OrderRow},
+    domain::{Actor, NewOrderLines, OrderId, OrderStatus, UserId},
     error::ApiError,
     live::Live,
     placements::Placements,
-    usecases::place_order::{self, PlaceOrder, Placed},
+    usecases::{
+        cancel_order::cancel_order,
+        list_orders::{OrderQuery, list_orders},
+        place_order::{self, PlaceOrder, Placed},
+        show_order::{OrderDetails, show_order},
+    },
 };
 
 /// The header that makes `POST /api/orders` safe to retry.
@@ -85,10 +89,12 @@ pub struct HistoryView {
 }
 
 impl OrderView {
-    fn new(
-        order: OrderRow,
-        items: Vec<ItemRow>,
-        history: Option<Vec<HistoryRow>>,
+    pub fn new(
+        OrderDetails {
+            order,
+            items,
+            history,
+        }: OrderDetails,
     ) -> Result<Self, ApiError> {
         Ok(Self {
             status: order.status()?,
@@ -123,31 +129,11 @@ impl OrderView {
     }
 }
 
-/// Loads an order with its items (and history), as its buyer or an admin sees it.
-pub async fn view(
-    connection: &mut PgConnection,
-    order: OrderRow,
-    with_history: bool,
-) -> Result<OrderView, ApiError> {
-    let items = orders::items(connection, &[order.id]).await?;
-    let history = if with_history {
-        Some(orders::history(connection, order.id).await?)
-    } else {
-        None
-    };
-    OrderView::new(order, items, history)
-}
-
-/// The order if `user` may see it (its buyer or an admin); anyone else gets the same 404 as for
-/// an order that does not exist.
-pub async fn visible(
-    connection: &mut PgConnection,
-    user: &AuthUser,
-    order_id: Uuid,
-) -> Result<OrderRow, ApiError> {
-    match orders::find(connection, order_id).await? {
-        Some(order) if order.user_id == user.id || user.is_admin() => Ok(order),
-        _ => Err(ApiError::OrderNotFound),
+/// The caller as the use cases see it.
+pub fn actor(user: &AuthUser) -> Actor {
+    Actor {
+        user_id: UserId::from(user.id),
+        is_admin: user.is_admin(),
     }
 }
 
@@ -230,7 +216,11 @@ pub async fn place(
 
 /// The body of `201 Created`: the order as just written.
 fn render_placed(order: OrderRow, items: Vec<ItemRow>) -> Result<serde_json::Value, ApiError> {
-    let view = OrderView::new(order, items, None)?;
+    let view = OrderView::new(OrderDetails {
+        order,
+        items,
+        history: None,
+    })?;
     Ok(serde_json::to_value(&view).map_err(anyhow::Error::from)?)
 }
 
@@ -301,34 +291,20 @@ pub async fn list(
     State(pool): State<PgPool>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page>, ApiError> {
-    if query.all && !user.is_admin() {
-        return Err(ApiError::Forbidden(
-            "only administrators may list every order",
-        ));
-    }
     let page = query.page.unwrap_or(1).max(1);
     let per_page = query.per_page.unwrap_or(20).clamp(1, 100);
-    let owner = (!query.all).then_some(user.id);
-    let mut connection = pool.acquire().await?;
-    let (rows, total) = orders::list(
-        &mut connection,
-        owner,
-        query.status,
-        i64::from(per_page),
-        i64::from(page - 1) * i64::from(per_page),
-    )
-    .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let mut items_by_order: HashMap<Uuid, Vec<ItemRow>> = HashMap::new();
-    for item in orders::items(&mut connection, &ids).await? {
-        items_by_order.entry(item.order_id).or_default().push(item);
-    }
-    let items = rows
+    let asked = OrderQuery {
+        all: query.all,
+        status: query.status,
+        page,
+        per_page,
+    };
+    let listed = list_orders(&pool, actor(&user), asked).await?;
+    let total = listed.total;
+    let items = listed
+        .orders
         .into_iter()
-        .map(|row| {
-            let items = items_by_order.remove(&row.id).unwrap_or_default();
-            OrderView::new(row, items, None)
-        })
+        .map(OrderView::new)
         .collect::<Result<_, _>>()?;
     Ok(Json(Page {
         items,
@@ -357,9 +333,8 @@ pub async fn show(
     State(pool): State<PgPool>,
     Path(order_id): Path<Uuid>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let mut connection = pool.acquire().await?;
-    let order = visible(&mut connection, &user, order_id).await?;
-    Ok(Json(view(&mut connection, order, true).await?))
+    let order = show_order(&pool, actor(&user), OrderId::from(order_id)).await?;
+    Ok(Json(OrderView::new(order)?))
 }
 
 /// `POST /api/orders/{id}/cancel` -> 200 the CANCELLED order, or 409. The buyer (or an admin)
@@ -385,31 +360,7 @@ pub async fn cancel(
     RequestId(request_id): RequestId,
     Path(order_id): Path<Uuid>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let mut tx = web_kit::db::begin(&pool).await?;
-    let mut current = visible(&mut tx, &user, order_id).await?;
-    // Each failed compare-and-set means another transition committed; at most a couple happen.
-    for _ in 0..5 {
-        let status = current.status()?;
-        if !status.is_cancellable() {
-            return Err(ApiError::Conflict(format!(
-                "a {status} order can no longer be cancelled"
-            )));
-        }
-        let transition = Transition::new(status, OrderStatus::Cancelled);
-        if let Some(order) = orders::transition(&mut tx, order_id, &transition, &request_id).await?
-        {
-            let change = order.to_change()?;
-            let view = view(&mut tx, order, true).await?;
-            tx.commit().await?;
-            tracing::info!(%order_id, from = %status, "order cancelled");
-            live.publish(&[change]).await;
-            return Ok(Json(view));
-        }
-        current = orders::find(&mut tx, order_id)
-            .await?
-            .ok_or(ApiError::OrderNotFound)?;
-    }
-    Err(ApiError::Conflict(
-        "the order is changing; try again".into(),
-    ))
+    let order_id = OrderId::from(order_id);
+    let cancelled = cancel_order(&pool, &live, actor(&user), order_id, &request_id).await?;
+    Ok(Json(OrderView::new(cancelled)?))
 }

@@ -1,5 +1,6 @@
-//! `POST /api/orders/{id}/pay`: the demo payment. The card is parsed, charged by the demo
-//! gateway and forgotten: never stored, never logged (the request type has no derived `Debug`).
+//! `POST /api/orders/{id}/pay`: the demo payment ([`crate::usecases::pay_order`]). The card is
+//! handed to the use case, charged by the demo gateway and forgotten: never stored, never logged
+//! (the request type has no derived `Debug`).
 
 use std::fmt;
 
@@ -7,17 +8,16 @@ use auth_kit::AuthUser;
 use axum::extract::State;
 use serde::Deserialize;
 use sqlx::PgPool;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use web_kit::{ErrorBody, Json, Path, RequestId};
 
 use crate::{
-    db::orders,
-    domain::{Card, OrderStatus, PaymentOutcome, Transition},
+    domain::OrderId,
     error::ApiError,
     live::Live,
-    routes::orders::{OrderView, view, visible},
+    routes::orders::{OrderView, actor},
+    usecases::pay_order::{CardForm, pay_order},
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -70,55 +70,12 @@ pub async fn pay(
     Path(order_id): Path<Uuid>,
     Json(request): Json<PayRequest>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let mut tx = web_kit::db::begin(&pool).await?;
-    let order = visible(&mut tx, &user, order_id).await?;
-    if order.user_id != user.id {
-        return Err(ApiError::Forbidden("only the buyer may pay for an order"));
-    }
-    let card = Card::parse(
-        &request.card_number,
-        &request.expiry,
-        &request.cvc,
-        OffsetDateTime::now_utc().date(),
-    )
-    .map_err(|error| ApiError::Validation(error.0))?;
-    drop(request);
-    let status = order.status()?;
-    let window_open = order
-        .expires_at
-        .is_some_and(|expires_at| expires_at > OffsetDateTime::now_utc());
-    if status != OrderStatus::Confirmed || !window_open {
-        return Err(not_payable(status));
-    }
-    if card.charge() == PaymentOutcome::Declined {
-        tracing::info!(%order_id, "payment declined");
-        return Err(ApiError::PaymentDeclined);
-    }
-    let transition = Transition {
-        require_unexpired: true,
-        ..Transition::new(OrderStatus::Confirmed, OrderStatus::Paid)
+    let card = CardForm {
+        number: request.card_number,
+        expiry: request.expiry,
+        cvc: request.cvc,
     };
-    let Some(paid) = orders::transition(&mut tx, order_id, &transition, &request_id).await? else {
-        // The sweeper or a cancellation won the race.
-        let status = orders::find(&mut tx, order_id)
-            .await?
-            .map_or(Ok(status), |order| order.status())?;
-        return Err(not_payable(status));
-    };
-    let change = paid.to_change()?;
-    let view = view(&mut tx, paid, true).await?;
-    tx.commit().await?;
-    tracing::info!(%order_id, "order paid");
-    live.publish(&[change]).await;
-    Ok(Json(view))
-}
-
-fn not_payable(status: OrderStatus) -> ApiError {
-    match status {
-        OrderStatus::Confirmed => ApiError::Conflict("the reservation window has passed".into()),
-        OrderStatus::Pending => {
-            ApiError::Conflict("the order is not confirmed yet; wait for the stock".into())
-        }
-        status => ApiError::Conflict(format!("a {status} order cannot be paid")),
-    }
+    let order_id = OrderId::from(order_id);
+    let paid = pay_order(&pool, &live, actor(&user), order_id, card, &request_id).await?;
+    Ok(Json(OrderView::new(paid)?))
 }

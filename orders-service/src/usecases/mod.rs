@@ -1,4 +1,10 @@
-//! Use cases: the rules of one behaviour and its transaction, called by route and event
-//! handlers alike; the SQL they run is in `db`.
+//! Use cases: the rules of one behaviour (who may, what is checked, which transaction and which
+//! event), called by route and event handlers and the sweeper alike; the SQL they run is in
+//! `db`, the events they write are built in `events::publish`.
 
+pub mod cancel_order;
+pub mod list_orders;
+pub mod pay_order;
 pub mod place_order;
+pub mod show_order;
+pub mod transition_order;
