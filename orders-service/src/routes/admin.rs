@@ -1,14 +1,15 @@
 //! The admin stream API behind the storefront's admin page (admins only): stream health, the
-//! dead letters, and replay of one dead letter onto its origin stream.
+//! dead letters, and replay of one dead letter onto its origin stream. Thin handlers over
+//! [`crate::usecases::stream_admin`].
 
 use auth_kit::AdminUser;
 use axum::{extract::State, response::IntoResponse};
 use serde::Deserialize;
-use stream_lib::{DEAD_LETTER_STREAM, INVENTORY_STREAM, ORDERS_STREAM, StreamKeys, StreamRedis};
+use stream_lib::{StreamKeys, StreamRedis};
 use utoipa::{IntoParams, ToSchema};
 use web_kit::{ErrorBody, Json, Path, Query};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, usecases::stream_admin};
 
 /// `GET /api/admin/streams` -> `[{stream, length, groups: [{name, consumers, pending, lag,
 /// last_delivered_id}]}]`.
@@ -29,14 +30,7 @@ pub async fn streams(
     State(redis): State<StreamRedis>,
     State(keys): State<StreamKeys>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let mut connection = redis.control().await?;
-    let streams = stream_lib::admin::stream_health(
-        &mut connection,
-        &keys,
-        &[ORDERS_STREAM, INVENTORY_STREAM, DEAD_LETTER_STREAM],
-    )
-    .await?;
-    Ok(Json(streams))
+    Ok(Json(stream_admin::stream_health(&redis, &keys).await?))
 }
 
 /// The OpenAPI tag of these routes.
@@ -81,9 +75,7 @@ pub async fn dead_letters(
     State(keys): State<StreamKeys>,
     Query(query): Query<DeadLetterQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let count = query.count.unwrap_or(50).clamp(1, 500);
-    let mut connection = redis.control().await?;
-    let items = stream_lib::admin::dead_letters(&mut connection, &keys, count).await?;
+    let items = stream_admin::dead_letters(&redis, &keys, query.count).await?;
     Ok(Json(items))
 }
 
@@ -109,21 +101,6 @@ pub async fn replay(
     State(keys): State<StreamKeys>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !is_stream_id(&id) {
-        return Err(ApiError::NotFound("no such dead letter"));
-    }
-    let mut connection = redis.control().await?;
-    match stream_lib::admin::replay(&mut connection, &keys, &id).await? {
-        Some(replayed_as) => Ok(Json(Replayed { id, replayed_as })),
-        None => Err(ApiError::NotFound("no such dead letter")),
-    }
-}
-
-/// `<ms>-<seq>`, as Redis stream ids are: two 64-bit numbers (Redis refuses a larger one with an
-/// error, which is no dead letter).
-fn is_stream_id(id: &str) -> bool {
-    let number =
-        |part: &str| part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u64>().is_ok();
-    id.split_once('-')
-        .is_some_and(|(ms, seq)| number(ms) && number(seq))
+    let replayed_as = stream_admin::replay_dead_letter(&redis, &keys, &id).await?;
+    Ok(Json(Replayed { id, replayed_as }))
 }

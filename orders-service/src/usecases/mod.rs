@@ -7,4 +7,5 @@ pub mod list_orders;
 pub mod pay_order;
 pub mod place_order;
 pub mod show_order;
+pub mod stream_admin;
 pub mod transition_order;
