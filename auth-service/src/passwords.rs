@@ -5,8 +5,11 @@
 //! of logins queues for them (a bounded queue; a full one makes callers wait, asynchronously)
 //! instead of spawning threads: the async runtime never blocks, and memory stays at one buffer per
 //! thread (glibc keeps a freed 19 MiB in each thread's arena, so a hash per blocking-pool thread
-//! once grew the service by hundreds of MB). Unknown emails are checked against a dummy hash so
-//! they take as long as wrong passwords.
+//! once grew the service by hundreds of MB). A thread gives its buffer back after
+//! [`KEEP_BUFFER_FOR`] without work, so an idle service holds none (the seeded accounts' hashes at
+//! start-up no longer keep 19 MiB per thread for good); the first hash after a pause pays for
+//! faulting the buffer in again. Unknown emails are checked against a dummy hash so they take as
+//! long as wrong passwords.
 
 use std::{
     collections::HashSet,
@@ -15,6 +18,7 @@ use std::{
         atomic::{AtomicUsize, Ordering},
     },
     thread::ThreadId,
+    time::Duration,
 };
 
 use anyhow::{Context, anyhow};
@@ -37,6 +41,11 @@ pub const HASHING_NICE: i32 = 19;
 
 /// Jobs that may wait for a hashing thread, per thread; past that, callers wait to enqueue.
 const QUEUE_PER_THREAD: usize = 64;
+
+/// How long a hashing thread keeps its block buffer without a job before it frees it. Long
+/// enough that a stream of logins never pays for a fresh 19 MiB; short enough that a quiet
+/// service gives the memory back within seconds.
+pub const KEEP_BUFFER_FOR: Duration = Duration::from_secs(5);
 
 /// What unknown accounts are checked against: a valid PHC string with our parameters (its
 /// password is nobody's), so the check costs what a real one does and no hash runs at start-up.
@@ -81,6 +90,8 @@ struct Load {
     busy: AtomicUsize,
     peak: AtomicUsize,
     threads_seen: Mutex<HashSet<ThreadId>>,
+    /// Block buffers the hashing threads hold right now.
+    buffers: AtomicUsize,
 }
 
 impl Load {
@@ -105,14 +116,19 @@ impl Passwords {
 
     /// `threads` hashing threads (at least one).
     pub fn with_threads(threads: usize) -> anyhow::Result<Self> {
-        Self::start(threads.max(1), threads.max(1) * QUEUE_PER_THREAD)
+        Self::start(
+            threads.max(1),
+            threads.max(1) * QUEUE_PER_THREAD,
+            KEEP_BUFFER_FOR,
+        )
     }
 
-    /// `threads` hashing threads and room for `queue` waiting jobs.
-    fn start(threads: usize, queue: usize) -> anyhow::Result<Self> {
+    /// `threads` hashing threads, room for `queue` waiting jobs, buffers kept `keep_buffer`
+    /// without work.
+    fn start(threads: usize, queue: usize, keep_buffer: Duration) -> anyhow::Result<Self> {
         let params = params()?;
         let (jobs, receiver) = mpsc::channel(queue.max(1));
-        let receiver = Arc::new(Mutex::new(receiver));
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let load = Arc::new(Load::default());
         for index in 0..threads {
             let receiver = receiver.clone();
@@ -120,7 +136,7 @@ impl Passwords {
             let params = params.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || work(&receiver, &params, &load))
+                .spawn(move || work(&receiver, &params, &load, keep_buffer))
                 .context("starting a password hashing thread")?;
         }
         Ok(Self {
@@ -170,6 +186,11 @@ impl Passwords {
         self.load.peak.load(Ordering::SeqCst)
     }
 
+    /// How many block buffers the hashing threads hold right now.
+    pub fn buffers_held(&self) -> usize {
+        self.load.buffers.load(Ordering::SeqCst)
+    }
+
     /// How many distinct threads have run a hash so far.
     pub fn threads_used(&self) -> usize {
         self.load.threads_seen.lock().map_or(0, |seen| seen.len())
@@ -181,17 +202,47 @@ fn params() -> anyhow::Result<Params> {
         .map_err(|error| anyhow!("argon2 parameters: {error}"))
 }
 
-/// A hashing thread: takes jobs until every sender is gone. Its block buffer is allocated at its
-/// first job (an idle service holds none) and reused for every job after.
-fn work(receiver: &Mutex<mpsc::Receiver<Job>>, params: &Params, load: &Load) {
+/// A hashing thread: takes jobs until every sender is gone. Its block buffer is allocated at the
+/// first job after a pause, reused for every job while they keep coming, and freed after
+/// `keep_buffer` without one.
+fn work(
+    receiver: &tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    params: &Params,
+    load: &Load,
+    keep_buffer: Duration,
+) {
     lower_priority();
+    // A clock for the waits: this thread's own runtime (it is no runtime's worker).
+    let clock = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(clock) => clock,
+        Err(error) => {
+            tracing::error!(%error, "a password hashing thread cannot start its timer");
+            return;
+        }
+    };
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut memory: Vec<Block> = Vec::new();
     loop {
-        // One thread waits on the queue while holding the lock; the others wait for the lock.
-        let job = match receiver.lock() {
-            Ok(mut receiver) => receiver.blocking_recv(),
-            Err(_) => None,
+        // One thread waits on the queue while holding the lock; the others wait for the lock, in
+        // turn (tokio's mutex is fair). A thread holding a buffer waits at most `keep_buffer`
+        // for both, so one stuck behind the lock frees its buffer too.
+        let next = async {
+            let mut receiver = receiver.lock().await;
+            receiver.recv().await
+        };
+        let waited = if memory.is_empty() {
+            Ok(clock.block_on(next))
+        } else {
+            clock.block_on(async { tokio::time::timeout(keep_buffer, next).await })
+        };
+        let Ok(job) = waited else {
+            // No job for `keep_buffer`: give the memory back.
+            memory = Vec::new();
+            load.buffers.fetch_sub(1, Ordering::SeqCst);
+            continue;
         };
         let Some(job) = job else { return };
         if job.abandoned() {
@@ -199,6 +250,7 @@ fn work(receiver: &Mutex<mpsc::Receiver<Job>>, params: &Params, load: &Load) {
         }
         if memory.is_empty() {
             memory = vec![Block::new(); params.block_count()];
+            load.buffers.fetch_add(1, Ordering::SeqCst);
         }
         load.start();
         match job {
@@ -406,7 +458,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_burst_beyond_the_queue_waits_for_room_and_every_caller_gets_its_answer() {
-        let passwords = Passwords::start(1, 2).unwrap();
+        let passwords = Passwords::start(1, 2, KEEP_BUFFER_FOR).unwrap();
         let hash = passwords.hash("queued password".into()).await.unwrap();
 
         let checks: Vec<_> = (0..12)
@@ -423,6 +475,50 @@ mod tests {
             assert!(check.await.unwrap().unwrap());
         }
         assert_eq!(passwords.threads_used(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_thread_frees_its_buffer_after_a_pause_and_hashes_again_after() {
+        let passwords = Passwords::start(2, 4, std::time::Duration::from_millis(300)).unwrap();
+        assert_eq!(
+            passwords.buffers_held(),
+            0,
+            "nothing is allocated before a job"
+        );
+
+        let hashes: Vec<_> = (0..4)
+            .map(|i| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.hash(format!("pause {i}")).await })
+            })
+            .collect();
+        for hash in hashes {
+            hash.await.unwrap().unwrap();
+        }
+        let held = passwords.buffers_held();
+        assert!(
+            (1..=2).contains(&held),
+            "buffers held right after the jobs: {held}"
+        );
+
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while passwords.buffers_held() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still {} buffer(s) held long after the pause",
+                passwords.buffers_held()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+
+        let hash = passwords.hash("after the pause".into()).await.unwrap();
+        assert_eq!(passwords.buffers_held(), 1, "one job, one buffer again");
+        assert!(
+            passwords
+                .verify("after the pause".into(), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 
     /// The nice value of each thread of this process named `argon2-*`, from `/proc` (field 19
