@@ -2,6 +2,8 @@
 //! payloads it publishes on `orders_stream` and what its group reads from `inventory_stream`.
 //! `scripts/event-schemas` writes them; these tests fail when they differ from the Rust types.
 
+use std::{collections::BTreeSet, time::Duration};
+
 use rust_decimal::Decimal;
 use stream_lib::{
     INVENTORY_STREAM, ORDERS_STREAM,
@@ -9,8 +11,8 @@ use stream_lib::{
 };
 use uuid::Uuid;
 
-use super::{consumed, published::*};
-use crate::SERVICE_NAME;
+use super::{InventoryStreamHandler, consumed, published::*};
+use crate::{SERVICE_NAME, live::Live};
 
 fn schemas() -> SchemaFiles {
     SchemaFiles::new()
@@ -40,6 +42,19 @@ fn the_committed_event_schemas_are_generated_from_every_event_type_in_the_code()
     if let Err(problems) = schemas().check(&root, &declared, write) {
         panic!("{problems}");
     }
+}
+
+#[test]
+fn every_event_type_read_has_a_handler() {
+    // The pool connects lazily: nothing here talks to Redis.
+    let target = web_kit::redis_pool::RedisTarget::new("redis://127.0.0.1:6379", &[]);
+    let redis = web_kit::redis_pool::RedisPool::new(target, None).expect("a lazy pool");
+    let handler = InventoryStreamHandler {
+        live: Live::new(redis, "schemas-test:"),
+        reservation_ttl: Duration::from_secs(60),
+    };
+    let handled: BTreeSet<String> = handler.handlers().types().map(str::to_owned).collect();
+    assert_eq!(handled, declared_types(include_str!("consumed.rs")));
 }
 
 #[test]
