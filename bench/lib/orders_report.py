@@ -156,6 +156,43 @@ def samples_section(samples, figs):
     return w + [""]
 
 
+def commits_by_database(figs, samples):
+    """{database: commits} of the sustained phase, less the bench's own transactions in each (a
+    sample's query per database, the drain's polls in the orders database)."""
+    before, after = first(figs, kind="commits", name="sustained before"), first(figs, kind="commits", name="sustained after")
+    phase = first(figs, kind="phase", name="sustained")
+    if not (before and after and phase):
+        return {}
+    own = sum(1 for s in samples if before["t"] <= s["t"] <= after["t"])
+    return {"orders": max(0, after["orders"] - before["orders"] - own - phase.get("queries", 0)),
+            "products": max(0, after["products"] - before["products"] - own)}
+
+
+def statements_section(figs, samples, top=25):
+    """Commits and statements per order in each database over the sustained phase, from
+    pg_stat_statements when the server loads it."""
+    read = first(figs, kind="statements", name="read")
+    phase = first(figs, kind="phase", name="sustained")
+    if not (read and read.get("available") and phase and phase["placed"]):
+        return []
+    placed = phase["placed"]
+    commits = commits_by_database(figs, samples)
+    rows = read.get("rows", [])
+    w = ["### Statements per order, sustained phase (pg_stat_statements)\n",
+         "Every statement of the two databases from just before the sustained run to 11 s after its drain, "
+         f"÷ the {placed:,} orders placed (the bench's own sampler and drain queries are among them). BEGIN and "
+         "COMMIT are statements too.\n",
+         "| Database | Commits / order | Statements / order |", "|---|---|---|"]
+    for db in ("orders", "products"):
+        calls = sum(r["calls"] for r in rows if r["db"] == db)
+        w.append(f"| {db} | {fmt(commits.get(db) and commits[db] / placed, 2)} | {fmt(calls / placed, 2)} |")
+    w += ["", "| Database | Calls | Per order | Rows | Statement |", "|---|---|---|---|---|"]
+    for r in rows[:top]:
+        query = r["query"].replace("|", "\\|")
+        w.append(f"| {r['db']} | {r['calls']:,} | {r['calls'] / placed:.3f} | {r['rows']:,} | `{query}` |")
+    return w + [""]
+
+
 def section(figs, samples, buyers, products, conns, order_s):
     if not any(f["kind"] == "phase" for f in figs):
         return []
@@ -172,6 +209,7 @@ def section(figs, samples, buyers, products, conns, order_s):
     sustained = first(figs, kind="phase", name="sustained")
     if sustained and samples:
         w += stages_section(samples, sustained)
+    w += statements_section(figs, samples)
     w += cpu_section(figs, samples)
     w += samples_section(samples, figs)
     return w

@@ -8,6 +8,10 @@
         sums up the orders created since <start>: counts by status, first/last POST, last
         CONFIRMED, POST -> CONFIRMED p50/p99; "queries" = how many transactions it ran in the
         orders database (subtracted from the commits per order)
+    phases.py statements <pg_base_url> reset|read <orders_db> <products_db>
+        when the server loads pg_stat_statements (a private instance: see bench/README.md):
+        "reset" empties it, "read" gives every statement of both databases with its calls and
+        rows since; "available": false otherwise (nothing is created on such a server)
     phases.py half-rate <figures.jsonl>
         half the sustained phase's confirmed-end-to-end rate (orders/s; 1 if it confirmed none)
     phases.py pace <requests_per_s>
@@ -35,6 +39,31 @@ def commits(pg, name, orders_db, products_db):
     by_db = dict(line.split("|") for line in rows.splitlines())
     return {"kind": "commits", "name": name, "t": time.time(),
             "orders": int(by_db.get(orders_db, 0)), "products": int(by_db.get(products_db, 0))}
+
+
+STATEMENTS = """
+SELECT coalesce(json_agg(json_build_object(
+           'db', d.datname, 'calls', s.calls, 'rows', s.rows,
+           'query', left(regexp_replace(s.query, '\\s+', ' ', 'g'), 200)) ORDER BY s.calls DESC), '[]')
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname IN ('{orders_db}', '{products_db}')
+"""
+
+
+def statements(pg, action, orders_db, products_db):
+    url = f"{pg}/postgres"
+    loaded = "pg_stat_statements" in psql(url, "SHOW shared_preload_libraries")
+    out = {"kind": "statements", "name": action, "t": time.time(), "available": loaded}
+    if not loaded:
+        return out
+    psql(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    if action == "reset":
+        psql(url, "SELECT pg_stat_statements_reset()")
+        return out
+    rows = json.loads(psql(url, STATEMENTS.format(orders_db=orders_db, products_db=products_db)))
+    names = {orders_db: "orders", products_db: "products"}
+    out["rows"] = [{**row, "db": names[row["db"]]} for row in rows]
+    return out
 
 
 def pace(rate):
@@ -95,6 +124,8 @@ if __name__ == "__main__":
         print(json.dumps(commits(*args)))
     elif cmd == "drain":
         print(json.dumps(drain(*args)))
+    elif cmd == "statements":
+        print(json.dumps(statements(*args)))
     elif cmd == "half-rate":
         print(half_rate(*args))
     elif cmd == "pace":

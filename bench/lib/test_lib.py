@@ -5,7 +5,7 @@ import unittest
 
 from catalog_report import verdicts
 from checks import orders_told, server_errors, verdict
-from orders_report import cpu_use
+from orders_report import commits_by_database, cpu_use, statements_section
 from phases import pace
 from procs import others
 from perf_top import top_symbols
@@ -133,6 +133,22 @@ class Report(unittest.TestCase):
 
     def test_a_file_without_the_marker_gets_it_and_a_placeholder(self):
         self.assertTrue(kept_analysis("/nonexistent/RESULTS.md").startswith(MARKER))
+
+    def test_statements_per_order_are_shown_only_when_the_server_counted_them(self):
+        figs = [{"kind": "commits", "name": "sustained before", "t": 0, "orders": 1000, "products": 500},
+                {"kind": "commits", "name": "sustained after", "t": 30, "orders": 1200, "products": 600},
+                phase("sustained", queries=10)]
+        samples = [{"t": t} for t in range(0, 40, 1)]  # 31 inside the window: 1 commit per database each
+        self.assertEqual(commits_by_database(figs, samples), {"orders": 200 - 31 - 10, "products": 100 - 31})
+        self.assertEqual(statements_section(figs + [{"kind": "statements", "name": "read", "available": False}],
+                                            samples), [])
+        read = {"kind": "statements", "name": "read", "available": True,
+                "rows": [{"db": "orders", "calls": 300, "rows": 300, "query": "INSERT INTO a | b"},
+                         {"db": "products", "calls": 50, "rows": 0, "query": "COMMIT"}]}
+        text = "\n".join(statements_section(figs + [read], samples))
+        self.assertIn("| orders | 1.59 | 3.00 |", text)
+        self.assertIn("| products | 0.69 | 0.50 |", text)
+        self.assertIn("| orders | 300 | 3.000 | 300 | `INSERT INTO a \\| b` |", text)
 
     def test_cpu_counts_processes_alive_at_both_ends_of_each_second(self):
         samples = [{"t": 0, "cpu": {"orders": {"1": 10.0}, "machine busy": {"all": 100.0}}},
