@@ -141,6 +141,7 @@ impl Consumer {
             next_reclaim: Instant::now(),
             next_maintenance: Instant::now(),
             next_due_check: Instant::now(),
+            lingering_since: None,
         };
         if !worker.ensure_group_until_ok(&shutdown).await {
             return Ok(());
@@ -200,6 +201,9 @@ struct Worker {
     next_maintenance: Instant,
     /// When to ask the retry set for due retries next.
     next_due_check: Instant,
+    /// When the last read answered, if it brought entries but not a full batch: the consumer
+    /// is busy, and the next read waits for the linger after it.
+    lingering_since: Option<Instant>,
 }
 
 impl Worker {
@@ -211,6 +215,7 @@ impl Worker {
             .maintenance_interval
             .max(Duration::from_millis(100));
         let block = settings.block;
+        let linger = settings.linger;
         while !shutdown.is_cancelled() {
             let now = Instant::now();
             if now >= self.next_maintenance {
@@ -249,6 +254,16 @@ impl Worker {
                 self.next_reclaim = Instant::now() + reclaim_every;
             }
             if batch.is_empty() {
+                if let Some(since) = self.lingering_since.take() {
+                    // Busy: let the entries of the next moments gather into one batch.
+                    let left = linger.saturating_sub(since.elapsed());
+                    if !left.is_zero() {
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            () = tokio::time::sleep(left) => {}
+                        }
+                    }
+                }
                 let now = Instant::now();
                 let wait = block
                     .min(self.next_reclaim.saturating_duration_since(now))
@@ -259,6 +274,9 @@ impl Worker {
                     .await
                 {
                     Some(entries) => {
+                        if !entries.is_empty() && entries.len() < batch_size {
+                            self.lingering_since = Some(Instant::now());
+                        }
                         batch = entries
                             .into_iter()
                             .map(|entry| Delivery { entry, attempt: 1 })
@@ -335,7 +353,11 @@ impl Worker {
                 works.iter().map(|work| work.entry.id.clone()).collect();
             let mut tasks = JoinSet::new();
             let mut task_ids: HashMap<tokio::task::Id, Vec<String>> = HashMap::new();
-            for sub_batch in split(works, self.ctx.settings.concurrency.max(1)) {
+            let settings = &self.ctx.settings;
+            let parts = settings
+                .concurrency
+                .min(works.len().div_ceil(settings.min_sub_batch.max(1)));
+            for sub_batch in split(works, parts) {
                 let ids = sub_batch.iter().map(|work| work.entry.id.clone()).collect();
                 let ctx = Arc::clone(&self.ctx);
                 let span = crate::trace::batch_span(

@@ -19,8 +19,17 @@ pub struct ConsumerSettings {
     /// Transactions at once; a batch is split into this many sub-batches by aggregate:
     /// `STREAM_CONCURRENCY`, default 2.
     pub concurrency: usize,
+    /// The fewest entries a sub-batch is given before another runs beside it: a transaction of
+    /// a few entries costs about what one entry costs (BEGIN, the inbox statement, the commit),
+    /// so a smaller batch is applied in fewer transactions: `STREAM_MIN_SUB_BATCH`, default 16.
+    pub min_sub_batch: usize,
     /// How long a read blocks (XREADGROUP BLOCK): `STREAM_BLOCK_MS`, default 2000.
     pub block: Duration,
+    /// While busy (the last read brought entries, but not a full batch), the next read waits
+    /// until this long after it, so that the entries of that time are applied together (one
+    /// transaction, not one each); an idle consumer reads an entry at once: `STREAM_LINGER_MS`,
+    /// default 5 (0: read again at once).
+    pub linger: Duration,
     /// An entry pending this long with no heartbeat is taken over from its consumer:
     /// `STREAM_CLAIM_IDLE_MS`, default 30000.
     pub claim_idle: Duration,
@@ -49,7 +58,9 @@ impl ConsumerSettings {
             consumer: format!("{group}-{}", uuid::Uuid::now_v7().simple()),
             batch_size: 128,
             concurrency: 2,
+            min_sub_batch: 16,
             block: Duration::from_secs(2),
+            linger: Duration::from_millis(5),
             claim_idle: Duration::from_secs(30),
             handler_deadline: Duration::from_secs(10),
             retry: RetryPolicy::default(),
@@ -97,6 +108,12 @@ impl ConsumerSettings {
         if let Some(n) = positive("STREAM_BLOCK_MS")? {
             self.block = millis(n);
         }
+        if let Some(n) = positive("STREAM_MIN_SUB_BATCH")? {
+            self.min_sub_batch = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = number("STREAM_LINGER_MS")? {
+            self.linger = millis(n);
+        }
         if let Some(n) = positive("STREAM_CLAIM_IDLE_MS")? {
             self.claim_idle = millis(n);
         }
@@ -133,7 +150,9 @@ mod tests {
         let settings = ConsumerSettings::new("orders_stream", "products-service");
         assert_eq!(settings.batch_size, 128);
         assert_eq!(settings.concurrency, 2);
+        assert_eq!(settings.min_sub_batch, 16);
         assert_eq!(settings.block, Duration::from_millis(2000));
+        assert_eq!(settings.linger, Duration::from_millis(5));
         assert_eq!(settings.claim_idle, Duration::from_millis(30000));
         assert_eq!(settings.handler_deadline, Duration::from_millis(10000));
         assert_eq!(settings.retry.base, Duration::from_millis(1000));
@@ -147,7 +166,9 @@ mod tests {
         let vars = [
             ("STREAM_BATCH_SIZE", "64"),
             ("STREAM_CONCURRENCY", "4"),
+            ("STREAM_MIN_SUB_BATCH", "1"),
             ("STREAM_BLOCK_MS", "500"),
+            ("STREAM_LINGER_MS", "0"),
             ("STREAM_CLAIM_IDLE_MS", "15000"),
             ("STREAM_HANDLER_DEADLINE_MS", "3000"),
             ("STREAM_RETRY_BASE_MS", "250"),
@@ -162,7 +183,9 @@ mod tests {
         let settings = ConsumerSettings::new("s", "g").with(lookup).unwrap();
         assert_eq!(settings.batch_size, 64);
         assert_eq!(settings.concurrency, 4);
+        assert_eq!(settings.min_sub_batch, 1);
         assert_eq!(settings.block, Duration::from_millis(500));
+        assert_eq!(settings.linger, Duration::ZERO);
         assert_eq!(settings.claim_idle, Duration::from_secs(15));
         assert_eq!(settings.handler_deadline, Duration::from_secs(3));
         assert_eq!(settings.retry.base, Duration::from_millis(250));

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use sqlx::{PgPool, Row, postgres::PgListener};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +24,10 @@ pub struct RelayConfig {
     pub batch_size: usize,
     /// Poll interval when no notification arrives (a safety net for missed NOTIFYs).
     pub poll_interval: Duration,
+    /// While busy (the last round published rows), the next round starts no sooner than this
+    /// after it began, so that the commits of that time go out in one round (one transaction,
+    /// one script call) instead of one round each. An idle relay publishes a commit at once.
+    pub linger: Duration,
     /// First back-off after Redis or PostgreSQL fails; doubles up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
@@ -39,6 +44,7 @@ impl Default for RelayConfig {
         Self {
             batch_size: 256,
             poll_interval: Duration::from_millis(500),
+            linger: Duration::from_millis(5),
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             retention: Duration::from_secs(24 * 3600),
@@ -89,7 +95,8 @@ impl OutboxRelay {
     /// Runs until `shutdown` is cancelled: checks Redis, publishes whatever is pending, then
     /// waits for a `NOTIFY outbox` (or `poll_interval`), backing off while Redis or PostgreSQL
     /// fail, re-checking Redis every `check_interval` and purging old published rows now and
-    /// then.
+    /// then. While busy, rounds are at least `linger` apart, and the notifications of commits a
+    /// round will see are taken before it (one round for many commits, not one each).
     pub async fn run(self, shutdown: CancellationToken) {
         let mut listener = None;
         let mut backoff = self.config.min_backoff;
@@ -103,6 +110,7 @@ impl OutboxRelay {
             if listener.is_none() {
                 listener = self.listen().await;
             }
+            let started = Instant::now();
             let round = async {
                 if last_check.is_none_or(|at| at.elapsed() >= self.config.check_interval) {
                     self.check().await?;
@@ -155,6 +163,17 @@ impl OutboxRelay {
                 last_purge = Some(Instant::now());
                 if let Err(error) = self.purge().await {
                     tracing::warn!(error = %error, "outbox purge failed");
+                }
+            }
+            if published > 0 {
+                // Busy: let the commits of the next moments gather, then go again if any
+                // notified meanwhile (or, without a listener, at once).
+                let linger = self.config.linger.saturating_sub(started.elapsed());
+                if !linger.is_zero() && sleep_or_cancel(&shutdown, linger).await {
+                    break;
+                }
+                if listener.as_mut().is_none_or(|listener| drain(listener) > 0) {
+                    continue;
                 }
             }
             // Idle: wait for a commit's NOTIFY, the poll interval, or shutdown.
@@ -223,14 +242,19 @@ impl OutboxRelay {
         }
     }
 
-    /// Waits for a notification or the poll interval; true when the listener broke.
+    /// Waits for a notification or the poll interval, then takes the notifications received
+    /// meanwhile (the next round sees their commits); true when the listener broke.
     async fn wait(&self, listener: Option<&mut PgListener>) -> bool {
         let Some(listener) = listener else {
             tokio::time::sleep(self.config.poll_interval).await;
             return false;
         };
         match tokio::time::timeout(self.config.poll_interval, listener.recv()).await {
-            Ok(Ok(_)) | Err(_) => false,
+            Ok(Ok(_)) => {
+                drain(listener);
+                false
+            }
+            Err(_) => false,
             Ok(Err(error)) => {
                 tracing::warn!(error = %error, "outbox listener failed; polling until it is back");
                 true
@@ -389,6 +413,17 @@ impl OutboxRelay {
         metrics::gauge!("stream_outbox_unpublished").set(waiting as f64);
         Ok(())
     }
+}
+
+/// Takes every notification already received, without waiting; returns how many. Each one
+/// announced a commit that is visible to the next round, so none of them needs a round of its
+/// own. (A listener that broke meanwhile shows up in the next wait.)
+fn drain(listener: &mut PgListener) -> usize {
+    let mut taken = 0;
+    while let Some(Ok(Some(_))) = listener.try_recv().now_or_never() {
+        taken += 1;
+    }
+    taken
 }
 
 fn as_i64(number: u64) -> i64 {

@@ -15,9 +15,10 @@ pub struct SettingError {
 
 impl RelayConfig {
     /// Reads `OUTBOX_RETENTION_SECS` (default 86400: published rows kept, and republished after
-    /// a Redis loss, for a day), `OUTBOX_BATCH_SIZE` (256), `OUTBOX_POLL_INTERVAL_MS` (500) and
-    /// `OUTBOX_CHECK_INTERVAL_MS` (5000) from the process environment; unset or blank means the
-    /// default.
+    /// a Redis loss, for a day), `OUTBOX_BATCH_SIZE` (256), `OUTBOX_POLL_INTERVAL_MS` (500),
+    /// `OUTBOX_LINGER_MS` (5: rounds at least that far apart while busy; 0 publishes every
+    /// commit at once) and `OUTBOX_CHECK_INTERVAL_MS` (5000) from the process environment; unset
+    /// or blank means the default.
     pub fn from_env() -> Result<Self, SettingError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -42,6 +43,11 @@ impl RelayConfig {
                 "OUTBOX_POLL_INTERVAL_MS",
                 "milliseconds",
                 millis(defaults.poll_interval),
+            )?),
+            linger: Duration::from_millis(read(
+                "OUTBOX_LINGER_MS",
+                "milliseconds",
+                millis(defaults.linger),
             )?),
             check_interval: Duration::from_millis(read(
                 "OUTBOX_CHECK_INTERVAL_MS",
@@ -89,6 +95,7 @@ mod tests {
         assert_eq!(config.retention, Duration::from_secs(86_400));
         assert_eq!(config.batch_size, 256);
         assert_eq!(config.check_interval, Duration::from_secs(5));
+        assert_eq!(config.linger, Duration::from_millis(5));
     }
 
     #[test]
@@ -98,12 +105,14 @@ mod tests {
             ("OUTBOX_BATCH_SIZE", "64"),
             ("OUTBOX_POLL_INTERVAL_MS", "100"),
             ("OUTBOX_CHECK_INTERVAL_MS", "1000"),
+            ("OUTBOX_LINGER_MS", "0"),
         ])
         .unwrap();
         assert_eq!(config.retention, Duration::from_secs(3600));
         assert_eq!(config.batch_size, 64);
         assert_eq!(config.poll_interval, Duration::from_millis(100));
         assert_eq!(config.check_interval, Duration::from_secs(1));
+        assert_eq!(config.linger, Duration::ZERO);
         let error = super::tests::config(&[("OUTBOX_RETENTION_SECS", "1d")]).unwrap_err();
         assert!(
             error.to_string().contains("OUTBOX_RETENTION_SECS"),

@@ -158,6 +158,7 @@ async fn trimming_keeps_the_stream_bounded_but_never_drops_an_unacked_entry() {
     config.maintenance_interval = Duration::from_millis(100);
     // One sub-batch per entry: the held entry holds up only itself.
     config.concurrency = 64;
+    config.min_sub_batch = 1;
     let consumer = spawn(
         &redis,
         &db,

@@ -370,3 +370,90 @@ async fn replay_all_replays_the_dead_letters_present_at_its_start_and_stops() {
     running.stop().await;
     assert_eq!(total, 9);
 }
+
+#[tokio::test]
+async fn a_small_batch_is_applied_in_one_transaction_whatever_the_concurrency() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("small_batch").await;
+    for n in 0..10 {
+        redis.publish(STREAM, &placed(n)).await;
+    }
+    let mut config = config(STREAM, GROUP);
+    config.concurrency = 2;
+    let running = spawn(&redis, &db, config, applying(|_event| async { Ok(()) }));
+    wait_until(
+        Duration::from_secs(10),
+        "every entry is applied and acked",
+        || async { db.all_effects().await == 10 && redis.pending(STREAM, GROUP).await == 0 },
+    )
+    .await;
+    running.stop().await;
+    assert_eq!(
+        db.transactions().await,
+        1,
+        "ten entries read at once: one commit, not one per sub-batch"
+    );
+}
+
+#[tokio::test]
+async fn entries_arriving_one_by_one_while_the_consumer_is_busy_are_applied_a_linger_apart() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("consumer_linger").await;
+    // Long beside an XADD, even on a loaded machine.
+    let linger = Duration::from_millis(500);
+    let mut config = config(STREAM, GROUP);
+    config.linger = linger;
+    let running = spawn(&redis, &db, config, applying(|_event| async { Ok(()) }));
+    let started = Instant::now();
+    for n in 0..60 {
+        redis.publish(STREAM, &placed(n)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let publishing = started.elapsed();
+    wait_until(
+        Duration::from_secs(10),
+        "every entry is applied and acked",
+        || async { db.all_effects().await == 60 && redis.pending(STREAM, GROUP).await == 0 },
+    )
+    .await;
+    running.stop().await;
+
+    // A transaction per linger while they came (and the first at once), not one per entry.
+    let bound = i64::try_from(publishing.as_millis() / linger.as_millis()).unwrap() + 3;
+    assert!(
+        bound < 30,
+        "the arrangement is too slow to tell: {publishing:?}"
+    );
+    let transactions = db.transactions().await;
+    assert!(
+        transactions <= bound,
+        "{transactions} transactions for 60 entries in {publishing:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_consumer_applies_an_entry_at_once_whatever_its_linger() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("consumer_idle_linger").await;
+    let linger = Duration::from_secs(2);
+    let mut config = config(STREAM, GROUP);
+    config.linger = linger;
+    let running = spawn(&redis, &db, config, applying(|_event| async { Ok(()) }));
+    redis.publish(STREAM, &placed(1)).await;
+    wait_until(Duration::from_secs(10), "the first is applied", || async {
+        db.all_effects().await == 1
+    })
+    .await;
+    // The consumer has been idle for longer than its linger.
+    tokio::time::sleep(linger + Duration::from_millis(200)).await;
+
+    let started = Instant::now();
+    redis.publish(STREAM, &placed(2)).await;
+    wait_until(Duration::from_secs(10), "the second is applied", || async {
+        db.all_effects().await == 2
+    })
+    .await;
+    let took = started.elapsed();
+    running.stop().await;
+    assert!(took < linger / 2, "applied {took:?} after it was added");
+}

@@ -485,6 +485,7 @@ async fn shutdown_with_work_in_flight_acks_only_what_finished() {
     let (gate1, started1) = (Arc::clone(&gate), Arc::clone(&started));
     let mut config = config(STREAM, GROUP);
     config.shutdown_grace = Duration::from_millis(1500);
+    config.min_sub_batch = 1;
     // Both in one batch, in two sub-batches (no aggregate: dealt round).
     redis.publish(STREAM, &quick).await;
     let slow_entry = redis.publish(STREAM, &slow).await;

@@ -24,6 +24,7 @@ fn relay_config() -> RelayConfig {
         max_backoff: Duration::from_millis(200),
         retention: Duration::from_secs(3600),
         check_interval: Duration::from_millis(200),
+        ..RelayConfig::default()
     }
 }
 
@@ -378,4 +379,90 @@ async fn the_typed_outbox_enqueues_events_of_its_source_and_stream_in_order() {
         assert_eq!(envelope.correlation_id, "req-typed");
         assert_eq!(envelope.decode::<Placed>().unwrap(), Placed { n });
     }
+}
+
+/// How many publishing rounds wrote the rows: a round marks its rows with its transaction's
+/// `now()`.
+async fn rounds(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(DISTINCT published_at) FROM outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn commits_made_while_the_relay_is_busy_go_out_together_in_rounds_a_linger_apart() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_linger").await;
+    // Long beside a commit, even on a loaded machine; no poll rounds.
+    let linger = Duration::from_millis(500);
+    let config = RelayConfig {
+        linger,
+        poll_interval: Duration::from_secs(30),
+        ..relay_config()
+    };
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, config);
+    let started = std::time::Instant::now();
+    let commits = 120;
+    for n in 0..commits {
+        enqueue(&db, &placed(n), true).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let enqueuing = started.elapsed();
+    wait_until(
+        Duration::from_secs(10),
+        "every row is published",
+        || async { redis.xlen(STREAM).await == commits },
+    )
+    .await;
+    stop(relay).await;
+
+    // One round per linger while the commits came (and the first at once), not one per commit.
+    let ms = |duration: Duration| i64::try_from(duration.as_millis()).unwrap();
+    let bound = ms(enqueuing) / ms(linger) + 3;
+    assert!(
+        bound < commits as i64 / 2,
+        "the arrangement is too slow to tell: {enqueuing:?}"
+    );
+    let rounds = rounds(&db.pool).await;
+    assert!(
+        rounds <= bound,
+        "{rounds} publishing rounds for {commits} commits in {enqueuing:?}"
+    );
+    assert_eq!(unpublished(&db).await, 0);
+}
+
+#[tokio::test]
+async fn an_idle_relay_publishes_a_commit_at_once_whatever_its_linger() {
+    let redis = TestRedis::new().await;
+    let db = TestDb::new("outbox_idle_linger").await;
+    let linger = Duration::from_secs(2);
+    let config = RelayConfig {
+        linger,
+        // No poll rescues a late round: the notification alone must wake it.
+        poll_interval: Duration::from_secs(30),
+        ..relay_config()
+    };
+    let relay = start_relay(&db, stream_redis(&redis_url()), &redis.keys, config);
+    enqueue(&db, &placed(1), true).await;
+    wait_until(
+        Duration::from_secs(10),
+        "the first is published",
+        || async { redis.xlen(STREAM).await == 1 },
+    )
+    .await;
+    // The relay has been idle for longer than its linger.
+    tokio::time::sleep(linger + Duration::from_millis(200)).await;
+
+    let started = std::time::Instant::now();
+    enqueue(&db, &placed(2), true).await;
+    wait_until(
+        Duration::from_secs(10),
+        "the second is published",
+        || async { redis.xlen(STREAM).await == 2 },
+    )
+    .await;
+    let took = started.elapsed();
+    stop(relay).await;
+    assert!(took < linger / 2, "published {took:?} after its commit");
 }

@@ -23,6 +23,7 @@ fn relay_config() -> RelayConfig {
         max_backoff: Duration::from_millis(200),
         retention: Duration::from_secs(3600),
         check_interval: Duration::from_millis(200),
+        ..RelayConfig::default()
     }
 }
 
