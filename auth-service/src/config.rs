@@ -2,47 +2,222 @@
 //! the service with a message naming the variable. Every field is public so tests (ours and other
 //! crates') can build `Settings` in code, starting from [`Settings::new`].
 //!
+//! Each variable is declared once, in [`SETTINGS`] (name, default, meaning): the reading below
+//! goes through the declarations (whose defaults are [`Settings::new`]'s, a test checks), the
+//! table here is made from them, and orders-service's deployment test holds the compose,
+//! Kubernetes, Ansible and `.env.example` files to them.
+//!
+//! <!-- settings: made from the declarations in src/config.rs; SETTINGS_DOCS=write cargo test rewrites it -->
+//!
 //! | Variable | Default | Meaning |
 //! |---|---|---|
-//! | `PORT` | 3030 | listening port (0 picks a free one) |
-//! | `DATABASE_URL` | required | PostgreSQL URL |
-//! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size |
-//! | `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS`, `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | 5000, 4000, 3000 | every session's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout` (0: off; [`web_kit::db::Timeouts`]) |
+//! | `PORT` | `3030` | listening port (0 picks a free one) |
+//! | `DATABASE_URL` | required (a PostgreSQL URL) | PostgreSQL URL |
+//! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size |
+//! | `DATABASE_STATEMENT_TIMEOUT_MS` | `5000` | every session's `statement_timeout`: a statement running longer fails (0: off; migrations run without it) |
+//! | `DATABASE_LOCK_TIMEOUT_MS` | `4000` | `lock_timeout`: a wait for a row or table lock longer than this fails (0: off) |
+//! | `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | `3000` | `idle_in_transaction_session_timeout`: a session idle this long inside a transaction (a frozen or hung peer) is ended and its locks released (0: off) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | deny-list and rate limits |
 //! | `REDIS_CLUSTER_URLS` | empty | comma-separated `redis://` node URLs of a Redis Cluster; when set it wins over `REDIS_URL` for the deny-list and rate limits |
 //! | `REDIS_KEY_PREFIX` | empty | prefix of every Redis key this service uses |
 //! | `APP_ENV` | `development` | `development` or `production` (refuses demo users, cookies without `Secure` and an ephemeral key) |
-//! | `PRODUCTION_OVERRIDES` | – | comma-separated: `demo-users`, `insecure-cookies` allow that in production anyway |
-//! | `JWT_PRIVATE_KEY` | – | Ed25519 PKCS#8 PEM private key (text) |
-//! | `JWT_PRIVATE_KEY_FILE` | – | path of that PEM file (used when `JWT_PRIVATE_KEY` is unset) |
-//! | `JWT_PREVIOUS_PUBLIC_KEYS` | – | public keys (PEM, one or more) of retired signing keys: still published and accepted, so their tokens stay valid until they expire |
-//! | `ACCESS_TOKEN_TTL_SECONDS` | 900 | access token lifetime |
-//! | `REFRESH_TOKEN_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days): a session unused that long ends |
-//! | `SESSION_MAX_LIFETIME_SECONDS` | 7776000 | a session ends this long after its sign-in (90 days), however often it is refreshed |
-//! | `COOKIE_SECURE` | true | `Secure` attribute on the session cookies |
+//! | `PRODUCTION_OVERRIDES` | unset | comma-separated: `demo-users`, `insecure-cookies` allow that in production anyway |
+//! | `JWT_PRIVATE_KEY` | unset | Ed25519 PKCS#8 PEM private key (text); with neither it nor `JWT_PRIVATE_KEY_FILE`, an ephemeral key (refused in production) |
+//! | `JWT_PRIVATE_KEY_FILE` | unset | path of that PEM file (used when `JWT_PRIVATE_KEY` is unset) |
+//! | `JWT_PREVIOUS_PUBLIC_KEYS` | unset | public keys (PEM, one or more) of retired signing keys: still published and accepted, so their tokens stay valid until they expire |
+//! | `ACCESS_TOKEN_TTL_SECONDS` | `900` | access token lifetime |
+//! | `REFRESH_TOKEN_TTL_SECONDS` | `2592000` | refresh token lifetime (30 days): a session unused that long ends |
+//! | `SESSION_MAX_LIFETIME_SECONDS` | `7776000` | a session ends this long after its sign-in (90 days), however often it is refreshed |
+//! | `COOKIE_SECURE` | `true` | `Secure` attribute on the session cookies |
 //! | `DEMO_USERS` | true (false in production) | seed `demo@demo.com` / `demo2@demo.com` (password `demotest`) |
-//! | `ADMIN_EMAIL`, `ADMIN_PASSWORD` | – | when both are set and no account has that email, an admin account is created; an existing admin is left unchanged, an existing non-admin account stops the start |
+//! | `ADMIN_EMAIL` | unset | with `ADMIN_PASSWORD`: when no account has that email, an admin account is created; an existing admin is left unchanged, an existing non-admin account stops the start |
+//! | `ADMIN_PASSWORD` | unset | that account's password (8 to 128 characters, not a common one in production) |
 //! | `ADMIN_USERNAME` | `admin` | username of that account when it is created |
 //! | `TRUSTED_PROXIES` | `127.0.0.1/32,::1/128` | comma-separated CIDRs of the proxies whose `X-Forwarded-For` is believed (nginx, and a TLS proxy in front of it); `none` trusts none |
-//! | `RATE_LIMIT_LOGIN_PER_IP` | 30 | failed logins per client address per window |
-//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | failed logins per email per window, from browsers without the account's device cookie |
-//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP` | 5 | failed logins per email and client address per window, from those browsers |
-//! | `RATE_LIMIT_LOGIN_PER_DEVICE` | 10 | failed logins per window from one browser with the account's device cookie |
-//! | `RATE_LIMIT_LOGIN_WINDOW_SECONDS` | 900 | login window |
-//! | `RATE_LIMIT_SIGNUP_PER_IP` | 20 | signup attempts per client address per window |
-//! | `RATE_LIMIT_SIGNUP_PER_ACCOUNT` | 5 | signup attempts per email per window |
-//! | `RATE_LIMIT_SIGNUP_WINDOW_SECONDS` | 3600 | signup window |
-//! | `MAX_BODY_BYTES` | 16384 | largest accepted request body (413 beyond) |
+//! | `RATE_LIMIT_LOGIN_PER_IP` | `30` | failed logins per client address per window |
+//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | `10` | failed logins per email per window, from browsers without the account's device cookie |
+//! | `RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP` | `5` | failed logins per email and client address per window, from those browsers |
+//! | `RATE_LIMIT_LOGIN_PER_DEVICE` | `10` | failed logins per window from one browser with the account's device cookie |
+//! | `RATE_LIMIT_LOGIN_WINDOW_SECONDS` | `900` | login window |
+//! | `RATE_LIMIT_SIGNUP_PER_IP` | `20` | signup attempts per client address per window |
+//! | `RATE_LIMIT_SIGNUP_PER_ACCOUNT` | `5` | signup attempts per email per window |
+//! | `RATE_LIMIT_SIGNUP_WINDOW_SECONDS` | `3600` | signup window |
+//! | `MAX_BODY_BYTES` | `16384` | largest accepted request body (413 beyond) |
+//! | `LOG_FORMAT` | `pretty` on a terminal, else `json` | log lines as `json` (containers) or `pretty` (terminals) |
+//! | `RUST_LOG` | `info` (debug for the service itself) | the log filter, e.g. `info,orders_service=debug,sqlx=warn` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset | OTLP/HTTP endpoint the traces are exported to (`http://jaeger:4318`); unset: none |
 //!
-//! Logging reads `LOG_FORMAT` and `RUST_LOG` (see web-kit's telemetry).
+//! <!-- /settings -->
 
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use auth_kit::signing::SigningKeys;
-use web_kit::config::Env;
+use web_kit::config::{self, Env, Setting};
 
 use crate::{client_ip::TrustedProxies, domain::Email};
+
+const PORT: Setting = Setting::value("PORT", "3030", "listening port (0 picks a free one)");
+const DATABASE_URL: Setting =
+    Setting::required("DATABASE_URL", "a PostgreSQL URL", "PostgreSQL URL");
+const DATABASE_MAX_CONNECTIONS: Setting =
+    Setting::value("DATABASE_MAX_CONNECTIONS", "10", "pool size");
+const REDIS_URL: Setting = Setting::value(
+    "REDIS_URL",
+    "redis://127.0.0.1:6379",
+    "deny-list and rate limits",
+);
+const REDIS_CLUSTER_URLS: Setting = Setting {
+    meaning: "comma-separated `redis://` node URLs of a Redis Cluster; when set it wins over \
+              `REDIS_URL` for the deny-list and rate limits",
+    ..config::REDIS_CLUSTER_URLS
+};
+const REDIS_KEY_PREFIX: Setting = Setting::value(
+    "REDIS_KEY_PREFIX",
+    "",
+    "prefix of every Redis key this service uses",
+);
+const APP_ENV: Setting = Setting::value(
+    "APP_ENV",
+    "development",
+    "`development` or `production` (refuses demo users, cookies without `Secure` and an \
+     ephemeral key)",
+);
+const PRODUCTION_OVERRIDES: Setting = Setting::unset(
+    "PRODUCTION_OVERRIDES",
+    "comma-separated: `demo-users`, `insecure-cookies` allow that in production anyway",
+);
+const JWT_PRIVATE_KEY: Setting = Setting::unset(
+    "JWT_PRIVATE_KEY",
+    "Ed25519 PKCS#8 PEM private key (text); with neither it nor `JWT_PRIVATE_KEY_FILE`, an \
+     ephemeral key (refused in production)",
+);
+const JWT_PRIVATE_KEY_FILE: Setting = Setting::unset(
+    "JWT_PRIVATE_KEY_FILE",
+    "path of that PEM file (used when `JWT_PRIVATE_KEY` is unset)",
+);
+const JWT_PREVIOUS_PUBLIC_KEYS: Setting = Setting::unset(
+    "JWT_PREVIOUS_PUBLIC_KEYS",
+    "public keys (PEM, one or more) of retired signing keys: still published and accepted, so \
+     their tokens stay valid until they expire",
+);
+const ACCESS_TOKEN_TTL_SECONDS: Setting =
+    Setting::value("ACCESS_TOKEN_TTL_SECONDS", "900", "access token lifetime");
+const REFRESH_TOKEN_TTL_SECONDS: Setting = Setting::value(
+    "REFRESH_TOKEN_TTL_SECONDS",
+    "2592000",
+    "refresh token lifetime (30 days): a session unused that long ends",
+);
+const SESSION_MAX_LIFETIME_SECONDS: Setting = Setting::value(
+    "SESSION_MAX_LIFETIME_SECONDS",
+    "7776000",
+    "a session ends this long after its sign-in (90 days), however often it is refreshed",
+);
+const COOKIE_SECURE: Setting = Setting::value(
+    "COOKIE_SECURE",
+    "true",
+    "`Secure` attribute on the session cookies",
+);
+const DEMO_USERS: Setting = Setting::derived(
+    "DEMO_USERS",
+    "true (false in production)",
+    "seed `demo@demo.com` / `demo2@demo.com` (password `demotest`)",
+);
+const ADMIN_EMAIL: Setting = Setting::unset(
+    "ADMIN_EMAIL",
+    "with `ADMIN_PASSWORD`: when no account has that email, an admin account is created; an \
+     existing admin is left unchanged, an existing non-admin account stops the start",
+);
+const ADMIN_PASSWORD: Setting = Setting::unset(
+    "ADMIN_PASSWORD",
+    "that account's password (8 to 128 characters, not a common one in production)",
+);
+const ADMIN_USERNAME: Setting = Setting::value(
+    "ADMIN_USERNAME",
+    "admin",
+    "username of that account when it is created",
+);
+const TRUSTED_PROXIES: Setting = Setting::value(
+    "TRUSTED_PROXIES",
+    "127.0.0.1/32,::1/128",
+    "comma-separated CIDRs of the proxies whose `X-Forwarded-For` is believed (nginx, and a \
+     TLS proxy in front of it); `none` trusts none",
+);
+const RATE_LIMIT_LOGIN_PER_IP: Setting = Setting::value(
+    "RATE_LIMIT_LOGIN_PER_IP",
+    "30",
+    "failed logins per client address per window",
+);
+const RATE_LIMIT_LOGIN_PER_ACCOUNT: Setting = Setting::value(
+    "RATE_LIMIT_LOGIN_PER_ACCOUNT",
+    "10",
+    "failed logins per email per window, from browsers without the account's device cookie",
+);
+const RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP: Setting = Setting::value(
+    "RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP",
+    "5",
+    "failed logins per email and client address per window, from those browsers",
+);
+const RATE_LIMIT_LOGIN_PER_DEVICE: Setting = Setting::value(
+    "RATE_LIMIT_LOGIN_PER_DEVICE",
+    "10",
+    "failed logins per window from one browser with the account's device cookie",
+);
+const RATE_LIMIT_LOGIN_WINDOW_SECONDS: Setting =
+    Setting::value("RATE_LIMIT_LOGIN_WINDOW_SECONDS", "900", "login window");
+const RATE_LIMIT_SIGNUP_PER_IP: Setting = Setting::value(
+    "RATE_LIMIT_SIGNUP_PER_IP",
+    "20",
+    "signup attempts per client address per window",
+);
+const RATE_LIMIT_SIGNUP_PER_ACCOUNT: Setting = Setting::value(
+    "RATE_LIMIT_SIGNUP_PER_ACCOUNT",
+    "5",
+    "signup attempts per email per window",
+);
+const RATE_LIMIT_SIGNUP_WINDOW_SECONDS: Setting =
+    Setting::value("RATE_LIMIT_SIGNUP_WINDOW_SECONDS", "3600", "signup window");
+const MAX_BODY_BYTES: Setting = Setting::value(
+    "MAX_BODY_BYTES",
+    "16384",
+    "largest accepted request body (413 beyond)",
+);
+
+/// Every variable the service reads: its own, the deadlines of its database sessions and the
+/// telemetry's (web-kit).
+pub const SETTINGS: config::Settings = &[
+    &[PORT, DATABASE_URL, DATABASE_MAX_CONNECTIONS],
+    config::DATABASE_TIMEOUTS,
+    &[
+        REDIS_URL,
+        REDIS_CLUSTER_URLS,
+        REDIS_KEY_PREFIX,
+        APP_ENV,
+        PRODUCTION_OVERRIDES,
+        JWT_PRIVATE_KEY,
+        JWT_PRIVATE_KEY_FILE,
+        JWT_PREVIOUS_PUBLIC_KEYS,
+        ACCESS_TOKEN_TTL_SECONDS,
+        REFRESH_TOKEN_TTL_SECONDS,
+        SESSION_MAX_LIFETIME_SECONDS,
+        COOKIE_SECURE,
+        DEMO_USERS,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        ADMIN_USERNAME,
+        TRUSTED_PROXIES,
+        RATE_LIMIT_LOGIN_PER_IP,
+        RATE_LIMIT_LOGIN_PER_ACCOUNT,
+        RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP,
+        RATE_LIMIT_LOGIN_PER_DEVICE,
+        RATE_LIMIT_LOGIN_WINDOW_SECONDS,
+        RATE_LIMIT_SIGNUP_PER_IP,
+        RATE_LIMIT_SIGNUP_PER_ACCOUNT,
+        RATE_LIMIT_SIGNUP_WINDOW_SECONDS,
+        MAX_BODY_BYTES,
+    ],
+    config::TELEMETRY,
+];
 
 /// Where the service runs: production refuses unsafe fallbacks (an ephemeral signing key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,36 +357,32 @@ impl Settings {
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let env = Env::from_lookup(lookup);
-        let database_url = env.required("DATABASE_URL", "a PostgreSQL URL")?;
+        let database_url = env.required(&DATABASE_URL)?;
         if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
             bail!("DATABASE_URL must be a postgres:// URL");
         }
         let mut settings = Self::new(database_url);
-        settings.port = env.parse("PORT", settings.port)?;
-        settings.database_max_connections = env.parse(
-            "DATABASE_MAX_CONNECTIONS",
-            settings.database_max_connections,
-        )?;
+        settings.port = env.parse(&PORT)?;
+        settings.database_max_connections = env.parse(&DATABASE_MAX_CONNECTIONS)?;
         if settings.database_max_connections == 0 {
             bail!("DATABASE_MAX_CONNECTIONS must be at least 1");
         }
         settings.database_timeouts = web_kit::db::Timeouts::from_env(&env)?;
-        if let Some(url) = env.var("REDIS_URL") {
-            if !url.starts_with("redis://") && !url.starts_with("rediss://") {
-                bail!("REDIS_URL must be a redis:// URL, got {url:?}");
-            }
-            settings.redis_url = url;
+        let redis_url = env.text(&REDIS_URL);
+        if !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
+            bail!("REDIS_URL must be a redis:// URL, got {redis_url:?}");
         }
+        settings.redis_url = redis_url;
         settings.redis_cluster_urls = web_kit::redis_pool::cluster_urls(&env)?;
-        settings.redis_key_prefix = env.exact("REDIS_KEY_PREFIX").unwrap_or_default();
-        settings.app_env = match env.var("APP_ENV").as_deref() {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(other) => {
+        settings.redis_key_prefix = env.exact(&REDIS_KEY_PREFIX).unwrap_or_default();
+        settings.app_env = match env.text(&APP_ENV).as_str() {
+            "development" => AppEnv::Development,
+            "production" => AppEnv::Production,
+            other => {
                 bail!("APP_ENV must be \"development\" or \"production\", got {other:?}")
             }
         };
-        settings.signing_key = match (env.var("JWT_PRIVATE_KEY"), env.var("JWT_PRIVATE_KEY_FILE")) {
+        settings.signing_key = match (env.var(&JWT_PRIVATE_KEY), env.var(&JWT_PRIVATE_KEY_FILE)) {
             (Some(pem), _) => Some(
                 SigningKeys::from_pem(&pem)
                     .map_err(|error| anyhow!("JWT_PRIVATE_KEY is not usable: {error}"))?,
@@ -225,7 +396,7 @@ impl Settings {
             }
             (None, None) => None,
         };
-        if let Some(previous) = env.var("JWT_PREVIOUS_PUBLIC_KEYS") {
+        if let Some(previous) = env.var(&JWT_PREVIOUS_PUBLIC_KEYS) {
             let keys = settings.signing_key.take().ok_or_else(|| {
                 anyhow!("JWT_PREVIOUS_PUBLIC_KEYS needs JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE")
             })?;
@@ -241,18 +412,10 @@ impl Settings {
                  replicas)"
             );
         }
-        settings.access_token_ttl = Duration::from_secs(env.parse(
-            "ACCESS_TOKEN_TTL_SECONDS",
-            settings.access_token_ttl.as_secs(),
-        )?);
-        settings.refresh_token_ttl = Duration::from_secs(env.parse(
-            "REFRESH_TOKEN_TTL_SECONDS",
-            settings.refresh_token_ttl.as_secs(),
-        )?);
-        settings.session_max_lifetime = Duration::from_secs(env.parse(
-            "SESSION_MAX_LIFETIME_SECONDS",
-            settings.session_max_lifetime.as_secs(),
-        )?);
+        let seconds = |setting: &Setting| env.parse(setting).map(Duration::from_secs);
+        settings.access_token_ttl = seconds(&ACCESS_TOKEN_TTL_SECONDS)?;
+        settings.refresh_token_ttl = seconds(&REFRESH_TOKEN_TTL_SECONDS)?;
+        settings.session_max_lifetime = seconds(&SESSION_MAX_LIFETIME_SECONDS)?;
         if settings.session_max_lifetime <= settings.access_token_ttl {
             bail!("SESSION_MAX_LIFETIME_SECONDS must be longer than ACCESS_TOKEN_TTL_SECONDS");
         }
@@ -262,17 +425,18 @@ impl Settings {
         if settings.refresh_token_ttl <= settings.access_token_ttl {
             bail!("REFRESH_TOKEN_TTL_SECONDS must be longer than ACCESS_TOKEN_TTL_SECONDS");
         }
-        settings.cookie_secure = env.flag("COOKIE_SECURE", settings.cookie_secure)?;
+        settings.cookie_secure = env.flag(&COOKIE_SECURE)?;
         let production = settings.app_env == AppEnv::Production;
-        settings.demo_users = env.flag("DEMO_USERS", !production)?;
+        settings.demo_users = env.flag_or(&DEMO_USERS, !production)?;
         if production {
-            refuse_unsafe_production(&settings, env.var("PRODUCTION_OVERRIDES"))?;
+            refuse_unsafe_production(&settings, env.var(&PRODUCTION_OVERRIDES))?;
         }
-        if let Some(list) = env.exact("TRUSTED_PROXIES") {
-            settings.trusted_proxies = TrustedProxies::parse(&list)
-                .map_err(|error| anyhow!("TRUSTED_PROXIES: {error}"))?;
-        }
-        settings.admin = match (env.var("ADMIN_EMAIL"), env.exact("ADMIN_PASSWORD")) {
+        let proxies = env
+            .exact(&TRUSTED_PROXIES)
+            .unwrap_or_else(|| env.text(&TRUSTED_PROXIES));
+        settings.trusted_proxies =
+            TrustedProxies::parse(&proxies).map_err(|error| anyhow!("TRUSTED_PROXIES: {error}"))?;
+        settings.admin = match (env.var(&ADMIN_EMAIL), env.exact(&ADMIN_PASSWORD)) {
             (Some(email), Some(password)) => {
                 Email::parse(&email)
                     .map_err(|error| anyhow!("ADMIN_EMAIL is not a valid address: {error}"))?;
@@ -285,9 +449,7 @@ impl Settings {
                 {
                     bail!("ADMIN_PASSWORD is a common password; choose another for production");
                 }
-                let username = env
-                    .var("ADMIN_USERNAME")
-                    .unwrap_or_else(|| "admin".to_owned());
+                let username = env.text(&ADMIN_USERNAME);
                 crate::domain::Username::parse(&username)
                     .map_err(|error| anyhow!("ADMIN_USERNAME is not valid: {error}"))?;
                 Some(AdminAccount {
@@ -301,35 +463,23 @@ impl Settings {
             (None, None) => None,
         };
         let limits = &mut settings.rate_limits;
-        limits.login.per_ip = env.parse("RATE_LIMIT_LOGIN_PER_IP", limits.login.per_ip)?;
-        limits.login.per_account =
-            env.parse("RATE_LIMIT_LOGIN_PER_ACCOUNT", limits.login.per_account)?;
-        limits.login.per_account_and_ip = env.parse(
-            "RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP",
-            limits.login.per_account_and_ip,
-        )?;
-        limits.login.per_device =
-            env.parse("RATE_LIMIT_LOGIN_PER_DEVICE", limits.login.per_device)?;
-        limits.login.window = Duration::from_secs(env.parse(
-            "RATE_LIMIT_LOGIN_WINDOW_SECONDS",
-            limits.login.window.as_secs(),
-        )?);
-        limits.signup.per_ip = env.parse("RATE_LIMIT_SIGNUP_PER_IP", limits.signup.per_ip)?;
-        limits.signup.per_account =
-            env.parse("RATE_LIMIT_SIGNUP_PER_ACCOUNT", limits.signup.per_account)?;
-        limits.signup.window = Duration::from_secs(env.parse(
-            "RATE_LIMIT_SIGNUP_WINDOW_SECONDS",
-            limits.signup.window.as_secs(),
-        )?);
-        for (name, window) in [
-            ("RATE_LIMIT_LOGIN_WINDOW_SECONDS", limits.login.window),
-            ("RATE_LIMIT_SIGNUP_WINDOW_SECONDS", limits.signup.window),
+        limits.login.per_ip = env.parse(&RATE_LIMIT_LOGIN_PER_IP)?;
+        limits.login.per_account = env.parse(&RATE_LIMIT_LOGIN_PER_ACCOUNT)?;
+        limits.login.per_account_and_ip = env.parse(&RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_IP)?;
+        limits.login.per_device = env.parse(&RATE_LIMIT_LOGIN_PER_DEVICE)?;
+        limits.login.window = seconds(&RATE_LIMIT_LOGIN_WINDOW_SECONDS)?;
+        limits.signup.per_ip = env.parse(&RATE_LIMIT_SIGNUP_PER_IP)?;
+        limits.signup.per_account = env.parse(&RATE_LIMIT_SIGNUP_PER_ACCOUNT)?;
+        limits.signup.window = seconds(&RATE_LIMIT_SIGNUP_WINDOW_SECONDS)?;
+        for (setting, window) in [
+            (&RATE_LIMIT_LOGIN_WINDOW_SECONDS, limits.login.window),
+            (&RATE_LIMIT_SIGNUP_WINDOW_SECONDS, limits.signup.window),
         ] {
             if window.is_zero() {
-                bail!("{name} must be at least 1");
+                bail!("{} must be at least 1", setting.name);
             }
         }
-        settings.max_body_bytes = env.parse("MAX_BODY_BYTES", settings.max_body_bytes)?;
+        settings.max_body_bytes = env.parse(&MAX_BODY_BYTES)?;
         if settings.max_body_bytes < 1024 {
             bail!("MAX_BODY_BYTES must be at least 1024");
         }
@@ -373,9 +523,23 @@ fn refuse_unsafe_production(settings: &Settings, overrides: Option<String>) -> a
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use std::{collections::HashMap, path::Path};
 
     use super::*;
+
+    #[test]
+    fn the_declared_defaults_are_those_of_new() {
+        let read = settings(&[DB]).unwrap();
+
+        assert_eq!(format!("{read:?}"), format!("{:?}", Settings::new(DB.1)));
+    }
+
+    #[test]
+    fn the_docs_tables_are_made_from_the_declarations() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+        config::check_crate_docs(root, SETTINGS).unwrap();
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
         let env: HashMap<String, String> = pairs

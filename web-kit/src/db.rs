@@ -15,7 +15,7 @@ use sqlx::{
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::config::{Env, EnvError};
+use crate::config::{self, Env, EnvError, Setting};
 
 /// Why the database could not be made ready.
 #[derive(Debug, thiserror::Error)]
@@ -61,18 +61,14 @@ impl Default for Timeouts {
 
 impl Timeouts {
     /// Reads `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS` and
-    /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (milliseconds), the defaults where unset.
+    /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (milliseconds, [`config::DATABASE_TIMEOUTS`]), their
+    /// declared defaults (those of [`Timeouts::default`]) where unset.
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, EnvError> {
-        let defaults = Self::default();
-        let env_millis = |name: &str, default: Duration| -> Result<Duration, EnvError> {
-            let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
-            Ok(Duration::from_millis(env.parse(name, default)?))
-        };
-        let idle = defaults.idle_in_transaction;
+        let millis = |setting: &Setting| env.parse(setting).map(Duration::from_millis);
         Ok(Self {
-            statement: env_millis("DATABASE_STATEMENT_TIMEOUT_MS", defaults.statement)?,
-            lock: env_millis("DATABASE_LOCK_TIMEOUT_MS", defaults.lock)?,
-            idle_in_transaction: env_millis("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", idle)?,
+            statement: millis(&config::DATABASE_STATEMENT_TIMEOUT_MS)?,
+            lock: millis(&config::DATABASE_LOCK_TIMEOUT_MS)?,
+            idle_in_transaction: millis(&config::DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS)?,
         })
     }
 }
@@ -459,6 +455,13 @@ mod tests {
 
         assert!(matches!(refused, Err(DbError::Migrate(_))), "{refused:?}");
         pool.close().await;
+    }
+
+    #[test]
+    fn the_declared_deadlines_are_the_defaults() {
+        let timeouts = super::Timeouts::from_env(&crate::config::Env::from_lookup(|_| None));
+
+        assert_eq!(timeouts.unwrap(), super::Timeouts::default());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{Layer, registry::LookupSpan};
 
 /// The setting that turns tracing on, as the OpenTelemetry SDKs name it.
-pub const ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub const ENDPOINT_VAR: &str = crate::config::OTEL_EXPORTER_OTLP_ENDPOINT.name;
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 

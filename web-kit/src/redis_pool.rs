@@ -38,8 +38,8 @@ impl RedisTarget {
 /// `REDIS_CLUSTER_URLS`: comma-separated `redis://` (or `rediss://`) node URLs, blanks between
 /// commas ignored; unset or blank is empty (no cluster).
 pub fn cluster_urls<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Vec<String>, EnvError> {
-    const NAME: &str = "REDIS_CLUSTER_URLS";
-    let Some(value) = env.var(NAME) else {
+    let setting = &crate::config::REDIS_CLUSTER_URLS;
+    let Some(value) = env.var(setting) else {
         return Ok(Vec::new());
     };
     let urls: Vec<String> = value
@@ -53,7 +53,7 @@ pub fn cluster_urls<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Vec<S
         .find(|url| !url.starts_with("redis://") && !url.starts_with("rediss://"))
     {
         return Err(EnvError::Malformed {
-            name: NAME.to_owned(),
+            name: setting.name.to_owned(),
             reason: format!("{bad:?} is not a redis:// URL"),
             value,
         });

@@ -26,7 +26,7 @@ pub fn init(build: BuildInfo) {
     );
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let json = match std::env::var("LOG_FORMAT").as_deref() {
+    let json = match std::env::var(crate::config::LOG_FORMAT.name).as_deref() {
         Ok("json") => true,
         Ok("pretty") => false,
         _ => !std::io::stdout().is_terminal(),

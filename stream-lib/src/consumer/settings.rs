@@ -1,8 +1,63 @@
-//! A consumer's settings and the one parser of the `STREAM_*` environment variables.
+//! A consumer's settings, the declarations of the `STREAM_*` environment variables and their
+//! one parser.
 
 use std::time::Duration;
 
+use config_kit::Setting;
+
 use crate::RetryPolicy;
+
+const BATCH_SIZE: Setting = Setting::value(
+    "STREAM_BATCH_SIZE",
+    "128",
+    "entries read at once (one XREADGROUP)",
+);
+const CONCURRENCY: Setting = Setting::value(
+    "STREAM_CONCURRENCY",
+    "2",
+    "transactions at once; a batch is split by aggregate (order, product)",
+);
+const BLOCK_MS: Setting = Setting::value(
+    "STREAM_BLOCK_MS",
+    "2000",
+    "how long a read waits for entries",
+);
+const MIN_SUB_BATCH: Setting = Setting::value(
+    "STREAM_MIN_SUB_BATCH",
+    "16",
+    "the fewest entries a sub-batch is given before another runs beside it",
+);
+const LINGER_MS: Setting = Setting::value(
+    "STREAM_LINGER_MS",
+    "5",
+    "while busy, reads this far apart, so what arrives meanwhile is applied together (0: at once)",
+);
+const CLAIM_IDLE_MS: Setting = Setting::value(
+    "STREAM_CLAIM_IDLE_MS",
+    "30000",
+    "an entry held this long by a silent replica is taken over",
+);
+const HANDLER_DEADLINE_MS: Setting = Setting::value(
+    "STREAM_HANDLER_DEADLINE_MS",
+    "10000",
+    "a batch transaction running longer is abandoned and retried (keep it above \
+     `DATABASE_STATEMENT_TIMEOUT_MS`)",
+);
+const RETRY_BASE_MS: Setting = Setting::value(
+    "STREAM_RETRY_BASE_MS",
+    "1000",
+    "first backoff of a failing entry, doubling at each attempt",
+);
+const RETRY_MAX_ATTEMPTS: Setting = Setting::value(
+    "STREAM_RETRY_MAX_ATTEMPTS",
+    "8",
+    "attempts before a failing entry is dead-lettered",
+);
+const INBOX_RETENTION_SECS: Setting = Setting::value(
+    "INBOX_RETENTION_SECS",
+    "604800",
+    "handled event ids are remembered this long (more than `OUTBOX_RETENTION_SECS`)",
+);
 
 /// Where and how a consumer reads. [`ConsumerSettings::new`] gives the defaults,
 /// [`ConsumerSettings::from_env`] reads the environment over them.
@@ -50,6 +105,21 @@ pub struct ConsumerSettings {
 }
 
 impl ConsumerSettings {
+    /// The variables [`ConsumerSettings::with`] reads, with [`ConsumerSettings::new`]'s
+    /// defaults.
+    pub const SETTINGS: &'static [Setting] = &[
+        BATCH_SIZE,
+        CONCURRENCY,
+        BLOCK_MS,
+        MIN_SUB_BATCH,
+        LINGER_MS,
+        CLAIM_IDLE_MS,
+        HANDLER_DEADLINE_MS,
+        RETRY_BASE_MS,
+        RETRY_MAX_ATTEMPTS,
+        INBOX_RETENTION_SECS,
+    ];
+
     /// Defaults for `stream` read by `group`, with a unique consumer name.
     pub fn new(stream: &str, group: &str) -> Self {
         Self {
@@ -79,7 +149,8 @@ impl ConsumerSettings {
     /// These settings with the variables `lookup` knows read over them (the testable half of
     /// [`ConsumerSettings::from_env`]).
     pub fn with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let number = |name: &'static str| -> Result<Option<u64>, SettingsError> {
+        let number = |setting: &Setting| -> Result<Option<u64>, SettingsError> {
+            let name = setting.name;
             lookup(name)
                 .map(|value| {
                     value
@@ -89,44 +160,44 @@ impl ConsumerSettings {
                 })
                 .transpose()
         };
-        let positive = |name: &'static str| -> Result<Option<u64>, SettingsError> {
-            match number(name)? {
+        let positive = |setting: &Setting| -> Result<Option<u64>, SettingsError> {
+            match number(setting)? {
                 Some(0) => Err(SettingsError {
-                    name,
+                    name: setting.name,
                     value: "0".to_owned(),
                 }),
                 other => Ok(other),
             }
         };
         let millis = Duration::from_millis;
-        if let Some(n) = positive("STREAM_BATCH_SIZE")? {
+        if let Some(n) = positive(&BATCH_SIZE)? {
             self.batch_size = usize::try_from(n).unwrap_or(usize::MAX);
         }
-        if let Some(n) = positive("STREAM_CONCURRENCY")? {
+        if let Some(n) = positive(&CONCURRENCY)? {
             self.concurrency = usize::try_from(n).unwrap_or(usize::MAX);
         }
-        if let Some(n) = positive("STREAM_BLOCK_MS")? {
+        if let Some(n) = positive(&BLOCK_MS)? {
             self.block = millis(n);
         }
-        if let Some(n) = positive("STREAM_MIN_SUB_BATCH")? {
+        if let Some(n) = positive(&MIN_SUB_BATCH)? {
             self.min_sub_batch = usize::try_from(n).unwrap_or(usize::MAX);
         }
-        if let Some(n) = number("STREAM_LINGER_MS")? {
+        if let Some(n) = number(&LINGER_MS)? {
             self.linger = millis(n);
         }
-        if let Some(n) = positive("STREAM_CLAIM_IDLE_MS")? {
+        if let Some(n) = positive(&CLAIM_IDLE_MS)? {
             self.claim_idle = millis(n);
         }
-        if let Some(n) = positive("STREAM_HANDLER_DEADLINE_MS")? {
+        if let Some(n) = positive(&HANDLER_DEADLINE_MS)? {
             self.handler_deadline = millis(n);
         }
-        if let Some(n) = positive("STREAM_RETRY_BASE_MS")? {
+        if let Some(n) = positive(&RETRY_BASE_MS)? {
             self.retry.base = millis(n);
         }
-        if let Some(n) = positive("STREAM_RETRY_MAX_ATTEMPTS")? {
+        if let Some(n) = positive(&RETRY_MAX_ATTEMPTS)? {
             self.retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
         }
-        if let Some(n) = positive("INBOX_RETENTION_SECS")? {
+        if let Some(n) = positive(&INBOX_RETENTION_SECS)? {
             self.inbox_retention = Duration::from_secs(n);
         }
         Ok(self)
@@ -159,6 +230,20 @@ mod tests {
         assert_eq!(settings.retry.max_attempts, 8);
         assert_eq!(settings.inbox_retention, Duration::from_secs(604_800));
         assert!(settings.consumer.starts_with("products-service-"));
+    }
+
+    #[test]
+    fn the_declared_defaults_are_those_of_new() {
+        let defaults = ConsumerSettings::new("orders_stream", "products-service");
+        let declared = |name: &str| {
+            ConsumerSettings::SETTINGS
+                .iter()
+                .find(|setting| setting.name == name)
+                .and_then(|setting| setting.default_value())
+                .map(str::to_owned)
+        };
+
+        assert_eq!(defaults.clone().with(declared).unwrap(), defaults);
     }
 
     #[test]
