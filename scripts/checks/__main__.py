@@ -8,7 +8,6 @@ from . import report
 from .compose import cmd_compose, cmd_workflow_schema
 from .compose_env import cmd_compose_env
 from .context import cmd_context
-from .env import cmd_env
 from .k8s import cmd_k8s_policy, cmd_k8s_resources
 from .observability import cmd_observability
 from .rate_limit import cmd_rate_limit
@@ -18,7 +17,6 @@ COMMANDS = {
     "compose": cmd_compose,
     "observability": cmd_observability,
     "workflow-schema": cmd_workflow_schema,
-    "env": cmd_env,
     "template-vars": cmd_template_vars,
     "context": cmd_context,
     "compose-env": cmd_compose_env,

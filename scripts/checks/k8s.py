@@ -7,13 +7,12 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from .report import report
-from .rust import service_reads
 from .yamlfile import load_yaml
 
 SERVICE_PROBES = {"readinessProbe": "/ready", "livenessProbe": "/health", "startupProbe": "/health"}
 
 
-def container_policy(where, container, name, configmaps, reads, shown):
+def container_policy(where, container, name, configmaps, shown):
     cname = container["name"]
     image = container.get("image", "")
     if ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
@@ -30,10 +29,6 @@ def container_policy(where, container, name, configmaps, reads, shown):
         ref = (env.get("valueFrom") or {}).get("configMapKeyRef")
         if ref and not ref.get("optional") and ref["key"] not in configmaps.get(ref["name"], set()):
             report(shown, 1, f"{where}: env {env['name']} reads ConfigMap {ref['name']} key {ref['key']}, which is not defined")
-    if name in reads:
-        for env in container.get("env") or []:
-            if env["name"] not in reads[name]:
-                report(shown, 1, f"{where}: env {env['name']} is set, but {name} never reads it (a typo?)")
     if name.endswith("-service"):
         paths = {p: ((container.get(p) or {}).get("httpGet") or {}).get("path") for p in SERVICE_PROBES}
         if paths != SERVICE_PROBES:
@@ -51,7 +46,6 @@ def cmd_k8s_policy(root, args):
     configmaps = {d["metadata"]["name"]: set(d.get("data") or {}) for d in docs if d.get("kind") == "ConfigMap"}
     secrets = {d["metadata"]["name"] for d in docs if d.get("kind") == "Secret"}
     services = {d["metadata"]["name"] for d in docs if d.get("kind") == "Service"}
-    reads, _ = service_reads(root)
     for doc in docs:
         kind, name = doc.get("kind"), doc["metadata"]["name"]
         where = f"{kind}/{name}"
@@ -66,7 +60,7 @@ def cmd_k8s_policy(root, args):
             continue
         spec = doc["spec"]
         for container in spec["template"]["spec"].get("containers", []):
-            container_policy(where, container, name, configmaps, reads, shown)
+            container_policy(where, container, name, configmaps, shown)
         if kind == "Deployment":
             rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
             if str(rolling.get("maxUnavailable")) != "0":

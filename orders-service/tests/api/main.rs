@@ -8,6 +8,7 @@ mod catalog;
 mod cluster;
 mod commits;
 mod correlation;
+mod deployment;
 mod hang_up;
 mod health;
 mod helpers;
