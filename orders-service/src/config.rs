@@ -30,6 +30,8 @@
 //! | `STREAM_BATCH_SIZE` | `128` | entries read at once (one XREADGROUP) |
 //! | `STREAM_CONCURRENCY` | `2` | transactions at once; a batch is split by aggregate (order, product) |
 //! | `STREAM_BLOCK_MS` | `2000` | how long a read waits for entries |
+//! | `STREAM_MIN_SUB_BATCH` | `16` | the fewest entries a sub-batch is given before another runs beside it |
+//! | `STREAM_LINGER_MS` | `5` | while busy, reads this far apart, so what arrives meanwhile is applied together (0: at once) |
 //! | `STREAM_CLAIM_IDLE_MS` | `30000` | an entry held this long by a silent replica is taken over |
 //! | `STREAM_HANDLER_DEADLINE_MS` | `10000` | a batch transaction running longer is abandoned and retried (keep it above `DATABASE_STATEMENT_TIMEOUT_MS`) |
 //! | `STREAM_RETRY_BASE_MS` | `1000` | first backoff of a failing entry, doubling at each attempt |
@@ -38,6 +40,7 @@
 //! | `OUTBOX_RETENTION_SECS` | `86400` | published outbox rows are kept this long (republished if Redis loses them) |
 //! | `OUTBOX_BATCH_SIZE` | `256` | outbox rows the relay publishes per round trip |
 //! | `OUTBOX_POLL_INTERVAL_MS` | `500` | the relay's poll when no commit woke it |
+//! | `OUTBOX_LINGER_MS` | `5` | while busy, the relay's rounds this far apart (0: every commit published at once) |
 //! | `OUTBOX_CHECK_INTERVAL_MS` | `5000` | how often the idle relay checks that Redis kept what it published |
 //! | `LOG_FORMAT` | `pretty` on a terminal, else `json` | log lines as `json` (containers) or `pretty` (terminals) |
 //! | `RUST_LOG` | `info` (debug for the service itself) | the log filter, e.g. `info,orders_service=debug,sqlx=warn` |

@@ -49,6 +49,7 @@ impl RelayConfig {
         RETENTION_SECS,
         BATCH_SIZE,
         POLL_INTERVAL_MS,
+        LINGER_MS,
         CHECK_INTERVAL_MS,
     ];
 
