@@ -129,10 +129,14 @@ def faults_took_effect(obs: Observed, facts: Facts) -> Check:
                  f"{dict(done)}" + (f"; {shown}" if shown else ""))
 
 
+def service_log_lines(facts: Facts, signs: tuple[str, ...]) -> list[str]:
+    """Every service log line holding one of `signs`, named by its service."""
+    return [f"{p.name}: {line.strip()[:300]}" for p in facts.procs if p.service
+            for line in p.log.splitlines() if any(sign in line for sign in signs)]
+
+
 def no_panics(obs: Observed, facts: Facts) -> Check:
-    failures = [f"{p.name}: {line.strip()[:300]}" for p in facts.procs if p.service
-                for line in p.log.splitlines() if "panicked" in line]
-    return Check("no panic in the service logs", failures, "none")
+    return Check("no panic in the service logs", service_log_lines(facts, ("panicked",)), "none")
 
 
 # What a service logs when a connection it took from its pool is still inside a transaction that
@@ -144,10 +148,8 @@ LEAKED_TRANSACTION = ("there is already a transaction in progress", "in a read-o
 def no_leaked_transactions(obs: Observed, facts: Facts) -> Check:
     """No request cut short (a client hanging up, a handler past its deadline) left its
     transaction on a pooled connection for the next borrower."""
-    failures = [f"{p.name}: {line.strip()[:300]}" for p in facts.procs if p.service
-                for line in p.log.splitlines() if any(sign in line for sign in LEAKED_TRANSACTION)]
-    return Check("no transaction left behind on a pooled connection", failures,
-                 "no service logged a leaked transaction")
+    return Check("no transaction left behind on a pooled connection",
+                 service_log_lines(facts, LEAKED_TRANSACTION), "no service logged a leaked transaction")
 
 
 def all_checks(obs: Observed, facts: Facts) -> list[Check]:

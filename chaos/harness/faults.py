@@ -189,7 +189,7 @@ class Injector:
     def hangup(self, _target: str) -> None:
         """A burst of requests whose clients hang up mid-request (harness.hangup)."""
         if not self.steady([self.stack.procs["products"], self.stack.procs["orders"]]):
-            self.journal.note("clients hung up later: products-service or orders-service not up")
+            self.journal.note("products-service or orders-service not up after 30 s: hanging up on it anyway")
         done = hangup.burst(self.stack, self.workload, self.rng)
         both = done.abandoned_searches > 0 and done.abandoned_posts > 0
         self.record.effects.append(Effect("hangups", both, done.describe()))

@@ -157,11 +157,7 @@ class Workload:
         rng = random.Random(self.settings.seed * 1000 + index)
         buyer = self.buyers[index % len(self.buyers)]
         while not self.stop.is_set():
-            try:
-                self.order_flow(rng, buyer)
-            except Exception:
-                with self.lock:
-                    self.harness_errors.append(traceback.format_exc())
+            self.guarded(self.order_flow, rng, buyer)
             time.sleep(rng.uniform(0.1, 0.6))
 
     def burst(self) -> None:
@@ -191,6 +187,7 @@ class Workload:
         thread.start()
 
     def guarded(self, flow, *args) -> None:
+        """Runs one flow; an exception in it is the harness's error, kept for the report."""
         try:
             flow(*args)
         except Exception:
